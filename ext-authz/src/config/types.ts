@@ -1,0 +1,113 @@
+// The migration registry after validation: what the YAML file (config/registry.ts, zod) produces and
+// everything downstream (facts, policy input, envoy render) reads. Field names are the YAML names.
+// Durations are seconds; instants are epoch milliseconds (the YAML holds RFC 3339 strings).
+
+export type Stage = 'observe' | 'shadow' | 'canary' | 'cutover' | 'rollback' | 'retired' | 'decommissioned';
+export const STAGES: readonly Stage[] = ['observe', 'shadow', 'canary', 'cutover', 'rollback', 'retired', 'decommissioned'];
+
+/** Which routes of a connection are callbacks and of what kind (exact paths, case-sensitive). */
+export interface RouteTable {
+  oauth_callback: string[]; // OAuth/OIDC redirect_uri paths (query or form_post)
+  saml_acs: string[]; // SAML POST ACS
+  login_start: string[]; // flow start (ext_proc / cookie hint / cohort decision)
+  webhook: string[]; // Standard Webhooks / GitHub-style HMAC callbacks
+  logout: string[]; // OIDC back-channel logout
+  agent: string[]; // bearer-token agent / CIBA callbacks
+}
+
+export type BackendRole = 'legacy' | 'new';
+
+export interface BackendConfig {
+  /** Backend id used in pins, decisions and the routing header (e.g. "legacy", "new"). */
+  id: string;
+  role: BackendRole;
+  /** Envoy cluster name (envoy render, docker-compose). */
+  cluster: string;
+  /** host:port of the upstream (envoy render, nginx e2e). */
+  address?: string;
+  /** Exact issuer identifier of this backend's authorization server / SAML entityID. */
+  issuer: string;
+  saml_entity_id?: string;
+  /** The backend supports RFC 9207 (`authorization_response_iss_parameter_supported`). */
+  iss_parameter_supported: boolean;
+  /** When this backend's tokens stop being accepted (epoch ms); legacy only. */
+  retire_tokens_at?: number;
+}
+
+export interface IssuerConfig {
+  issuer: string;
+  backend: string; // BackendConfig.id
+  jwks_uri?: string;
+  jwks?: { keys: Record<string, unknown>[] }; // inline JWKS
+  algs: string[]; // allow-list, e.g. ["RS256"]
+  audiences: string[];
+  /** Expected `typ` per token use; absent means "not checked" for that use. */
+  typ?: { id_token?: string; access_token?: string; logout_token?: string };
+  clock_skew_s: number;
+  /** Multi-tenant issuers: allowed `tid` values. */
+  tenants?: string[];
+}
+
+export interface WebhookConfig {
+  scheme: 'standard' | 'github';
+  /** Secrets, newest first; `retire_at` epoch ms. Values are secrets: never log them. */
+  secrets: { id: string; secret: string; retire_at?: number; tenant?: string }[];
+  tolerance_s: number;
+  source_cidrs?: string[];
+}
+
+export interface ConnectionConfig {
+  name: string;
+  hosts: string[]; // exact, lower-case authority without default port
+  client_ids: string[];
+  routes: RouteTable;
+  backends: BackendConfig[]; // exactly one legacy and one new
+  stage: Stage;
+  canary_percent: number; // 0..100, used in canary
+  /** What the cohort bucket is computed from at flow start. */
+  cohort_key: 'client_id' | 'source_ip' | 'login_hint' | 'session';
+  drain_until?: number;
+  sunset_at?: number;
+  require_pin: boolean;
+  pin_ttl_s: number;
+  /** IdP-initiated SAML allowed for these (issuer, acs path) pairs. */
+  idp_initiated_saml: { issuer: string; acs: string }[];
+  /** Post-login return parameters checked for open redirects (e.g. returnTo). */
+  return_params: string[];
+  /** Extra parameters allowed on callbacks besides the protocol ones. */
+  allowed_params: string[];
+  webhook?: WebhookConfig;
+  tenant?: string;
+}
+
+export interface KeysConfig {
+  /** HMAC key for state/code/cohort hashes (base64url). Secret. */
+  hash_key: string;
+  /** Per-backend keys that sign state envelopes (base64url HMAC keys). Secret. */
+  state_keys: Record<string, string>;
+  /** Key for the cookie hint MAC (base64url). Secret. */
+  cookie_key: string;
+  /** Bearer tokens accepted by the pin API, by backend id. Secret. */
+  pin_api_tokens: Record<string, string>;
+}
+
+export interface Limits {
+  max_params: number; // 20
+  max_state_bytes: number; // 512
+  max_code_bytes: number; // 2048
+  max_relay_state_bytes: number; // 80
+  max_token_bytes: number; // 16384
+  max_body_bytes: number; // 262144
+}
+
+export interface RegistryConfig {
+  version: 1;
+  connections: ConnectionConfig[];
+  issuers: IssuerConfig[];
+  keys: KeysConfig;
+  limits: Limits;
+  /** Routing header set towards the upstream. */
+  routing_header: string; // "x-callback-backend"
+  /** Headers a client may not send (stripped, never trusted). */
+  strip_headers: string[];
+}

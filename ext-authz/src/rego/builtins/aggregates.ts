@@ -1,0 +1,4 @@
+// Builtins: aggregates. (Placeholder until the category is written; registers nothing.)
+import type { BuiltinSpec } from './registry';
+
+export const aggregatesBuiltins: readonly BuiltinSpec[] = [];

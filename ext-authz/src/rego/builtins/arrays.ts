@@ -1,0 +1,4 @@
+// Builtins: arrays. (Placeholder until the category is written; registers nothing.)
+import type { BuiltinSpec } from './registry';
+
+export const arraysBuiltins: readonly BuiltinSpec[] = [];

@@ -1,0 +1,4 @@
+// Builtins: comparison. (Placeholder until the category is written; registers nothing.)
+import type { BuiltinSpec } from './registry';
+
+export const comparisonBuiltins: readonly BuiltinSpec[] = [];

@@ -1,0 +1,4 @@
+// Builtins: crypto. (Placeholder until the category is written; registers nothing.)
+import type { BuiltinSpec } from './registry';
+
+export const cryptoBuiltins: readonly BuiltinSpec[] = [];

@@ -1,0 +1,4 @@
+// Builtins: encoding. (Placeholder until the category is written; registers nothing.)
+import type { BuiltinSpec } from './registry';
+
+export const encodingBuiltins: readonly BuiltinSpec[] = [];

@@ -1,0 +1,4 @@
+// Builtins: json. (Placeholder until the category is written; registers nothing.)
+import type { BuiltinSpec } from './registry';
+
+export const jsonBuiltins: readonly BuiltinSpec[] = [];

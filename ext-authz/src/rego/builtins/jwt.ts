@@ -1,0 +1,4 @@
+// Builtins: jwt. (Placeholder until the category is written; registers nothing.)
+import type { BuiltinSpec } from './registry';
+
+export const jwtBuiltins: readonly BuiltinSpec[] = [];

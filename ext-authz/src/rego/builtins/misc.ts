@@ -1,0 +1,4 @@
+// Builtins: misc. (Placeholder until the category is written; registers nothing.)
+import type { BuiltinSpec } from './registry';
+
+export const miscBuiltins: readonly BuiltinSpec[] = [];

@@ -1,0 +1,4 @@
+// Builtins: numbers. (Placeholder until the category is written; registers nothing.)
+import type { BuiltinSpec } from './registry';
+
+export const numbersBuiltins: readonly BuiltinSpec[] = [];

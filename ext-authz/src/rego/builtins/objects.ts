@@ -1,0 +1,4 @@
+// Builtins: objects. (Placeholder until the category is written; registers nothing.)
+import type { BuiltinSpec } from './registry';
+
+export const objectsBuiltins: readonly BuiltinSpec[] = [];

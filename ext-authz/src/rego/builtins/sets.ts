@@ -1,0 +1,4 @@
+// Builtins: sets. (Placeholder until the category is written; registers nothing.)
+import type { BuiltinSpec } from './registry';
+
+export const setsBuiltins: readonly BuiltinSpec[] = [];

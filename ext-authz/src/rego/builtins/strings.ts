@@ -1,0 +1,4 @@
+// Builtins: strings. (Placeholder until the category is written; registers nothing.)
+import type { BuiltinSpec } from './registry';
+
+export const stringsBuiltins: readonly BuiltinSpec[] = [];

@@ -1,0 +1,4 @@
+// Builtins: types. (Placeholder until the category is written; registers nothing.)
+import type { BuiltinSpec } from './registry';
+
+export const typesBuiltins: readonly BuiltinSpec[] = [];

@@ -1,0 +1,4 @@
+// Builtins: units. (Placeholder until the category is written; registers nothing.)
+import type { BuiltinSpec } from './registry';
+
+export const unitsBuiltins: readonly BuiltinSpec[] = [];
