@@ -29,6 +29,7 @@ export const REASONS = {
   relaystate_too_long: [400, 'RelayState longer than 80 bytes'],
   unexpected_param: [400, 'a parameter that may influence routing is not expected here'],
   unsolicited_saml: [403, 'IdP-initiated SAML response not allow-listed for this stage'],
+  saml_malformed: [400, 'SAMLResponse is not base64 XML, or it declares a DTD or entities'],
   // -- host / forwarding headers (§5)
   host_not_allowed: [403, 'Host / :authority matches no connection'],
   duplicate_host: [400, 'more than one Host'],
@@ -91,6 +92,8 @@ export const REASONS = {
   drain_expired: [403, 'legacy flow after drain_until; restart the login'],
   backend_retired: [403, 'the pinned backend is retired at this stage'],
   proxy_decommissioned: [403, 'stage decommissioned: the proxy should be gone'],
+  backend_not_live: [403, 'the pinned backend takes no traffic at this stage (e.g. new during observe)'],
+  token_issuer: [200, "a verified token routed to its issuer's backend"],
   // -- fail-closed internals
   policy_error: [403, 'policy evaluation failed'],
   policy_timeout: [403, 'policy evaluation exceeded its deadline'],

@@ -73,6 +73,8 @@ export interface PinFacts {
   /** Verification failure of a signed envelope / cookie (e.g. state_bad_mac). */
   error: ReasonCode | null;
   created_at_ms: number | null;
+  /** Backend named by a valid `__Host-cbp_hint` cookie: a hint only, never a pin on its own. */
+  hint_backend?: string | null;
 }
 
 export interface TokenFacts {
@@ -105,6 +107,17 @@ export interface MigrationFacts {
   idp_initiated_saml: { issuer: string; acs: string }[];
 }
 
+/** Webhook verification (THREATS §11): the tenant comes from the verifying secret only. */
+export interface WebhookFacts {
+  verified: boolean;
+  scheme: 'standard' | 'github';
+  secret_id: string | null;
+  tenant: string | null;
+  /** Keyed hash of the webhook id / delivery id (replay key). */
+  id_hash: string | null;
+  error: ReasonCode | null;
+}
+
 /** The `input` document the policy sees (OPA-Envoy compatible + our facts). */
 export interface PolicyInput {
   attributes: unknown; // CheckRequest attributes as protojson (lowerCamelCase)
@@ -120,6 +133,8 @@ export interface PolicyInput {
   /** Headers the client sent that we strip and never trust (names only). */
   ignored_headers: string[];
   now: { rfc3339: string; ns: string };
+  /** Webhook routes only (absent or null elsewhere). */
+  webhook?: WebhookFacts | null;
 }
 
 export type Action = 'allow' | 'rewrite' | 'deny';

@@ -1,0 +1,116 @@
+// Adapter phase 3 (gRPC): PipelineResult → envoy.service.auth.v3.CheckResponse (DESIGN §4 "Decision").
+// Allow/rewrite: OK + the routing header with OVERWRITE_IF_EXISTS_OR_ADD; deny: DeniedHttpResponse with
+// a generic JSON body that carries only the reason code and decision id (THREATS T-L4: no reflection).
+import type { PipelineResult } from '../pipeline/types';
+import { denyStatus, isReasonCode } from '../pipeline/reasons';
+import type { ReasonCode } from '../pipeline/reasons';
+import { jsonToStruct } from './attributes-json';
+import type { CheckResponseObject, HeaderValueOption } from './check-request-types';
+
+export const DEFAULT_ROUTING_HEADER = 'x-callback-backend';
+export const REASON_HEADER = 'x-callback-reason';
+export const DECISION_ID_HEADER = 'x-callback-decision-id';
+
+/** google.rpc.Code values used in CheckResponse.status. */
+export const GRPC_OK = 0;
+export const GRPC_PERMISSION_DENIED = 7;
+
+export interface ResponseOptions {
+  routingHeader: string;
+}
+
+/** The reason a deny is reported with: the first valid code, or internal_error. */
+export function primaryReason(result: PipelineResult): ReasonCode {
+  const r = result.decision.reasons.find((c) => isReasonCode(c));
+  return r ?? 'internal_error';
+}
+
+/** Deny status: the decision's when it is an HTTP error status, else the reason table's. */
+export function denyHttpStatus(result: PipelineResult): number {
+  const s = result.decision.http_status;
+  if (Number.isInteger(s) && s >= 400 && s <= 599) return s;
+  return denyStatus(primaryReason(result));
+}
+
+/**
+ * The generic deny body. Only values we generated (reason code from the fixed table, decision id)
+ * appear: never a header, parameter or policy-provided string.
+ */
+export function denyBody(result: PipelineResult): string {
+  return JSON.stringify({ error: 'request_denied', reason: primaryReason(result), decision_id: result.decisionId });
+}
+
+/** Is this an allow that can be forwarded? (allow/rewrite with a backend; anything else is a deny.) */
+export function isForwardable(result: PipelineResult): boolean {
+  const d = result.decision;
+  return (d.action === 'allow' || d.action === 'rewrite') && typeof d.backend === 'string' && d.backend.length > 0;
+}
+
+function opt(key: string, value: string, appendAction: HeaderValueOption['appendAction']): HeaderValueOption {
+  return { header: { key, value }, appendAction };
+}
+
+/** Low-cardinality metadata for Envoy access logs and later filters (no request values). */
+export function dynamicMetadataJson(result: PipelineResult): Record<string, unknown> {
+  const d = result.decision;
+  return {
+    ...d.dynamic_metadata,
+    decision_id: result.decisionId,
+    action: isForwardable(result) ? d.action : 'deny',
+    reasons: d.reasons.filter((c) => isReasonCode(c)),
+    backend: isForwardable(result) ? d.backend : null,
+    stage: result.connection?.stage ?? null,
+    connection: result.connection?.name ?? null,
+  };
+}
+
+export function toCheckResponse(result: PipelineResult, opts: ResponseOptions): CheckResponseObject {
+  const d = result.decision;
+  const routing = opts.routingHeader.toLowerCase();
+  const dynamicMetadata = jsonToStruct(dynamicMetadataJson(result));
+  if (isForwardable(result)) {
+    // The routing header is overwritten, which replaces any client-sent copy. It is deliberately not
+    // listed in headers_to_remove: Envoy's ext_authz filter applies removals after the header
+    // mutations, so listing it would strip our own value as well.
+    const headers: HeaderValueOption[] = [opt(routing, d.backend as string, 'OVERWRITE_IF_EXISTS_OR_ADD')];
+    for (const k of Object.keys(d.headers)) {
+      const name = k.toLowerCase();
+      if (name === routing || name.startsWith(':') || name === 'host') continue;
+      headers.push(opt(name, String(d.headers[k]), 'OVERWRITE_IF_EXISTS_OR_ADD'));
+    }
+    const headersToRemove: string[] = [];
+    for (const h of result.headersToRemove) {
+      const name = h.toLowerCase();
+      if (name === routing || name.startsWith(':') || name === 'host' || headersToRemove.includes(name)) continue;
+      headersToRemove.push(name);
+    }
+    const responseHeadersToAdd: HeaderValueOption[] = [];
+    for (const k of Object.keys(d.response_headers)) {
+      const name = k.toLowerCase();
+      // Several cookies may be set; everything else replaces the upstream's value.
+      responseHeadersToAdd.push(
+        opt(name, String(d.response_headers[k]), name === 'set-cookie' ? 'APPEND_IF_EXISTS_OR_ADD' : 'OVERWRITE_IF_EXISTS_OR_ADD'),
+      );
+    }
+    return {
+      status: { code: GRPC_OK },
+      okResponse: { headers, headersToRemove, responseHeadersToAdd },
+      dynamicMetadata,
+    };
+  }
+  const reason = primaryReason(result);
+  return {
+    status: { code: GRPC_PERMISSION_DENIED },
+    deniedResponse: {
+      status: { code: denyHttpStatus(result) },
+      headers: [
+        opt('content-type', 'application/json', 'OVERWRITE_IF_EXISTS_OR_ADD'),
+        opt('cache-control', 'no-store', 'OVERWRITE_IF_EXISTS_OR_ADD'),
+        opt(REASON_HEADER, reason, 'OVERWRITE_IF_EXISTS_OR_ADD'),
+        opt(DECISION_ID_HEADER, result.decisionId, 'OVERWRITE_IF_EXISTS_OR_ADD'),
+      ],
+      body: denyBody(result),
+    },
+    dynamicMetadata,
+  };
+}

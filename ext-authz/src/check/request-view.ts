@@ -1,0 +1,87 @@
+// Adapter phase 0 (gRPC): a decoded Envoy CheckRequest → RequestView (types.ts). Header names are
+// lower-cased; the peer address comes from Envoy's source.address only, never from X-Forwarded-For
+// (THREATS T-H6). A request that cannot be read yields a reason code instead of a view.
+import type { RequestView } from '../pipeline/types';
+import type { DecodedCheckRequest, DecodedHttpRequest } from './check-request-types';
+
+export type ViewResult = { ok: true; view: RequestView } | { ok: false; reason: 'malformed_request' };
+
+/**
+ * Envoy signals a body cut at `max_request_bytes` (with allow_partial_message) by this request header
+ * (ext_authz filter docs, "with_request_body").
+ */
+const PARTIAL_BODY_HEADER = 'x-envoy-auth-partial-body';
+
+function bytesToUtf8(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+}
+
+interface HeaderCollect {
+  headers: Record<string, string>;
+  duplicates: string[];
+}
+
+function collectHeaders(http: DecodedHttpRequest): HeaderCollect {
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
+  const duplicates: string[] = [];
+  const list = http.headerMap?.headers;
+  if (list && list.length > 0) {
+    // header_map (encode_raw_headers) keeps repeated headers as separate entries: join them with ","
+    // like the map form does, and record the name so facts can apply duplicate rules (T-H2).
+    for (const hv of list) {
+      if (typeof hv.key !== 'string') continue;
+      const name = hv.key.toLowerCase();
+      const value = hv.rawValue !== undefined && hv.rawValue.length > 0 ? bytesToUtf8(hv.rawValue) : (hv.value ?? '');
+      if (name in headers) {
+        headers[name] = `${headers[name]},${value}`;
+        if (!duplicates.includes(name)) duplicates.push(name);
+      } else headers[name] = value;
+    }
+  } else if (http.headers) {
+    const src = http.headers;
+    for (const k of Object.keys(src)) {
+      const v = src[k];
+      if (typeof v !== 'string') continue;
+      const name = k.toLowerCase();
+      if (name in headers) {
+        headers[name] = `${headers[name]},${v}`;
+        if (!duplicates.includes(name)) duplicates.push(name);
+      } else headers[name] = v;
+    }
+  }
+  return { headers, duplicates };
+}
+
+/** Builds the view; never throws (a missing attributes.request.http is `malformed_request`). */
+export function checkRequestToView(req: DecodedCheckRequest): ViewResult {
+  const http = req.attributes?.request?.http;
+  if (!http || typeof http !== 'object') return { ok: false, reason: 'malformed_request' };
+  const { headers, duplicates } = collectHeaders(http);
+  const method = http.method || headers[':method'] || '';
+  const path = http.path || headers[':path'] || '';
+  const host = http.host || headers[':authority'] || headers.host || '';
+  if (method === '' || path === '') return { ok: false, reason: 'malformed_request' };
+  let body: string | undefined;
+  if (typeof http.body === 'string' && http.body.length > 0) body = http.body;
+  else if (http.rawBody !== undefined && http.rawBody.length > 0) body = bytesToUtf8(http.rawBody);
+  // `size` is the full body length Envoy saw (-1 when unknown); a shorter buffered body was cut.
+  const size = http.size !== undefined ? Number(http.size) : -1;
+  const bodyLen = body === undefined ? 0 : Buffer.byteLength(body, 'utf8');
+  const bodyTruncated = headers[PARTIAL_BODY_HEADER] === 'true' || (size > 0 && body !== undefined && bodyLen < size);
+  const view: RequestView = {
+    method,
+    scheme: http.scheme || headers[':scheme'] || '',
+    host,
+    path,
+    headers,
+    duplicateHeaders: duplicates,
+    bodyTruncated,
+  };
+  if (body !== undefined) view.body = body;
+  const sourceIp = req.attributes?.source?.address?.socketAddress?.address;
+  if (sourceIp) view.sourceIp = sourceIp;
+  if (http.protocol) view.protocol = http.protocol;
+  const requestId = http.id || headers['x-request-id'];
+  if (requestId) view.requestId = requestId;
+  return { ok: true, view };
+}

@@ -1,0 +1,32 @@
+// Keyed hashes for secrets on the request path (DESIGN §2 "Pins", THREATS §10): HMAC-SHA256 under
+// keys.hash_key, domain-separated by purpose so a state hash can never be confused with a code hash.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export type HashPurpose = 'state' | 'code' | 'relay' | 'cohort' | 'jti' | 'webhook';
+
+/** base64url(HMAC-SHA256(key, purpose || 0x00 || value)). The raw value is never kept. */
+export function keyedHash(key: Buffer, purpose: HashPurpose, value: string): string {
+  const h = createHmac('sha256', key);
+  h.update(purpose);
+  h.update('\0');
+  h.update(value);
+  return h.digest('base64url');
+}
+
+/** The same HMAC as raw bytes (cohort buckets read the first bytes as an integer). */
+export function keyedHashBytes(key: Buffer, purpose: HashPurpose, value: string): Buffer {
+  return createHmac('sha256', key).update(purpose).update('\0').update(value).digest();
+}
+
+/** Constant-time comparison of two strings (lengths may differ: that is not secret here). */
+export function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  if (ab.length !== bb.length) return false;
+  return timingSafeEqual(ab, bb);
+}
+
+/** Decodes a base64url key from the registry; the registry schema has already checked the shape. */
+export function keyBytes(b64url: string): Buffer {
+  return Buffer.from(b64url, 'base64url');
+}

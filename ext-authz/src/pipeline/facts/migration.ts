@@ -1,0 +1,64 @@
+// Migration facts (DESIGN §3): the connection's stage and dates evaluated at `now`, plus a keyed
+// cohort bucket — HMAC, so a client cannot choose its cohort by choosing its client_id.
+import type { ConnectionConfig } from '../../config/types';
+import type { MigrationFacts } from '../types';
+import type { PreparedConnection } from './deps';
+import { keyedHashBytes } from './keyed-hash';
+
+/** Bucket 0..99 from the first 6 bytes of HMAC(cohort|connection|value); bias is < 2^-40. */
+export function cohortBucket(hashKey: Buffer, connection: string, value: string): number {
+  const b = keyedHashBytes(hashKey, 'cohort', `${connection}\0${value}`);
+  return b.readUIntBE(0, 6) % 100;
+}
+
+/** Which request value the cohort is computed from (ConnectionConfig.cohort_key). */
+export interface CohortSource {
+  client_id: string | null;
+  source_ip: string | null;
+  login_hint: string | null;
+  session: string | null;
+}
+
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+/** The parts that do not depend on the request, computed once per load. */
+export function migrationBase(conn: PreparedConnection): Omit<MigrationFacts, 'cohort_bucket' | 'drained' | 'sunset_exceeded'> {
+  const c: ConnectionConfig = conn.config;
+  const issuers: MigrationFacts['issuers'] = {};
+  for (const b of c.backends) {
+    issuers[b.issuer] = { backend: b.id, iss_parameter_supported: b.iss_parameter_supported };
+    if (b.saml_entity_id && b.saml_entity_id !== b.issuer) {
+      issuers[b.saml_entity_id] = { backend: b.id, iss_parameter_supported: false };
+    }
+  }
+  return {
+    connection: c.name,
+    stage: c.stage,
+    percent: c.canary_percent,
+    backends: c.backends.map((b) => ({ id: b.id, role: b.role, issuer: b.issuer, cluster: b.cluster })),
+    legacy: conn.legacy.id,
+    new: conn.new.id,
+    issuers,
+    drain_until: iso(c.drain_until),
+    sunset_at: iso(c.sunset_at),
+    require_pin: c.require_pin,
+    idp_initiated_saml: c.idp_initiated_saml,
+  };
+}
+
+export function migrationFacts(
+  conn: PreparedConnection,
+  base: Omit<MigrationFacts, 'cohort_bucket' | 'drained' | 'sunset_exceeded'>,
+  hashKey: Buffer,
+  source: CohortSource,
+  nowMs: number,
+): MigrationFacts {
+  const c = conn.config;
+  const value = source[c.cohort_key];
+  return {
+    ...base,
+    cohort_bucket: value === null || value === '' ? null : cohortBucket(hashKey, c.name, value),
+    drained: c.drain_until !== undefined && nowMs > c.drain_until,
+    sunset_exceeded: c.sunset_at !== undefined && nowMs > c.sunset_at,
+  };
+}

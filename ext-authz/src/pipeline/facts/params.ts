@@ -1,0 +1,121 @@
+// ONE strict application/x-www-form-urlencoded parser (WHATWG URL §5.1, THREATS §7) used for both the
+// query string and form bodies: names are case-sensitive, every occurrence is kept, no array syntax.
+import type { ReasonCode } from '../reasons';
+
+export interface ParsedParams {
+  /** name → every value in order (OPA-Envoy `parsed_query` shape). */
+  values: Map<string, string[]>;
+  /** Total occurrences (for the too_many_params limit). */
+  count: number;
+  /** A bad percent escape or invalid UTF-8: the whole input is refused. */
+  malformed: boolean;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Strict percent-decoding: `+` is a space, `%XY` must be two hex digits, the bytes must be UTF-8. */
+export function strictDecode(s: string): string | null {
+  if (s.indexOf('%') < 0 && s.indexOf('+') < 0) return s;
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2b) bytes.push(0x20);
+    else if (c === 0x25) {
+      const hex = s.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return null;
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else if (c < 0x80) bytes.push(c);
+    else {
+      // Raw non-ASCII in a query: encode it as UTF-8 (Envoy forwards what the client sent).
+      for (const b of Buffer.from(s[i] + (c >= 0xd800 && c <= 0xdbff ? s[i + 1] ?? '' : ''), 'utf8')) bytes.push(b);
+      if (c >= 0xd800 && c <= 0xdbff) i++;
+    }
+  }
+  try {
+    return UTF8.decode(Uint8Array.from(bytes));
+  } catch {
+    return null;
+  }
+}
+
+/** Parses `a=1&b=2` strictly. Empty pairs (`&&`) are skipped like the WHATWG parser does. */
+export function parseForm(input: string, maxPairs: number): ParsedParams {
+  const values = new Map<string, string[]>();
+  let count = 0;
+  let malformed = false;
+  if (input.length === 0) return { values, count, malformed };
+  for (const pair of input.split('&')) {
+    if (pair.length === 0) continue;
+    count++;
+    // Stop storing beyond a hard bound so a flood of pairs costs nothing more (the count still rises).
+    if (count > maxPairs * 4) continue;
+    const eq = pair.indexOf('=');
+    const rawName = eq < 0 ? pair : pair.slice(0, eq);
+    const rawValue = eq < 0 ? '' : pair.slice(eq + 1);
+    const name = strictDecode(rawName);
+    const value = strictDecode(rawValue);
+    if (name === null || value === null) {
+      malformed = true;
+      continue;
+    }
+    const list = values.get(name);
+    if (list) list.push(value);
+    else values.set(name, [value]);
+  }
+  return { values, count, malformed };
+}
+
+/** Converts to the plain-object shape the policy input uses (no prototype, so `__proto__` is a name). */
+export function toRecord(p: Map<string, string[]>): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
+  for (const [k, v] of p) out[k] = v;
+  return out;
+}
+
+/** Names that occur more than once within one location. */
+export function duplicateNames(p: Map<string, string[]>): string[] {
+  const out: string[] = [];
+  for (const [k, v] of p) if (v.length > 1) out.push(k);
+  return out;
+}
+
+/** Names present in both query and body (THREATS T-C3/T-Q3). */
+export function ambiguousNames(query: Map<string, string[]>, body: Map<string, string[]> | null): string[] {
+  if (!body) return [];
+  const out: string[] = [];
+  for (const k of query.keys()) if (body.has(k)) out.push(k);
+  return out;
+}
+
+/**
+ * Open-redirect check for post-login return parameters (THREATS T-R3): only a same-site absolute path
+ * is acceptable. `//evil`, `/\evil`, `https:evil`, `javascript:`, and absolute URLs off `allowedHosts`
+ * are rejected. Browsers treat `\` as `/` and strip tabs/newlines (WHATWG URL), so those are refused too.
+ */
+export function isOpenRedirect(value: string, allowedHosts: ReadonlySet<string>): boolean {
+  if (/[\u0000-\u001f\u007f\\]/.test(value)) return true;
+  if (value.startsWith('/')) return value.startsWith('//');
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/s.exec(value);
+  if (!m) return false; // relative path like `account` — stays on this host
+  const scheme = m[1].toLowerCase();
+  if (scheme !== 'https' && scheme !== 'http') return true;
+  if (!m[2].startsWith('//')) return true; // `https:evil.example`
+  let host: string;
+  try {
+    host = new URL(value).host.toLowerCase();
+  } catch {
+    return true;
+  }
+  return !allowedHosts.has(host);
+}
+
+/** RelayState must be an opaque handle (SAML bindings §3.4.3 allows 80 bytes; THREATS T-R1/T-R2). */
+export function relayStateViolations(value: string, maxBytes: number): ReasonCode[] {
+  const out: ReasonCode[] = [];
+  if (Buffer.byteLength(value, 'utf8') > maxBytes) out.push('relaystate_too_long');
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(value) || value.startsWith('//') || value.startsWith('/\\') || value.startsWith('\\')) {
+    out.push('relaystate_not_opaque');
+  }
+  return out;
+}

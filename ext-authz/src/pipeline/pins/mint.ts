@@ -1,0 +1,85 @@
+// Pin creation for the Pin API and `pins mint` (DESIGN §2 "Pins" 2): a backend (or an operator)
+// announces a flow; the pin is stored by keyed hash only, or the state is a signed envelope.
+import { randomBytes } from 'node:crypto';
+import type { PinRecord } from '../../store/types';
+import type { FactsDeps, PreparedConnection } from '../facts/deps';
+import { keyedHash } from '../facts/keyed-hash';
+import { signEnvelope } from './state-envelope';
+
+/** Pins stay readable this long past expiry so a late callback reads state_expired, not state_unknown. */
+export const PIN_EXPIRED_GRACE_MS = 10 * 60_000;
+
+export type MintErrorCode = 'unknown_connection' | 'unknown_backend' | 'bad_state' | 'store_unavailable';
+
+export class MintError extends Error {
+  readonly code: MintErrorCode;
+  constructor(code: MintErrorCode, message: string) {
+    super(message);
+    this.name = 'MintError';
+    this.code = code;
+  }
+}
+
+function lookup(deps: FactsDeps, connection: string, backend: string): { conn: PreparedConnection; issuer: string } {
+  const conn = deps.connections.get(connection);
+  if (!conn) throw new MintError('unknown_connection', `unknown connection ${JSON.stringify(connection)}`);
+  const b = conn.backends.get(backend);
+  if (!b) throw new MintError('unknown_backend', `connection ${connection} has no backend ${JSON.stringify(backend)}`);
+  return { conn, issuer: b.issuer };
+}
+
+/** Stores a pin for a state/RelayState the caller generated. Only its keyed hash is kept. */
+export async function createPin(
+  connection: string,
+  backend: string,
+  rawState: string,
+  responseMode: 'query' | 'form_post' | null,
+  deps: FactsDeps,
+  nowMs: number,
+  purpose: 'state' | 'relay' = 'state',
+): Promise<PinRecord> {
+  const { conn, issuer } = lookup(deps, connection, backend);
+  const max = purpose === 'state' ? deps.limits.max_state_bytes : deps.limits.max_relay_state_bytes;
+  if (rawState.length === 0 || Buffer.byteLength(rawState) > max) throw new MintError('bad_state', `${purpose} must be 1..${max} bytes`);
+  const ttlMs = conn.config.pin_ttl_s * 1000;
+  const pin: PinRecord = {
+    flow_key_hash: keyedHash(deps.keys.hash, purpose, rawState),
+    backend,
+    issuer,
+    connection,
+    response_mode: responseMode,
+    created_at: nowMs,
+    expires_at: nowMs + ttlMs,
+  };
+  try {
+    await deps.pinStore.put(pin, ttlMs + PIN_EXPIRED_GRACE_MS);
+  } catch {
+    throw new MintError('store_unavailable', 'the pin store could not be reached');
+  }
+  return pin;
+}
+
+/**
+ * Mints a fresh state pinned to `backend`: a signed envelope when the backend has a state key
+ * (stateless), else an opaque random state whose pin goes to the store.
+ */
+export async function mintState(
+  connection: string,
+  backend: string,
+  deps: FactsDeps,
+  nowMs: number,
+  responseMode: 'query' | 'form_post' | null = null,
+): Promise<{ state: string; pin: PinRecord }> {
+  const { conn, issuer } = lookup(deps, connection, backend);
+  const key = deps.keys.state.get(backend);
+  if (key && responseMode === null) {
+    const state = signEnvelope(key, connection, backend, nowMs, conn.config.pin_ttl_s);
+    const pin: PinRecord = {
+      flow_key_hash: keyedHash(deps.keys.hash, 'state', state),
+      backend, issuer, connection, response_mode: null, created_at: nowMs, expires_at: nowMs + conn.config.pin_ttl_s * 1000,
+    };
+    return { state, pin };
+  }
+  const state = randomBytes(24).toString('base64url');
+  return { state, pin: await createPin(connection, backend, state, responseMode, deps, nowMs) };
+}

@@ -1,0 +1,53 @@
+// Pins, strategy B (DESIGN §2 "Pins" 1): stateless signed state envelopes
+// `v1.<backend>.<exp>.<nonce>.<mac>`, HMAC-SHA256 under the backend's state key, bound to the connection.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export const ENVELOPE_PREFIX = 'v1.';
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const NONCE = /^[A-Za-z0-9_-]{16,64}$/;
+
+export interface Envelope {
+  backend: string;
+  /** expiry, epoch seconds */
+  exp: number;
+}
+
+export type EnvelopeCheck =
+  | { kind: 'not_envelope' }
+  | { kind: 'bad_mac' }
+  | { kind: 'ok'; envelope: Envelope; expired: boolean };
+
+/** MAC input names the connection too, so an envelope never crosses tenants (THREATS T-T1). */
+function mac(key: Buffer, connection: string, backend: string, exp: string, nonce: string): Buffer {
+  return createHmac('sha256', key).update(`cbp-state\0v1\0${connection}\0${backend}\0${exp}\0${nonce}`).digest();
+}
+
+export function isEnvelope(state: string): boolean {
+  return state.startsWith(ENVELOPE_PREFIX);
+}
+
+/** Signs a fresh envelope for `backend`, valid for ttlS seconds. */
+export function signEnvelope(key: Buffer, connection: string, backend: string, nowMs: number, ttlS: number): string {
+  const exp = String(Math.floor(nowMs / 1000) + ttlS);
+  const nonce = randomBytes(18).toString('base64url');
+  return `v1.${backend}.${exp}.${nonce}.${mac(key, connection, backend, exp, nonce).toString('base64url')}`;
+}
+
+/**
+ * Verifies an envelope. Anything that starts with `v1.` is an envelope claim: a wrong shape, an
+ * unknown backend key or a bad MAC is `bad_mac` (T-S5), never a fall-through to the store.
+ */
+export function verifyEnvelope(state: string, keys: ReadonlyMap<string, Buffer>, connection: string, nowMs: number): EnvelopeCheck {
+  if (!isEnvelope(state)) return { kind: 'not_envelope' };
+  const parts = state.split('.');
+  if (parts.length !== 5) return { kind: 'bad_mac' };
+  const [, backend, exp, nonce, sig] = parts;
+  if (!ID.test(backend) || !/^\d{1,12}$/.test(exp) || !NONCE.test(nonce) || !/^[A-Za-z0-9_-]{43}$/.test(sig)) return { kind: 'bad_mac' };
+  const key = keys.get(backend);
+  if (!key) return { kind: 'bad_mac' };
+  const want = mac(key, connection, backend, exp, nonce);
+  const got = Buffer.from(sig, 'base64url');
+  if (got.length !== want.length || !timingSafeEqual(got, want)) return { kind: 'bad_mac' };
+  const expS = Number(exp);
+  return { kind: 'ok', envelope: { backend, exp: expS }, expired: nowMs >= expS * 1000 };
+}

@@ -1,0 +1,62 @@
+// Structure checks before any crypto (RFC 8725 §2.8/§3.1, THREATS T-J1/J4/J12): size, three
+// base64url parts, JSON object header and payload, bounded nesting, no self-named key sources.
+import type { ReasonCode } from '../reasons';
+
+export interface TokenShape {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+}
+
+const B64URL = /^[A-Za-z0-9_-]*$/;
+const MAX_DEPTH = 8;
+const MAX_HEADER_BYTES = 2048;
+/** Headers that name their own key: never fetched, never trusted (T-J4). */
+const KEY_SOURCES = ['jku', 'x5u', 'jwk', 'x5c'];
+
+/** JSON nesting depth by a string-aware bracket scan (cheap, and bounded before JSON.parse runs). */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inStr = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inStr) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inStr = false;
+    } else if (c === 0x22) inStr = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth > max) max = depth;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
+function decodeObject(part: string, maxBytes: number): Record<string, unknown> | null {
+  if (part.length === 0 || part.length > Math.ceil((maxBytes * 4) / 3)) return null;
+  const text = Buffer.from(part, 'base64url').toString('utf8');
+  if (jsonDepth(text) > MAX_DEPTH) return null;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
+    return v as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+/** Returns the decoded (unverified) shape or the reason the token is refused before crypto. */
+export function checkTokenShape(raw: string, maxBytes: number): TokenShape | ReasonCode {
+  if (raw.length > maxBytes) return 'token_malformed';
+  const parts = raw.split('.');
+  if (parts.length !== 3 || !parts.every((p) => B64URL.test(p))) return 'token_malformed';
+  const header = decodeObject(parts[0], MAX_HEADER_BYTES);
+  const payload = decodeObject(parts[1], maxBytes);
+  if (!header || !payload) return 'token_malformed';
+  // crit (RFC 7515 §4.1.11): we understand no extension, so any crit is a refusal; a huge one too.
+  if (header.crit !== undefined) return 'token_malformed';
+  const alg = header.alg;
+  if (typeof alg !== 'string' || alg.toLowerCase() === 'none' || parts[2].length === 0) return 'alg_not_allowed';
+  for (const k of KEY_SOURCES) if (header[k] !== undefined) return 'key_source_not_allowed';
+  return { header, payload };
+}

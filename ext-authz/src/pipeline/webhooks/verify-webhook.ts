@@ -1,0 +1,110 @@
+// Webhook verification (THREATS §11): Standard Webhooks (id.timestamp.body HMAC-SHA256, several
+// `v1,` signatures, 300 s tolerance) and GitHub (`X-Hub-Signature-256`), over the raw body bytes.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { ReasonCode } from '../reasons';
+import type { RequestView, WebhookFacts } from '../types';
+import type { ReplayStore } from '../../store/types';
+import { keyedHash } from '../facts/keyed-hash';
+import { sourceAllowed } from './prepare';
+import type { PreparedSecret, PreparedWebhook } from './prepare';
+
+export interface WebhookContext {
+  replayStore: ReplayStore;
+  hashKey: Buffer;
+  nowMs: number;
+}
+
+/** GitHub deliveries carry no timestamp: remember ids for a day. */
+const GITHUB_REPLAY_TTL_MS = 24 * 3600_000;
+
+function result(scheme: PreparedWebhook['scheme'], error: ReasonCode | null, secret: PreparedSecret | null, idHash: string | null): WebhookFacts {
+  return { verified: error === null, scheme, secret_id: secret?.id ?? null, tenant: secret?.tenant ?? null, id_hash: idHash, error };
+}
+
+function macEquals(expected: Buffer, given: Buffer): boolean {
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+/**
+ * Finds the secret that verifies. Active secrets win; a match only under a retired secret is
+ * reported as secret_retired (T-W5), so rotation keeps working while any active key signs.
+ */
+function findSecret(secrets: PreparedSecret[], nowMs: number, matches: (key: Buffer) => boolean): PreparedSecret | 'secret_retired' | null {
+  let retired = false;
+  for (const s of secrets) {
+    const active = s.retireAt === null || nowMs < s.retireAt;
+    if (!active && retired) continue;
+    if (matches(s.key)) {
+      if (active) return s;
+      retired = true;
+    }
+  }
+  return retired ? 'secret_retired' : null;
+}
+
+export async function verifyWebhook(req: RequestView, hook: PreparedWebhook, ctx: WebhookContext): Promise<WebhookFacts> {
+  if (!sourceAllowed(hook.sources, req.sourceIp)) return result(hook.scheme, 'source_ip_denied', null, null);
+  const body = Buffer.from(req.body ?? '', 'utf8');
+  return hook.scheme === 'standard' ? verifyStandard(req, body, hook, ctx) : verifyGithub(req, body, hook, ctx);
+}
+
+async function remember(ctx: WebhookContext, idHash: string, ttlMs: number): Promise<ReasonCode | null> {
+  try {
+    return (await ctx.replayStore.firstSeen('webhook', idHash, ttlMs)) ? null : 'webhook_replay';
+  } catch {
+    return 'store_unavailable';
+  }
+}
+
+async function verifyStandard(req: RequestView, body: Buffer, hook: PreparedWebhook, ctx: WebhookContext): Promise<WebhookFacts> {
+  const id = req.headers['webhook-id'];
+  const ts = req.headers['webhook-timestamp'];
+  const sigHeader = req.headers['webhook-signature'];
+  if (!id || !ts || !sigHeader) return result('standard', 'bad_signature', null, null);
+  // A `.` in the id would move the boundary of `id.timestamp.body` (T-W4).
+  if (id.length > 256 || !/^[\x21-\x7e]+$/.test(id) || id.includes('.')) return result('standard', 'bad_webhook_id', null, null);
+  const idHash = keyedHash(ctx.hashKey, 'webhook', `standard\0${id}`);
+  if (!/^\d{1,12}$/.test(ts)) return result('standard', 'webhook_stale', null, idHash);
+  const tsMs = Number(ts) * 1000;
+  if (Math.abs(ctx.nowMs - tsMs) > hook.toleranceMs) return result('standard', 'webhook_stale', null, idHash);
+  const given: Buffer[] = [];
+  for (const part of sigHeader.split(' ')) {
+    const comma = part.indexOf(',');
+    if (comma < 0 || part.slice(0, comma) !== 'v1') continue;
+    given.push(Buffer.from(part.slice(comma + 1), 'base64'));
+  }
+  const prefix = Buffer.from(`${id}.${ts}.`, 'utf8');
+  const found = findSecret(hook.secrets, ctx.nowMs, (key) => {
+    const mac = createHmac('sha256', key).update(prefix).update(body).digest();
+    return given.some((g) => macEquals(mac, g));
+  });
+  if (found === null) return result('standard', 'bad_signature', null, idHash);
+  if (found === 'secret_retired') return result('standard', 'secret_retired', null, idHash);
+  const tenantErr = tenantCheck(req, found);
+  if (tenantErr) return result('standard', tenantErr, found, idHash);
+  // Recorded only after the signature verified, so forged ids cannot burn real ones.
+  const replay = await remember(ctx, idHash, hook.toleranceMs * 2);
+  return result('standard', replay, found, idHash);
+}
+
+async function verifyGithub(req: RequestView, body: Buffer, hook: PreparedWebhook, ctx: WebhookContext): Promise<WebhookFacts> {
+  const sig = req.headers['x-hub-signature-256'];
+  const delivery = req.headers['x-github-delivery'];
+  if (!sig || !sig.startsWith('sha256=') || !/^[0-9a-fA-F]{64}$/.test(sig.slice(7))) return result('github', 'bad_signature', null, null);
+  if (!delivery || delivery.length > 256 || !/^[\x21-\x7e]+$/.test(delivery)) return result('github', 'bad_webhook_id', null, null);
+  const idHash = keyedHash(ctx.hashKey, 'webhook', `github\0${delivery}`);
+  const given = Buffer.from(sig.slice(7), 'hex');
+  const found = findSecret(hook.secrets, ctx.nowMs, (key) => macEquals(createHmac('sha256', key).update(body).digest(), given));
+  if (found === null) return result('github', 'bad_signature', null, idHash);
+  if (found === 'secret_retired') return result('github', 'secret_retired', null, idHash);
+  const tenantErr = tenantCheck(req, found);
+  if (tenantErr) return result('github', tenantErr, found, idHash);
+  return result('github', await remember(ctx, idHash, GITHUB_REPLAY_TTL_MS), found, idHash);
+}
+
+/** The tenant comes from the verifying key only; a disagreeing header is an attack (T-T4). */
+function tenantCheck(req: RequestView, secret: PreparedSecret): ReasonCode | null {
+  const claimed = req.headers['x-tenant'];
+  if (claimed === undefined) return null;
+  return secret.tenant !== null && claimed === secret.tenant ? null : 'tenant_mismatch';
+}

@@ -1,0 +1,69 @@
+// Secret hygiene for everything we emit (THREATS §10, T-L1..T-L5): an allow-list of loggable headers,
+// query values replaced by REDACTED, and the pino redaction paths as a second line of defence.
+
+export const REDACTED = 'REDACTED';
+
+/** Header names whose values are safe to log (everything else is dropped, not masked). */
+export const LOGGABLE_HEADERS: ReadonlySet<string> = new Set([
+  ':method',
+  ':scheme',
+  'content-type',
+  'content-length',
+  'user-agent',
+  'x-request-id',
+  'accept',
+  'accept-language',
+]);
+
+/** Paths pino masks if a header object ever slips into a log line by mistake. */
+export const PINO_REDACT_PATHS: string[] = [
+  'headers.authorization',
+  'headers.cookie',
+  'headers["set-cookie"]',
+  'headers["webhook-signature"]',
+  'headers["x-hub-signature"]',
+  'headers["x-hub-signature-256"]',
+  'headers["stripe-signature"]',
+  'headers["proxy-authorization"]',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  '*.headers["set-cookie"]',
+  '*.headers["webhook-signature"]',
+  '*.headers["x-hub-signature"]',
+  '*.headers["x-hub-signature-256"]',
+  '*.headers["stripe-signature"]',
+  'authorization',
+  'cookie',
+  'state',
+  'code',
+  'id_token',
+  'SAMLResponse',
+  'RelayState',
+];
+
+/** Only allow-listed headers, values as received. */
+export function loggableHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(headers)) if (LOGGABLE_HEADERS.has(k)) out[k] = headers[k];
+  return out;
+}
+
+/**
+ * `/cb?code=abc&state=xyz` → `/cb?code=REDACTED&state=REDACTED`. Keys are kept (useful when debugging a
+ * duplicate_param deny) but percent-decoded keys are not re-encoded: we never decode anything here.
+ * The path part is kept only up to 256 chars, and a fragment is dropped.
+ */
+export function redactPathQuery(pathWithQuery: string): string {
+  const hashAt = pathWithQuery.indexOf('#');
+  const s = hashAt >= 0 ? pathWithQuery.slice(0, hashAt) : pathWithQuery;
+  const q = s.indexOf('?');
+  const path = (q >= 0 ? s.slice(0, q) : s).slice(0, 256);
+  if (q < 0) return path;
+  const parts = s.slice(q + 1).split('&');
+  const keys = parts.map((p) => {
+    const eq = p.indexOf('=');
+    const k = (eq >= 0 ? p.slice(0, eq) : p).slice(0, 64);
+    return `${k}=${REDACTED}`;
+  });
+  return `${path}?${keys.join('&')}`;
+}
