@@ -26,6 +26,8 @@ export interface BackendOptions {
   samlAcsPath?: string;
   samlEntityId?: string;
   port?: number;
+  /** Listen address (127.0.0.1 by default; 0.0.0.0 inside a container). */
+  host?: string;
   /** Called when a flow starts, before the browser is redirected (the Pin API in the e2e suite). */
   registerPin?: (p: PinRegistration) => Promise<void>;
 }
@@ -221,7 +223,7 @@ export async function startBackend(opts: BackendOptions): Promise<RunningBackend
     sendJson(res, 404, { error: 'not_found', backend: name });
   }
 
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   selfUrl = `http://127.0.0.1:${port}`;
   return {

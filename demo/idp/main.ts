@@ -7,7 +7,8 @@ const HELP = `usage: tsx demo/idp/main.ts --name <legacy|new> --port <n> --issue
 
 A small OAuth 2.0 / OIDC authorization server + client with a SAML POST path, for demos and tests.
   --name           backend id (also the X-Served-By header)
-  --port           port to listen on (127.0.0.1 unless --host is given)
+  --port           port to listen on
+  --host           address to listen on (default 127.0.0.1; 0.0.0.0 in a container)
   --issuer         exact issuer identifier (RFC 9207 iss, id_token iss)
   --external-base  the stable callback base URL browsers use (default http://auth.example.com:8080)`;
 
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
       port: { type: 'string' },
       issuer: { type: 'string' },
       'external-base': { type: 'string', default: 'http://auth.example.com:8080' },
+      host: { type: 'string', default: '127.0.0.1' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -26,7 +28,7 @@ async function main(): Promise<void> {
     process.exitCode = values.help ? 0 : 2;
     return;
   }
-  const b = await startBackend({ name: values.name, issuer: values.issuer, port: Number(values.port), externalBase: values['external-base']! });
+  const b = await startBackend({ name: values.name, issuer: values.issuer, port: Number(values.port), host: values.host, externalBase: values['external-base']! });
   process.stdout.write(`mock backend ${b.name} (${values.issuer}) on ${b.url}\n`);
 }
 
