@@ -34,7 +34,7 @@ export class MockAuthorizationServer {
   readonly issuer: string;
   readonly kid: string;
   private readonly codes = new Map<string, CodeGrant>();
-  private privateKey!: CryptoKey | import('node:crypto').KeyObject;
+  private privateKey!: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   private jwk!: Record<string, unknown>;
   /** client_id -> allowed redirect URIs (exact match, RFC 9700 §4.1.3). */
   private readonly clients = new Map<string, Set<string>>();

@@ -1,0 +1,114 @@
+// `npm run bench:rego`: compile time and µs per evaluation (median, p99) of the shipped callback policy
+// on a typical input (captured from the real pipeline on the embedded default), and of a few gateway
+// policies from the conformance corpus. A benchmark, not a test: it prints figures and writes JSON.
+import fs from 'node:fs';
+import path from 'node:path';
+import { compilePolicy, type PolicyModule } from '../ext-authz/src/rego/index';
+import { loadPolicyDir } from '../ext-authz/src/policy/load-dir';
+import { loadRuntime } from '../ext-authz/src/app';
+import { silentLogger } from '../ext-authz/src/telemetry/logger';
+import { mintState } from '../ext-authz/src/pipeline/pins/mint';
+import { DEMO_HOST, DEMO_NEW_ISSUER } from '../ext-authz/src/config/default';
+import type { PolicyInput, RequestView } from '../ext-authz/src/pipeline/types';
+import { Pipeline } from '../ext-authz/src/pipeline/pipeline';
+
+const ROOT = path.join(__dirname, '..');
+const ITER = Number(process.env.BENCH_ITER ?? 20000);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 5000);
+
+interface Row {
+  name: string;
+  compile_ms: number;
+  median_us: number;
+  p99_us: number;
+  mean_us: number;
+  iterations: number;
+}
+
+function timeEval(fn: () => void): { median: number; p99: number; mean: number } {
+  for (let i = 0; i < WARMUP; i++) fn();
+  const samples = new Float64Array(ITER);
+  for (let i = 0; i < ITER; i++) {
+    const t = process.hrtime.bigint();
+    fn();
+    samples[i] = Number(process.hrtime.bigint() - t) / 1000;
+  }
+  const sorted = Array.from(samples).sort((a, b) => a - b);
+  const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
+  return { median: sorted[Math.floor(sorted.length / 2)], p99: sorted[Math.floor(sorted.length * 0.99)], mean };
+}
+
+/** Runs one typical callback (state minted for `new`, iss new) through the pipeline and keeps its input. */
+async function typicalInput(): Promise<PolicyInput> {
+  const rt = await loadRuntime({ policyDir: path.join(ROOT, 'policies', 'callback') }, silentLogger());
+  let captured: PolicyInput | null = null;
+  const pipeline = new Pipeline({ factsDeps: rt.factsDeps, engine: rt.engine, onDecision: (e) => (captured = e.input) });
+  const { state } = await mintState('demo', 'new', rt.factsDeps(), Date.now());
+  const query = new URLSearchParams({ code: 'SplxlOBeZQQYbYS6WxSbIA', state, iss: DEMO_NEW_ISSUER });
+  const req: RequestView = {
+    method: 'GET',
+    scheme: 'https',
+    host: DEMO_HOST,
+    path: `/oauth2/callback?${query}`,
+    headers: {
+      ':authority': DEMO_HOST, ':method': 'GET', ':path': `/oauth2/callback?${query}`, ':scheme': 'https',
+      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36',
+      accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', 'accept-language': 'en-GB,en;q=0.9',
+      'accept-encoding': 'gzip, deflate, br', cookie: '__Host-cbp_hint=abc; other=1', 'x-request-id': '4f1c2a3b-1d2e-4f5a-9b8c-7d6e5f4a3b2c',
+      'x-forwarded-proto': 'https', 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', referer: 'https://new-idp.example.com/',
+    },
+    duplicateHeaders: [],
+    bodyTruncated: false,
+    sourceIp: '203.0.113.7',
+    requestId: '4f1c2a3b-1d2e-4f5a-9b8c-7d6e5f4a3b2c',
+  };
+  const r = await pipeline.decide(req);
+  await rt.close();
+  if (!captured) throw new Error(`pipeline produced no policy input (decision ${JSON.stringify(r.decision.reasons)})`);
+  process.stdout.write(`typical input: callback to new, pipeline decision ${r.decision.action}/${r.decision.backend} ${JSON.stringify(r.decision.reasons)}\n`);
+  return captured;
+}
+
+function benchPolicy(name: string, modules: PolicyModule[], data: unknown, query: string, input: unknown): Row {
+  const t0 = process.hrtime.bigint();
+  const policy = compilePolicy(modules, { data });
+  const q = policy.prepare(query);
+  const compileMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const first = q.evaluate(input, { nowNs: 1_700_000_000_000_000_000n });
+  if (!first.defined) throw new Error(`${name}: ${query} is undefined on the bench input`);
+  const t = timeEval(() => q.evaluate(input, { nowNs: 1_700_000_000_000_000_000n }));
+  return { name, compile_ms: round(compileMs), median_us: round(t.median), p99_us: round(t.p99), mean_us: round(t.mean), iterations: ITER };
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  const src = loadPolicyDir(path.join(ROOT, 'policies', 'callback'));
+  const input = await typicalInput();
+  rows.push(benchPolicy('policies/callback (data.callback.decision)', src.modules, src.data, 'data.callback.decision', input));
+
+  const corpus = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'rego', 'conformance', 'gateway_policies.json'), 'utf8')) as {
+    cases: { note: string; modules: string[]; data?: unknown; input?: unknown; query: string; want?: unknown }[];
+  };
+  const picks = corpus.cases.filter((c) => c.want !== undefined && c.input !== undefined).filter((_c, i) => i % 40 === 0).slice(0, 4);
+  for (const c of picks) {
+    rows.push(benchPolicy(`corpus ${c.note}`, c.modules.map((text, i) => ({ file: `m${i}.rego`, text })), c.data, c.query, c.input));
+  }
+
+  process.stdout.write(`\n${'policy'.padEnd(58)} ${'compile ms'.padStart(10)} ${'median µs'.padStart(10)} ${'p99 µs'.padStart(9)} ${'mean µs'.padStart(9)}\n`);
+  for (const r of rows) {
+    process.stdout.write(`${r.name.padEnd(58)} ${r.compile_ms.toFixed(2).padStart(10)} ${r.median_us.toFixed(2).padStart(10)} ${r.p99_us.toFixed(2).padStart(9)} ${r.mean_us.toFixed(2).padStart(9)}\n`);
+  }
+  const out = path.join(ROOT, '.tmp', 'bench-rego.json');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({ node: process.version, iterations: ITER, rows }, null, 2));
+  process.stdout.write(`\n${ITER} timed evaluations each after ${WARMUP} warm-up; JSON in .tmp/bench-rego.json\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench:rego failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
