@@ -14,7 +14,8 @@ const INT64_LIMIT = 2n ** 63n;
 
 function toGoArg(v: Value): GoArg {
   if (typeof v === 'number') {
-    if (Number.isInteger(v)) {
+    // Integers OPA would hold as int64 or big.Int; huge ones (1e300) only exist as floats there.
+    if (Number.isInteger(v) && Math.abs(v) < 1e21) {
       const b = BigInt(v);
       return b < INT64_LIMIT && b >= -INT64_LIMIT ? { kind: 'int', v: b } : { kind: 'bigint', v: b };
     }
@@ -39,6 +40,7 @@ export function goSprintf(format: string, values: readonly Value[]): string {
   const args = values.map(toGoArg);
   let out = '';
   let argi = 0;
+  let reordered = false;
   let i = 0;
   while (i < format.length) {
     const pct = format.indexOf('%', i);
@@ -57,6 +59,20 @@ export function goSprintf(format: string, values: readonly Value[]): string {
       else if (c === ' ') spec.space = true;
       else if (c === '0') spec.zero = true;
       else break;
+    }
+    // Explicit argument index (%[2]s): later verbs continue from there; EXTRA is then not reported.
+    const idx = /^\[(\d+)\]/.exec(format.slice(i, i + 12));
+    if (idx) {
+      reordered = true;
+      i += idx[0].length;
+      const n = Number(idx[1]);
+      if (n < 1 || n > args.length) {
+        const v = format.codePointAt(i);
+        i += v === undefined ? 0 : v > 0xffff ? 2 : 1;
+        out += `%!${v === undefined ? '' : String.fromCodePoint(v)}(BADINDEX)`;
+        continue;
+      }
+      argi = n - 1;
     }
     [spec.width, i] = readNum(format, i);
     if (format[i] === '.') {
@@ -79,7 +95,7 @@ export function goSprintf(format: string, values: readonly Value[]): string {
     }
     out += formatArg(args[argi++], verb, spec);
   }
-  if (argi < args.length) {
+  if (!reordered && argi < args.length) {
     out += '%!(EXTRA ' + args.slice(argi).map((a) => `${goType(a)}=${plainV(a)}`).join(', ') + ')';
   }
   return out;
@@ -114,6 +130,7 @@ function badVerb(a: GoArg, verb: string): string {
 }
 
 function formatArg(a: GoArg, verb: string, spec: Spec): string {
+  if (verb === 'T') return pad('', goType(a), spec, false);
   switch (a.kind) {
     case 'int':
     case 'bigint':
@@ -209,7 +226,8 @@ function formatFloatVerb(x: number, verb: string, spec: Spec): string | undefine
     case 'f':
     case 'F': {
       const base = verb === 'v' ? 'g' : (verb.toLowerCase() as 'g' | 'e' | 'f');
-      body = formatFloat(Math.abs(x), base, spec.prec);
+      // Go: %e and %f default to precision 6; %g and %v use the shortest exact representation.
+      body = formatFloat(Math.abs(x), base, spec.prec ?? (base === 'g' ? undefined : 6));
       if (verb === 'G' || verb === 'E') body = body.toUpperCase();
       break;
     }

@@ -1,6 +1,7 @@
 // Go RE2 syntax (the regexp/syntax Perl flavour OPA uses) translated to a JavaScript `u` RegExp, with
 // Go's parse errors ("error parsing regexp: missing closing ]: `[a-`"). Compiled patterns are cached.
 import { BuiltinError } from '../errors';
+import { PERL, POSIX, GENERAL_CATEGORIES, MAX_RUNE, complement, type Range } from './re2-classes';
 
 export interface CompiledRe {
   /** Global (`g`) so callers can run Go's match loops with lastIndex; always reset it before use. */
@@ -8,45 +9,6 @@ export interface CompiledRe {
   /** Named groups (?P<name>...) -> group number, for `$name` in regex.replace. */
   names: Map<string, number>;
   groups: number;
-}
-
-type Range = [number, number];
-const MAX_RUNE = 0x10ffff;
-const R = (s: string): Range[] => {
-  const out: Range[] = [];
-  for (let i = 0; i < s.length; ) {
-    const lo = s.charCodeAt(i);
-    if (s[i + 1] === '-' && i + 2 < s.length) {
-      out.push([lo, s.charCodeAt(i + 2)]);
-      i += 3;
-    } else {
-      out.push([lo, lo]);
-      i += 1;
-    }
-  }
-  return out;
-};
-
-// ASCII classes: Perl (\d \s \w) and POSIX ([[:alpha:]]), as RE2 defines them.
-const PERL: Record<string, Range[]> = { d: R('0-9'), s: R('\t\n\f\r '), w: R('0-9A-Za-z_') };
-const POSIX: Record<string, Range[]> = {
-  alnum: R('0-9A-Za-z'), alpha: R('A-Za-z'), ascii: [[0, 0x7f]], blank: R('\t '), cntrl: [[0, 0x1f], [0x7f, 0x7f]],
-  digit: R('0-9'), graph: R('!-~'), lower: R('a-z'), print: R(' -~'), punct: R('!-/:-@[-`{-~'),
-  space: R('\t\n\v\f\r '), upper: R('A-Z'), word: R('0-9A-Za-z_'), xdigit: R('0-9A-Fa-f'),
-};
-const GENERAL_CATEGORIES = new Set(
-  'L Lu Ll Lt Lm Lo M Mn Mc Me N Nd Nl No P Pc Pd Ps Pe Pi Pf Po S Sm Sc Sk So Z Zs Zl Zp C Cc Cf Cs Co Any'.split(' '),
-);
-
-function complement(rs: Range[]): Range[] {
-  const out: Range[] = [];
-  let next = 0;
-  for (const [lo, hi] of [...rs].sort((a, b) => a[0] - b[0])) {
-    if (lo > next) out.push([next, lo - 1]);
-    next = Math.max(next, hi + 1);
-  }
-  if (next <= MAX_RUNE) out.push([next, MAX_RUNE]);
-  return out;
 }
 
 const hex = (cp: number): string => `\\u{${cp.toString(16)}}`;
@@ -188,7 +150,7 @@ class Translator {
         const end = src.indexOf('>', this.pos);
         const name = end < 0 ? '' : src.slice(this.pos + 3, end);
         if (end < 0 || !/^[A-Za-z0-9_]+$/.test(name) || this.names.has(name)) {
-          fail(end < 0 || this.names.has(name) ? 'invalid named capture' : 'invalid named capture', src.slice(open, end < 0 ? src.length : end + 1));
+          fail('invalid named capture', src.slice(open, end < 0 ? src.length : end + 1));
         }
         this.names.set(name, ++this.groups);
         this.pos = end + 1;

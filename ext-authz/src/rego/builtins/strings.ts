@@ -164,6 +164,14 @@ export const stringsBuiltins: readonly BuiltinSpec[] = [
     const d = mustString('split', args, 1);
     return d === '' ? [...s] : s.split(d);
   }),
+  spec('strings.split_n', [S, S, 'number'], { array: S }, (args) => {
+    const s = mustString('strings.split_n', args, 0);
+    const d = mustString('strings.split_n', args, 1);
+    const n = mustInteger('strings.split_n', args, 2);
+    // Newer OPA builtin (not in 0.61): the first n parts, or the last -n parts when n is negative.
+    const parts = d === '' ? [...s] : s.split(d);
+    return n >= 0 ? parts.slice(0, n) : parts.slice(Math.max(parts.length + n, 0));
+  }),
   spec('substring', [S, 'number', 'number'], S, (args) => {
     const s = mustString('substring', args, 0);
     const off = mustInteger('substring', args, 1);
