@@ -1,10 +1,11 @@
 // Builtins: crypto.* (OPA policy reference, "Crypto"): digests and HMACs as lowercase hex of the
-// UTF-8 input, constant-time MAC comparison, and RSA private keys as JWK, all with node:crypto.
+// UTF-8 input, constant-time MAC comparison, certificates and RSA private keys, all with node:crypto.
 import { createHash, createHmac, createPrivateKey, timingSafeEqual } from 'node:crypto';
 import { BuiltinError } from '../errors';
 import type { Value } from '../value';
 import { makeObject } from '../value';
 import { mustString, type BuiltinSpec } from './registry';
+import { parseCertificates } from './crypto-x509';
 
 function digest(name: string, alg: string): BuiltinSpec {
   return {
@@ -56,6 +57,13 @@ export const cryptoBuiltins: readonly BuiltinSpec[] = [
       const b = Buffer.from(mustString('crypto.hmac.equal', args, 1), 'utf8');
       return a.length === b.length && timingSafeEqual(a, b);
     },
+  },
+  {
+    name: 'crypto.x509.parse_certificates',
+    category: 'crypto',
+    args: ['string'],
+    result: { array: { object: ['string', 'any'] } },
+    fn: (args) => parseCertificates('crypto.x509.parse_certificates', mustString('crypto.x509.parse_certificates', args, 0)),
   },
   {
     name: 'crypto.x509.parse_rsa_private_key',

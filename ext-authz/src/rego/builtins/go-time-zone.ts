@@ -69,7 +69,7 @@ export interface Civil {
 }
 
 export function toCivil(t: Instant, tz: string): Civil {
-  const local = t.sec + zoneInfo(tz, t.sec).offset;
+  const local = t.sec + zoneOffset(tz, t.sec);
   const days = Math.floor(local / 86400);
   const s = local - days * 86400;
   const [year, month, day] = civilFromDays(days);
@@ -92,8 +92,8 @@ export function fromCivil(c: Omit<Civil, 'wday'>, tz: string): Instant {
   const nsec = c.nsec - extraSec * 1e9;
   const local = (daysFromCivil(year, month, 1) + c.day - 1) * 86400 + c.hour * 3600 + c.min * 60 + c.sec + extraSec;
   // Two passes settle the offset around DST transitions, as Go's lookup does.
-  let off = zoneInfo(tz, local).offset;
-  off = zoneInfo(tz, local - off).offset;
+  let off = zoneOffset(tz, local);
+  off = zoneOffset(tz, local - off);
   return { sec: local - off, nsec };
 }
 
@@ -116,7 +116,7 @@ function formatter(name: string, tz: string): Intl.DateTimeFormat {
     try {
       f = new Intl.DateTimeFormat('en-US', {
         timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
-        hour: 'numeric', minute: 'numeric', second: 'numeric', era: 'short', timeZoneName: 'short',
+        hour: 'numeric', minute: 'numeric', second: 'numeric', era: 'short',
       });
     } catch {
       throw new BuiltinError(`${name}: unknown time zone ${tz}`);
@@ -126,18 +126,35 @@ function formatter(name: string, tz: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** Offset (seconds east of UTC) and abbreviation of a zone at a Unix second. */
-export function zoneInfo(tz: string, unixSec: number): { offset: number; abbr: string } {
-  if (isUTC(tz)) return { offset: 0, abbr: 'UTC' };
+/** Offset (seconds east of UTC) of a zone at a Unix second. */
+export function zoneOffset(tz: string, unixSec: number): number {
+  if (isUTC(tz)) return 0;
   const parts = formatter('time', tz).formatToParts(new Date(unixSec * 1000));
   const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '0';
   let year = Number(get('year'));
   if (get('era') === 'BC' || get('era') === 'B') year = 1 - year;
   const wallSec = daysFromCivil(year, Number(get('month')), Number(get('day'))) * 86400 +
     (Number(get('hour')) % 24) * 3600 + Number(get('minute')) * 60 + Number(get('second'));
-  const offset = wallSec - Math.floor(unixSec);
-  // Intl names most non-US zones "GMT+5:30"; Go prints numeric abbreviations for those as "+0530".
-  const short = get('timeZoneName');
-  const abbr = /^[A-Z]{3,5}$/.test(short) ? short : '';
-  return { offset, abbr };
+  return wallSec - Math.floor(unixSec);
+}
+
+// Intl has no locale-neutral abbreviations: en-US knows "PST", en-GB "CEST"/"BST", en-AU "AEST",
+// en-IN "IST"; elsewhere it prints "GMT+2". The first letter abbreviation found is used.
+const ABBR_LOCALES = ['en-US', 'en-GB', 'en-AU', 'en-IN'];
+const abbrFormatters = new Map<string, Intl.DateTimeFormat[]>();
+const isAbbr = (s: string): boolean => /^[A-Z]{3,5}$/.test(s);
+
+/** The zone's letter abbreviation at a Unix second ("UTC", "PST", "CEST"), or "" if Intl has none. */
+export function zoneAbbr(tz: string, unixSec: number): string {
+  if (isUTC(tz)) return 'UTC';
+  let fs = abbrFormatters.get(tz);
+  if (!fs) {
+    fs = ABBR_LOCALES.map((l) => new Intl.DateTimeFormat(l, { timeZone: tz, timeZoneName: 'short' }));
+    abbrFormatters.set(tz, fs);
+  }
+  for (const f of fs) {
+    const name = f.formatToParts(new Date(unixSec * 1000)).find((p) => p.type === 'timeZoneName')?.value ?? '';
+    if (isAbbr(name)) return name;
+  }
+  return '';
 }

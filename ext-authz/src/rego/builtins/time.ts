@@ -4,7 +4,8 @@ import { BuiltinError } from '../errors';
 import type { Value } from '../value';
 import { typeName } from '../value';
 import { mustInteger, mustString, type BuiltinSpec, type TypeDesc } from './registry';
-import { LayoutParseError, LONG_DAYS, NAMED_LAYOUTS, RFC3339, RFC3339_NANO, formatLayout, parseLayout } from './go-time-layout';
+import { LONG_DAYS, NAMED_LAYOUTS, RFC3339, RFC3339_NANO, formatLayout } from './go-time-layout';
+import { LayoutParseError, parseLayout } from './go-time-parse';
 import {
   MAX_NS, MIN_NS, checkZone, fromCivil, instantFromNs, nsFromInstant, toCivil, type Instant,
 } from './go-time-zone';
