@@ -1,18 +1,34 @@
 // Exact-decimal arithmetic over JS doubles, so `+ - * /`, sum and product agree with OPA's
 // arbitrary-precision numbers for the decimals people actually write (`0.1 + 0.2 == 0.3` is true in OPA).
 //
-// The rule: every finite double is read as its shortest round-trip decimal (`String(x)`: 0.1 -> "0.1"),
-// which is the literal or JSON text OPA kept for any number with at most 17 significant digits. The
-// operation is then done exactly on (BigInt mantissa, base-10 exponent) pairs and the exact result is
-// rounded once to the nearest double (`Number("<m>e<e>")` is correctly rounded). Division is carried to
-// 25+ significant digits with a sticky digit, so it is correctly rounded too (0.3 / 0.1 == 3).
+// The rule: a finite double whose shortest round-trip text (`String(x)`: 0.1 -> "0.1") has at most 15
+// significant digits is read as that decimal — 15 digits always survive the trip through a double, so
+// this is the literal or JSON text OPA kept. The operation is then done exactly on (BigInt mantissa,
+// base-10 exponent) pairs and rounded once to the nearest double (`Number("<m>e<e>")` is correctly
+// rounded). Division is carried to 25+ significant digits with a sticky digit, so it is correctly
+// rounded too (0.3 / 0.1 == 3). An operand with 16-17 digits is most likely an inexact result already
+// (1/3 == 0.3333333333333333) and the double is then the better approximation, so plain IEEE arithmetic
+// is used (1/3 * 3 == 1). Safe integers take a fast path.
 // Known gap: integers beyond 2^53 and literals with more than 17 significant digits are already rounded
 // when they reach us, and results beyond ±1.8e308 cannot be represented (OPA prints 1e300 * 1e300).
 
 /** value = m * 10^e */
-interface Decimal {
+export interface Decimal {
   m: bigint;
   e: number;
+}
+
+/** Significant digits of the shortest round-trip text of x (0 for 0). */
+export function significantDigits(x: number): number {
+  const s = String(x);
+  const ei = s.indexOf('e');
+  const mant = (ei >= 0 ? s.slice(0, ei) : s).replace(/[-.]/g, '').replace(/^0+/, '').replace(/0+$/, '');
+  return mant.length;
+}
+
+/** Both operands read back exactly as short decimals: the exact-decimal path applies. */
+function decimalOperands(x: number, y: number): boolean {
+  return Number.isFinite(x) && Number.isFinite(y) && significantDigits(x) <= 15 && significantDigits(y) <= 15;
 }
 
 export function toDecimal(x: number): Decimal {
@@ -80,10 +96,49 @@ function isSafeInt(x: number): boolean {
   return Number.isInteger(x) && x <= SAFE && x >= -SAFE;
 }
 
-/** Exact-decimal x + y (fast path for safe integers). */
+/** Exact powers of ten as doubles (10^0 .. 10^22 are all exactly representable). */
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+const SCALED_LIMIT = 1e15;
+
+/**
+ * Fast path without string conversion: the smallest k <= 15 with x == round(x * 10^k) / 10^k and a
+ * mantissa below 1e15. Such m / 10^k is the unique decimal of at most 15 digits that rounds to x (the
+ * same one the shortest text gives), and IEEE division by an exact power of ten rounds correctly.
+ */
+function scaled(x: number): [number, number] | undefined {
+  for (let k = 0; k <= 15; k++) {
+    const v = x * POW10[k];
+    if (!(Math.abs(v) < SCALED_LIMIT)) return undefined;
+    const m = Math.round(v);
+    if (m / POW10[k] === x) return [m, k];
+  }
+  return undefined;
+}
+
+function scaledAdd(x: number, y: number): number | undefined {
+  const a = scaled(x);
+  const b = scaled(y);
+  if (!a || !b) return undefined;
+  const k = Math.max(a[1], b[1]);
+  const m = a[0] * POW10[k - a[1]] + b[0] * POW10[k - b[1]];
+  return Number.isSafeInteger(m) ? m / POW10[k] : undefined;
+}
+
+function scaledMul(x: number, y: number): number | undefined {
+  const a = scaled(x);
+  const b = scaled(y);
+  if (!a || !b || a[1] + b[1] > 22) return undefined;
+  const m = a[0] * b[0];
+  return Number.isSafeInteger(m) ? m / POW10[a[1] + b[1]] : undefined;
+}
+
+/** Exact-decimal x + y (fast paths for safe integers and small decimals). */
 export function addNumbers(x: number, y: number): number {
   const r = x + y;
-  if (isSafeInt(x) && isSafeInt(y) && isSafeInt(r)) return r;
+  if (isSafeInt(x) && isSafeInt(y) && isSafeInt(r)) return r === 0 ? 0 : r;
+  const fast = scaledAdd(x, y);
+  if (fast !== undefined) return fast === 0 ? 0 : fast;
+  if (!decimalOperands(x, y)) return r === 0 ? 0 : r;
   return fromDecimal(decAdd(toDecimal(x), toDecimal(y)));
 }
 
@@ -94,6 +149,9 @@ export function subNumbers(x: number, y: number): number {
 export function mulNumbers(x: number, y: number): number {
   const r = x * y;
   if (isSafeInt(x) && isSafeInt(y) && isSafeInt(r)) return r === 0 ? 0 : r;
+  const fast = scaledMul(x, y);
+  if (fast !== undefined) return fast === 0 ? 0 : fast;
+  if (!decimalOperands(x, y)) return r === 0 ? 0 : r;
   return fromDecimal(decMul(toDecimal(x), toDecimal(y)));
 }
 
@@ -103,31 +161,23 @@ export function divNumbers(x: number, y: number): number {
     const r = x / y;
     return r === 0 ? 0 : r;
   }
+  if (!decimalOperands(x, y)) {
+    const r = x / y;
+    return r === 0 ? 0 : r;
+  }
   return decDivToNumber(toDecimal(x), toDecimal(y));
 }
 
-/** Exact sum of many numbers, rounded once (OPA's sum over big decimals). */
+/** sum() folds plus left to right, as OPA does (each step exact for short decimals). */
 export function sumNumbers(xs: readonly number[]): number {
-  let acc: Decimal = { m: 0n, e: 0 };
-  let fast = 0;
-  let allSafe = true;
-  for (const x of xs) {
-    if (allSafe && isSafeInt(x) && isSafeInt(fast + x)) {
-      fast += x;
-      continue;
-    }
-    if (allSafe) {
-      allSafe = false;
-      acc = toDecimal(fast);
-    }
-    acc = decAdd(acc, toDecimal(x));
-  }
-  return allSafe ? fast : fromDecimal(acc);
+  let acc = 0;
+  for (const x of xs) acc = addNumbers(acc, x);
+  return acc;
 }
 
-/** Exact product of many numbers, rounded once. */
+/** product() folds mul left to right. */
 export function productNumbers(xs: readonly number[]): number {
-  let acc: Decimal = { m: 1n, e: 0 };
-  for (const x of xs) acc = decMul(acc, toDecimal(x));
-  return fromDecimal(acc);
+  let acc = 1;
+  for (const x of xs) acc = mulNumbers(acc, x);
+  return acc;
 }

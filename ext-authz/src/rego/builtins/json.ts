@@ -232,6 +232,8 @@ function applyOp(doc: Value, op: Value): Value {
       return path.length === 0 ? need(value) : addAt(removeAt(doc, path), path, need(value));
     case 'move': {
       const from = pointer(field('from'));
+      // RFC 6902 §4.4: a location cannot be moved into one of its own children.
+      if (path.length > from.length && from.every((seg, i) => equals(seg, path[i]))) fail();
       const moved = getAt(doc, from);
       return addAt(from.length === 0 ? doc : removeAt(doc, from), path, moved);
     }

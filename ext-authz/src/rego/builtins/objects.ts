@@ -26,7 +26,7 @@ function keyList(name: string, v: Value): Value[] {
 }
 
 /** One step of a path: object key, array index, or set member (yielding the member). */
-export function stepInto(v: Value, k: Value): Value | undefined {
+function stepInto(v: Value, k: Value): Value | undefined {
   if (isObject(v)) return objGet(v, k);
   if (Array.isArray(v)) return typeof k === 'number' && Number.isInteger(k) && k >= 0 && k < v.length ? v[k] : undefined;
   if (isSet(v)) return v.has(k) ? k : undefined;
