@@ -55,17 +55,13 @@ const SIMPLE_ESCAPES: Record<string, string> = {
 /** Tokenizes `src`; throws `rego_parse_error` on a character or literal no Rego token can start with. */
 export function tokenize(src: string, file: string): Token[] {
   const tokens: Token[] = [];
+  const n = src.length;
   let i = 0;
   let row = 1;
   let lineStart = 0;
-  const n = src.length;
-  const locAt = (off: number): Loc => ({ file, row, col: off - lineStart + 1 });
-  const fail = (msg: string, off: number): never => {
-    throw new RegoError('rego_parse_error', msg, locAt(off));
-  };
-
   let space = false;
   let nl = false;
+  // No closures are created per token: tsx's keepNames wrapping makes that measurably slow.
   while (i < n) {
     const c = src.charCodeAt(i);
     if (c === 0x0a) {
@@ -87,36 +83,28 @@ export function tokenize(src: string, file: string): Token[] {
       continue;
     }
     const start = i;
-    const loc = locAt(start);
-    const push = (kind: TokenKind, text: string): void => {
-      tokens.push({ kind, text, loc, offset: start, space, nl });
-      space = false;
-      nl = false;
-    };
-
+    const loc: Loc = { file, row, col: start - lineStart + 1 };
+    let kind: TokenKind;
+    let text: string;
     if (isIdentStart(c)) {
+      i++;
       while (i < n && isIdentPart(src.charCodeAt(i))) i++;
-      const word = src.slice(start, i);
-      push(KEYWORDS.has(word) ? 'keyword' : 'ident', word);
-      continue;
-    }
-    if (isDigit(c)) {
-      i = scanNumber(src, i, fail);
-      const text = src.slice(start, i);
-      if (text.length > 1 && text.startsWith('00')) fail(`invalid number literal ${text}`, start);
-      push('number', text);
-      continue;
-    }
-    if (c === 0x22 /* " */) {
-      const r = scanString(src, i + 1, fail);
+      text = src.slice(start, i);
+      kind = KEYWORDS.has(text) ? 'keyword' : 'ident';
+    } else if (isDigit(c)) {
+      i = scanNumber(src, i, loc);
+      text = src.slice(start, i);
+      if (text.length > 1 && text.startsWith('00')) lexError(`invalid number literal ${text}`, loc);
+      kind = 'number';
+    } else if (c === 0x22 /* " */) {
+      const r = scanString(src, i + 1, loc);
       i = r.end;
-      push('string', r.value);
-      continue;
-    }
-    if (c === 0x60 /* ` */) {
+      text = r.value;
+      kind = 'string';
+    } else if (c === 0x60 /* ` */) {
       const close = src.indexOf('`', i + 1);
-      if (close < 0) fail('non-terminated raw string', start);
-      const value = src.slice(i + 1, close);
+      if (close < 0) lexError('non-terminated raw string', loc);
+      text = src.slice(i + 1, close);
       // A raw string may span lines; keep row/col tracking right for what follows.
       for (let k = i + 1; k < close; k++) {
         if (src.charCodeAt(k) === 0x0a) {
@@ -125,31 +113,42 @@ export function tokenize(src: string, file: string): Token[] {
         }
       }
       i = close + 1;
-      push('rawstring', value);
-      continue;
+      kind = 'rawstring';
+    } else {
+      const two = src.slice(i, i + 2);
+      if (PUNCT2.has(two)) {
+        text = two;
+      } else if (PUNCT1.has(src[i])) {
+        text = src[i];
+      } else {
+        const ch = String.fromCodePoint(src.codePointAt(i) ?? c);
+        return lexError(`illegal token ${JSON.stringify(ch)}`, loc);
+      }
+      i += text.length;
+      kind = 'punct';
     }
-    const two = src.slice(i, i + 2);
-    if (PUNCT2.has(two)) {
-      i += 2;
-      push('punct', two);
-      continue;
-    }
-    const one = src[i];
-    if (PUNCT1.has(one)) {
-      i += 1;
-      push('punct', one);
-      continue;
-    }
-    fail(`illegal token ${JSON.stringify(String.fromCodePoint(src.codePointAt(i) ?? c))}`, start);
+    tokens.push({ kind, text, loc, offset: start, space, nl });
+    space = false;
+    nl = false;
   }
-  tokens.push({ kind: 'eof', text: '', loc: locAt(n), offset: n, space, nl });
+  tokens.push({ kind: 'eof', text: '', loc: { file, row, col: n - lineStart + 1 }, offset: n, space, nl });
   return tokens;
+}
+
+function lexError(message: string, loc: Loc): never {
+  throw new RegoError('rego_parse_error', message, loc);
+}
+
+/** Location `delta` characters after `loc` on the same line (for errors inside a literal). */
+function shift(loc: Loc, delta: number): Loc {
+  return { file: loc.file, row: loc.row, col: loc.col + delta };
 }
 
 // number = int [ "." digits ] [ ("e"|"E") ["+"|"-"] digits ]; a "." not followed by a digit ends it
 // (so `1.x` lexes as 1 . x and the parser rejects the ref).
-function scanNumber(src: string, i: number, fail: (m: string, o: number) => never): number {
+function scanNumber(src: string, i: number, loc: Loc): number {
   const n = src.length;
+  const from = i;
   while (i < n && isDigit(src.charCodeAt(i))) i++;
   if (src[i] === '.' && isDigit(src.charCodeAt(i + 1))) {
     i++;
@@ -158,7 +157,7 @@ function scanNumber(src: string, i: number, fail: (m: string, o: number) => neve
   if (src[i] === 'e' || src[i] === 'E') {
     let j = i + 1;
     if (src[j] === '+' || src[j] === '-') j++;
-    if (!isDigit(src.charCodeAt(j))) fail('invalid number literal: exponent without digits', i);
+    if (!isDigit(src.charCodeAt(j))) lexError('invalid number literal: exponent without digits', shift(loc, i - from));
     while (j < n && isDigit(src.charCodeAt(j))) j++;
     i = j;
   }
@@ -167,36 +166,32 @@ function scanNumber(src: string, i: number, fail: (m: string, o: number) => neve
 
 // Scans a double-quoted string body starting after the opening quote; returns the decoded value and
 // the offset after the closing quote. Lone UTF-16 surrogates decode to U+FFFD, as JSON decoders do.
-function scanString(
-  src: string,
-  i: number,
-  fail: (m: string, o: number) => never,
-): { value: string; end: number } {
+function scanString(src: string, i: number, loc: Loc): { value: string; end: number } {
   const n = src.length;
-  const start = i - 1;
+  const from = i - 1;
   let out = '';
   let chunk = i;
   for (;;) {
-    if (i >= n) fail('non-terminated string', start);
+    if (i >= n) lexError('non-terminated string', loc);
     const c = src.charCodeAt(i);
     if (c === 0x22) {
       out += src.slice(chunk, i);
       return { value: out, end: i + 1 };
     }
-    if (c === 0x0a) fail('non-terminated string', start);
+    if (c === 0x0a) lexError('non-terminated string', loc);
     if (c !== 0x5c /* \ */) {
       i++;
       continue;
     }
     out += src.slice(chunk, i);
     const e = src[i + 1];
-    if (e === undefined) fail('non-terminated string', start);
-    if (e in SIMPLE_ESCAPES) {
+    if (e === undefined) lexError('non-terminated string', loc);
+    if (Object.hasOwn(SIMPLE_ESCAPES, e)) {
       out += SIMPLE_ESCAPES[e];
       i += 2;
     } else if (e === 'u') {
       const unit = readHex4(src, i + 2);
-      if (unit < 0) fail('illegal escape sequence \\u (expected 4 hex digits)', i);
+      if (unit < 0) lexError('illegal escape sequence \\u (expected 4 hex digits)', shift(loc, i - from));
       i += 6;
       if (unit >= 0xd800 && unit <= 0xdbff) {
         const low = src[i] === '\\' && src[i + 1] === 'u' ? readHex4(src, i + 2) : -1;
@@ -212,7 +207,7 @@ function scanString(
         out += String.fromCharCode(unit);
       }
     } else {
-      fail(`illegal escape sequence \\${e}`, i);
+      lexError(`illegal escape sequence \\${e}`, shift(loc, i - from));
     }
     chunk = i;
   }

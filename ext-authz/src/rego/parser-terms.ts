@@ -31,6 +31,7 @@ const INTERSECTION_OPS = new Set(['&']);
 /** Token cursor, error helpers and the term grammar; statements are added by subclasses. */
 export abstract class TermParser {
   protected pos = 0;
+  private readonly postfixCache = new Map<number, { term?: Term; error?: RegoError; end: number }>();
 
   constructor(
     protected readonly toks: Token[],
@@ -154,9 +155,27 @@ export abstract class TermParser {
 
   // ---- primaries and refs ---------------------------------------------------------------------
 
-  /** A primary term followed by adjacent `.name`, `[index]` and `(args)` suffixes. */
+  /**
+   * A primary term followed by adjacent `.name`, `[index]` and `(args)` suffixes. Memoised by
+   * start position: collection parsing tries a comprehension head first and re-parses on a miss,
+   * which without the cache is exponential in nesting depth (`[[[[...]]]]`).
+   */
   parsePostfix(): Term {
-    return this.parseRefTail(this.parsePrimary());
+    const start = this.pos;
+    const hit = this.postfixCache.get(start);
+    if (hit) {
+      if (hit.error) throw hit.error;
+      this.pos = hit.end;
+      return hit.term as Term;
+    }
+    try {
+      const term = this.parseRefTail(this.parsePrimary());
+      this.postfixCache.set(start, { term, end: this.pos });
+      return term;
+    } catch (e) {
+      if (e instanceof RegoError) this.postfixCache.set(start, { error: e, end: this.pos });
+      throw e;
+    }
   }
 
   protected parsePrimary(): Term {

@@ -15,8 +15,14 @@
 //   arbitrary terms (array/object patterns destructure, `_` is a wildcard).
 // * Every `_` is VarTerm "_" (rename per occurrence). `-x` on a non-literal is minus(0, x).
 // * Default rules: isDefault, body [], value checked here to contain no var/ref/call/comprehension.
-// * Calls keep the dotted name as written in `op` (import aliases unresolved).
+// * Calls keep the dotted name as written in `op` (import aliases unresolved). `set()` is an empty
+//   SetTerm, `{}` an empty ObjectTerm. Top-level `x := e` / `a = b` are CallTerms assign / eq.
+// * Precedence is OPA's, loosest first: := =, in, comparisons, |, &, + -, * / %, unary minus.
+//   Note comparisons bind looser than `|`/`&` (`a == b | c` is `a == (b | c)`).
+// * `contains` is a keyword only in rule heads; elsewhere it parses as a var (as in OPA).
+// * `with` targets are a VarTerm or RefTerm; which ones are legal is the compiler's check.
 import type { Body, ElseClause, Import, Loc, Module, RefTerm, Rule, RuleHead, Term, VarTerm } from './ast';
+import { RegoError } from './errors';
 import { tokenize } from './lexer';
 import { BodyParser } from './parser-body';
 
@@ -30,7 +36,7 @@ class ModuleParser extends BodyParser {
   parseModule(): Module {
     if (!this.is('package')) this.fail('expected "package" declaration');
     const pkgLoc = this.next().loc;
-    const pkg = this.parsePathRef('package');
+    const pkg = refNames(this.parsePathRef(false));
     const imports: Import[] = [];
     const rules: Rule[] = [];
     while (this.tok.kind !== 'eof') {
@@ -40,7 +46,7 @@ class ModuleParser extends BodyParser {
     }
     return {
       file: this.file,
-      pkg: pkg.map((p) => p.name),
+      pkg,
       pkgLoc,
       imports,
       rules,
@@ -59,26 +65,45 @@ class ModuleParser extends BodyParser {
     return term;
   }
 
-  /** `a.b["c-d"]`: a name followed by `.name` / `["string"]` parts. */
-  private parsePathRef(what: string): { name: string; term: Term }[] {
-    const t = this.parsePostfix();
-    const parts = refParts(t);
-    if (!parts) this.error(`invalid ${what} path (expected a name followed by .name or ["string"] parts)`, t.loc);
-    return parts;
+  /**
+   * `a.b["c-d"]`: a name followed by adjacent `.name` / `["string"]` parts. Keywords are accepted
+   * after a dot only when `keywordNames` is set (`import future.keywords.in`).
+   */
+  private parsePathRef(keywordNames: boolean): VarTerm | RefTerm {
+    const head = this.parseVarName('a path name');
+    const path: Term[] = [];
+    for (;;) {
+      const t = this.tok;
+      if (t.kind !== 'punct' || t.space) break;
+      if (t.text === '.') {
+        this.next();
+        const id = this.tok;
+        const ok = id.kind === 'ident' || (keywordNames && id.kind === 'keyword');
+        if (!ok || id.space) this.fail('expected ident after "."');
+        this.next();
+        path.push({ type: 'string', value: id.text, raw: false, loc: id.loc });
+      } else if (t.text === '[') {
+        this.next();
+        const s = this.tok;
+        if (s.kind !== 'string' && s.kind !== 'rawstring') this.fail('expected a string in a path');
+        this.next();
+        path.push({ type: 'string', value: s.text, raw: s.kind === 'rawstring', loc: s.loc });
+        this.expect(']');
+      } else {
+        break;
+      }
+    }
+    return path.length > 0 ? { type: 'ref', head, path, loc: head.loc } : head;
   }
 
   private parseImport(): Import {
     const loc = this.next().loc;
-    const path = this.parsePostfix();
-    const parts = refParts(path);
-    if (!parts || (path.type !== 'var' && path.type !== 'ref')) {
-      return this.error('invalid import path', path.loc);
-    }
-    const root = parts[0].name;
+    const path = this.parsePathRef(true);
+    const names = refNames(path);
+    const root = names[0];
     if (!IMPORT_ROOTS.includes(root)) {
       this.error(`unexpected import path, must begin with one of: {data, future, input, rego}, got: ${root}`, loc);
     }
-    const names = parts.map((p) => p.name);
     if (root === 'future') {
       const ok = names.length >= 2 && names[1] === 'keywords' &&
         (names.length === 2 || (names.length === 3 && FUTURE_KEYWORDS.has(names[2])));
@@ -94,7 +119,7 @@ class ModuleParser extends BodyParser {
       if (root === 'future' || root === 'rego') this.error(`${root} imports cannot be aliased`, asTok.loc);
       alias = this.parseVarName('alias name after "as"').name;
     }
-    const imp: Import = { path: path as RefTerm | VarTerm, loc };
+    const imp: Import = { path, loc };
     if (alias !== undefined) imp.alias = alias;
     return imp;
   }
@@ -226,16 +251,10 @@ function isScalar(t: Term): boolean {
   return t.type === 'string' || t.type === 'number' || t.type === 'boolean' || t.type === 'null';
 }
 
-/** Name parts of a var or of a ref on a var with only string path elements; else undefined. */
-function refParts(t: Term): { name: string; term: Term }[] | undefined {
-  if (t.type === 'var') return [{ name: t.name, term: t }];
-  if (t.type !== 'ref' || t.head.type !== 'var') return undefined;
-  const parts = [{ name: t.head.name, term: t.head as Term }];
-  for (const p of t.path) {
-    if (p.type !== 'string') return undefined;
-    parts.push({ name: p.value, term: p });
-  }
-  return parts;
+/** The names of a path ref built by parsePathRef (all path elements are strings). */
+function refNames(t: VarTerm | RefTerm): string[] {
+  if (t.type === 'var') return [t.name];
+  return [(t.head as VarTerm).name, ...t.path.map((p) => (p.type === 'string' ? p.value : ''))];
 }
 
 /** What makes a default value non-constant, in OPA's words ("var", "ref", ...), or undefined. */
@@ -269,17 +288,32 @@ function nonConstant(t: Term): string | undefined {
   }
 }
 
+/**
+ * Runs a parse; a stack overflow from absurd nesting (thousands of `[`) becomes a parse error
+ * rather than a RangeError escaping the loader.
+ */
+function guarded<T>(file: string, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof RangeError) {
+      throw new RegoError('rego_parse_error', 'expression nested too deeply', { file, row: 1, col: 1 });
+    }
+    throw e;
+  }
+}
+
 /** Parses one Rego module. Throws RegoError('rego_parse_error') with a location on bad input. */
 export function parseModule(text: string, file: string): Module {
-  return new ModuleParser(tokenize(text, file), file).parseModule();
+  return guarded(file, () => new ModuleParser(tokenize(text, file), file).parseModule());
 }
 
 /** Parses a query such as `data.t.p` or `x := 1; y = x + 1` (literals split by `;` or newlines). */
 export function parseQuery(text: string, file = 'query'): Body {
-  return new ModuleParser(tokenize(text, file), file).parseWholeQuery();
+  return guarded(file, () => new ModuleParser(tokenize(text, file), file).parseWholeQuery());
 }
 
 /** Parses a single term/expression (no `:=`), e.g. `{"a": [1, x]}` or `f(x) + 1`. */
 export function parseTerm(text: string, file = 'term'): Term {
-  return new ModuleParser(tokenize(text, file), file).parseWholeTerm();
+  return guarded(file, () => new ModuleParser(tokenize(text, file), file).parseWholeTerm());
 }
