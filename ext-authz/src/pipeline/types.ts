@@ -20,6 +20,9 @@ export interface RequestView {
   duplicateHeaders: string[];
   /** Raw body text (Envoy `body`, or `raw_body` as UTF-8) when buffered. */
   body?: string;
+  /** The body bytes exactly as received (Envoy `raw_body`), when the adapter has them: webhook
+   *  signatures are verified over these (THREATS T-W3), falling back to UTF-8 of `body`. */
+  rawBody?: Uint8Array;
   bodyTruncated: boolean;
   /** Peer address from Envoy's source.address (never from X-Forwarded-For). */
   sourceIp?: string;
@@ -105,6 +108,8 @@ export interface MigrationFacts {
   sunset_exceeded: boolean;
   require_pin: boolean;
   idp_initiated_saml: { issuer: string; acs: string }[];
+  /** now ≥ the legacy backend's retire_tokens_at (THREATS T-J9); false when no date is set. */
+  legacy_tokens_retired?: boolean;
 }
 
 /** Webhook verification (THREATS §11): the tenant comes from the verifying secret only. */
@@ -163,4 +168,6 @@ export interface PipelineResult {
   headersToRemove: string[];
   /** Timings in ns for telemetry. */
   timings: { facts: number; policy: number; total: number };
+  /** The policy input, for the decision log (which masks it); absent when no policy ran. */
+  input?: PolicyInput;
 }

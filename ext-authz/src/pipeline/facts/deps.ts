@@ -7,6 +7,8 @@ import type { IssuerRegistry, JwksFetch } from '../tokens/issuer-registry';
 import { prepareWebhook } from '../webhooks/prepare';
 import type { PreparedWebhook } from '../webhooks/prepare';
 import { keyBytes } from './keyed-hash';
+import { migrationBase } from './migration';
+import type { MigrationBase } from './migration';
 
 export type RouteKind = keyof RouteTable;
 
@@ -32,6 +34,8 @@ export interface PreparedConnection {
   new: BackendConfig;
   backends: Map<string, BackendConfig>;
   webhook: PreparedWebhook | null;
+  /** Request-independent migration facts (stage, backends, issuers, dates as RFC 3339). */
+  migration: MigrationBase;
 }
 
 export interface PreparedKeys {
@@ -103,7 +107,7 @@ function prepareConnection(c: ConnectionConfig): PreparedConnection {
   const legacy = c.backends.find((b) => b.role === 'legacy');
   const neu = c.backends.find((b) => b.role === 'new');
   if (!legacy || !neu) throw new Error(`connection ${c.name}: needs one legacy and one new backend`);
-  return {
+  const prepared: PreparedConnection = {
     config: c,
     routes,
     expected,
@@ -113,5 +117,8 @@ function prepareConnection(c: ConnectionConfig): PreparedConnection {
     new: neu,
     backends: new Map(c.backends.map((b) => [b.id, b])),
     webhook: c.webhook ? prepareWebhook(c.webhook) : null,
+    migration: undefined as never,
   };
+  prepared.migration = migrationBase(prepared);
+  return prepared;
 }

@@ -22,7 +22,9 @@ export interface CohortSource {
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
 /** The parts that do not depend on the request, computed once per load. */
-export function migrationBase(conn: PreparedConnection): Omit<MigrationFacts, 'cohort_bucket' | 'drained' | 'sunset_exceeded'> {
+export type MigrationBase = Omit<MigrationFacts, 'cohort_bucket' | 'drained' | 'sunset_exceeded' | 'legacy_tokens_retired'>;
+
+export function migrationBase(conn: PreparedConnection): MigrationBase {
   const c: ConnectionConfig = conn.config;
   const issuers: MigrationFacts['issuers'] = {};
   for (const b of c.backends) {
@@ -48,7 +50,7 @@ export function migrationBase(conn: PreparedConnection): Omit<MigrationFacts, 'c
 
 export function migrationFacts(
   conn: PreparedConnection,
-  base: Omit<MigrationFacts, 'cohort_bucket' | 'drained' | 'sunset_exceeded'>,
+  base: MigrationBase,
   hashKey: Buffer,
   source: CohortSource,
   nowMs: number,
@@ -60,5 +62,6 @@ export function migrationFacts(
     cohort_bucket: value === null || value === '' ? null : cohortBucket(hashKey, c.name, value),
     drained: c.drain_until !== undefined && nowMs > c.drain_until,
     sunset_exceeded: c.sunset_at !== undefined && nowMs > c.sunset_at,
+    legacy_tokens_retired: conn.legacy.retire_tokens_at !== undefined && nowMs >= conn.legacy.retire_tokens_at,
   };
 }

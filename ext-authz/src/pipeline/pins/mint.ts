@@ -20,12 +20,13 @@ export class MintError extends Error {
   }
 }
 
-function lookup(deps: FactsDeps, connection: string, backend: string): { conn: PreparedConnection; issuer: string } {
+/** The pin's issuer is what the callback will name: the SAML entityID for RelayState pins. */
+function lookup(deps: FactsDeps, connection: string, backend: string, purpose: 'state' | 'relay' = 'state'): { conn: PreparedConnection; issuer: string } {
   const conn = deps.connections.get(connection);
   if (!conn) throw new MintError('unknown_connection', `unknown connection ${JSON.stringify(connection)}`);
   const b = conn.backends.get(backend);
   if (!b) throw new MintError('unknown_backend', `connection ${connection} has no backend ${JSON.stringify(backend)}`);
-  return { conn, issuer: b.issuer };
+  return { conn, issuer: purpose === 'relay' ? b.saml_entity_id ?? b.issuer : b.issuer };
 }
 
 /** Stores a pin for a state/RelayState the caller generated. Only its keyed hash is kept. */
@@ -38,7 +39,7 @@ export async function createPin(
   nowMs: number,
   purpose: 'state' | 'relay' = 'state',
 ): Promise<PinRecord> {
-  const { conn, issuer } = lookup(deps, connection, backend);
+  const { conn, issuer } = lookup(deps, connection, backend, purpose);
   const max = purpose === 'state' ? deps.limits.max_state_bytes : deps.limits.max_relay_state_bytes;
   if (rawState.length === 0 || Buffer.byteLength(rawState) > max) throw new MintError('bad_state', `${purpose} must be 1..${max} bytes`);
   const ttlMs = conn.config.pin_ttl_s * 1000;

@@ -64,6 +64,9 @@ function mapJoseError(e: unknown): ReasonCode {
   if (e instanceof errors.JWKSNoMatchingKey || e instanceof errors.JWKSMultipleMatchingKeys) return 'kid_unknown';
   if (e instanceof errors.JWKSTimeout || e instanceof errors.JWKSInvalid) return 'jwks_unavailable';
   if (e instanceof errors.JWSInvalid || e instanceof errors.JWTInvalid) return 'token_malformed';
+  if (e instanceof errors.JWSSignatureVerificationFailed) return 'token_invalid';
+  // jose reports a JWKS HTTP failure (non-200, bad JSON) as the generic JOSEError.
+  if (e instanceof errors.JOSEError && e.code === 'ERR_JOSE_GENERIC') return 'jwks_unavailable';
   if (e instanceof errors.JOSEError) return 'token_invalid';
   // A non-JOSE error from getKey is the remote JWKS fetch failing (network, HTTP status).
   return 'jwks_unavailable';

@@ -44,7 +44,7 @@ function findSecret(secrets: PreparedSecret[], nowMs: number, matches: (key: Buf
 
 export async function verifyWebhook(req: RequestView, hook: PreparedWebhook, ctx: WebhookContext): Promise<WebhookFacts> {
   if (!sourceAllowed(hook.sources, req.sourceIp)) return result(hook.scheme, 'source_ip_denied', null, null);
-  const body = Buffer.from(req.body ?? '', 'utf8');
+  const body = req.rawBody ? Buffer.from(req.rawBody.buffer, req.rawBody.byteOffset, req.rawBody.byteLength) : Buffer.from(req.body ?? '', 'utf8');
   return hook.scheme === 'standard' ? verifyStandard(req, body, hook, ctx) : verifyGithub(req, body, hook, ctx);
 }
 

@@ -1,0 +1,177 @@
+// The registry YAML schema (zod 4) → RegistryConfig (config/types.ts is the contract; the YAML uses
+// the same field names). Instants are RFC 3339 strings in YAML and epoch ms after parsing.
+import { z } from 'zod';
+import { STAGES } from './types';
+import type { RegistryConfig, Stage } from './types';
+import { resolveSecret } from './secret-refs';
+import type { SecretContext } from './secret-refs';
+
+export const DEFAULT_LIMITS = {
+  max_params: 20,
+  max_state_bytes: 512,
+  max_code_bytes: 2048,
+  max_relay_state_bytes: 80,
+  max_token_bytes: 16384,
+  max_body_bytes: 262144,
+} as const;
+
+export const DEFAULT_ROUTING_HEADER = 'x-callback-backend';
+export const DEFAULT_STRIP_HEADERS = [
+  'x-callback-backend', 'x-callback-reason', 'x-forwarded-host', 'forwarded', 'x-original-url', 'x-rewrite-url',
+  'x-cbp-target', 'x-backend', 'x-idp',
+];
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const HEADER = /^[a-z0-9-]+$/;
+
+const instant = z.iso.datetime({ offset: true, message: 'expected an RFC 3339 date-time with offset' }).transform((s) => Date.parse(s));
+const posInt = (max: number) => z.number().int().min(1).max(max);
+const pathList = z.array(z.string().regex(/^\/[\x21-\x7e]*$/, 'expected an exact path starting with "/" (printable ASCII, no query)').refine((p) => !/[?#;%]/.test(p), 'a route is an exact path without ?, #, ; or %')).default([]);
+const stage = z.enum(STAGES as [Stage, ...Stage[]], { message: `expected one of ${STAGES.join('|')}` });
+
+/** Builds the schema for one load: secret references resolve against this file's directory/env. */
+export function registrySchema(ctx: SecretContext) {
+  const secret = z.string().min(1).transform((s, c) => {
+    const r = resolveSecret(s, ctx);
+    if (!r.ok) {
+      c.addIssue({ code: 'custom', message: r.message });
+      return z.NEVER;
+    }
+    return r.value;
+  });
+  const key = secret.pipe(
+    z.string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'expected a base64url key')
+      .refine((v) => Buffer.from(v, 'base64url').length >= 16, 'key must decode to at least 16 bytes'),
+  );
+
+  const backend = z.strictObject({
+    id: z.string().regex(ID, 'expected an id of [A-Za-z0-9_-], 1..64 chars'),
+    role: z.enum(['legacy', 'new'], { message: 'expected one of legacy|new' }),
+    cluster: z.string().min(1),
+    address: z.string().regex(/^[^\s/]+:\d{1,5}$/, 'expected host:port').optional(),
+    issuer: z.string().min(1),
+    saml_entity_id: z.string().min(1).optional(),
+    iss_parameter_supported: z.boolean().default(false),
+    retire_tokens_at: instant.optional(),
+  });
+
+  const webhook = z.strictObject({
+    scheme: z.enum(['standard', 'github'], { message: 'expected one of standard|github' }),
+    secrets: z.array(z.strictObject({ id: z.string().min(1), secret, retire_at: instant.optional(), tenant: z.string().min(1).optional() })).min(1),
+    tolerance_s: posInt(3600).default(300),
+    source_cidrs: z.array(z.union([z.cidrv4(), z.cidrv6(), z.ipv4(), z.ipv6()], { message: 'expected an IP address or CIDR' })).optional(),
+  });
+
+  const connection = z.strictObject({
+    name: z.string().regex(ID, 'expected a name of [A-Za-z0-9_-], 1..64 chars'),
+    hosts: z.array(z.string().min(1).transform((h) => h.toLowerCase()).refine((h) => /^[a-z0-9.-]+(:\d{1,5})?$/.test(h), 'expected host[:port] (no scheme, no default port)')).min(1),
+    client_ids: z.array(z.string().min(1)).default([]),
+    routes: z.strictObject({
+      oauth_callback: pathList, saml_acs: pathList, login_start: pathList, webhook: pathList, logout: pathList, agent: pathList,
+    }),
+    backends: z.array(backend).min(2),
+    stage,
+    canary_percent: z.number().min(0, 'expected 0..100').max(100, 'expected 0..100').default(0),
+    cohort_key: z.enum(['client_id', 'source_ip', 'login_hint', 'session'], { message: 'expected one of client_id|source_ip|login_hint|session' }).default('client_id'),
+    drain_until: instant.optional(),
+    sunset_at: instant.optional(),
+    require_pin: z.boolean().default(true),
+    pin_ttl_s: posInt(86400).default(600),
+    idp_initiated_saml: z.array(z.strictObject({ issuer: z.string().min(1), acs: z.string().startsWith('/') })).default([]),
+    return_params: z.array(z.string().min(1)).default([]),
+    allowed_params: z.array(z.string().min(1)).default([]),
+    webhook: webhook.optional(),
+    tenant: z.string().min(1).optional(),
+  });
+
+  const jwk = z.record(z.string(), z.unknown()).refine((k) => typeof k.kty === 'string', 'a JWK needs kty')
+    .refine((k) => k.d === undefined && k.p === undefined && k.k === undefined, 'inline JWKS must hold public keys only');
+  const issuer = z.strictObject({
+    issuer: z.string().min(1),
+    backend: z.string().regex(ID),
+    jwks_uri: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).optional(),
+    jwks: z.strictObject({ keys: z.array(jwk).min(1) }).optional(),
+    algs: z.array(z.string().regex(/^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/, 'expected an asymmetric JWS alg (RS/PS/ES 256..512, EdDSA)')).min(1),
+    audiences: z.array(z.string().min(1)).default([]),
+    typ: z.strictObject({ id_token: z.string().optional(), access_token: z.string().optional(), logout_token: z.string().optional() }).optional(),
+    clock_skew_s: z.number().int().min(0).max(600).default(60),
+    tenants: z.array(z.string().min(1)).optional(),
+  });
+
+  return z.strictObject({
+    version: z.literal(1, { message: 'expected version: 1' }),
+    connections: z.array(connection).min(1),
+    issuers: z.array(issuer).default([]),
+    keys: z.strictObject({
+      hash_key: key,
+      state_keys: z.record(z.string().regex(ID), key).default({}),
+      cookie_key: key,
+      pin_api_tokens: z.record(z.string().regex(ID), secret.pipe(z.string().min(16, 'pin API tokens need at least 16 characters'))).default({}),
+    }),
+    limits: z.strictObject({
+      max_params: posInt(1000).default(DEFAULT_LIMITS.max_params),
+      max_state_bytes: posInt(8192).default(DEFAULT_LIMITS.max_state_bytes),
+      max_code_bytes: posInt(65536).default(DEFAULT_LIMITS.max_code_bytes),
+      max_relay_state_bytes: posInt(1024).default(DEFAULT_LIMITS.max_relay_state_bytes),
+      max_token_bytes: posInt(1 << 20).default(DEFAULT_LIMITS.max_token_bytes),
+      max_body_bytes: posInt(1 << 24).default(DEFAULT_LIMITS.max_body_bytes),
+    }).prefault({}),
+    routing_header: z.string().regex(HEADER, 'expected a lower-case header name').default(DEFAULT_ROUTING_HEADER),
+    strip_headers: z.array(z.string().regex(HEADER, 'expected lower-case header names')).default(DEFAULT_STRIP_HEADERS),
+  }).superRefine((reg, c) => crossCheck(reg as RegistryConfig, c));
+}
+
+type Ctx = z.RefinementCtx;
+
+/** Rules that span fields; each issue carries the path of the field at fault. */
+function crossCheck(reg: RegistryConfig, c: Ctx): void {
+  const issue = (path: (string | number)[], message: string): void => c.addIssue({ code: 'custom', path, message });
+  const hostOwner = new Map<string, string>();
+  const names = new Set<string>();
+  const backendIds = new Set<string>();
+  reg.connections.forEach((conn, ci) => {
+    if (names.has(conn.name)) issue(['connections', ci, 'name'], `duplicate connection name ${conn.name}`);
+    names.add(conn.name);
+    conn.hosts.forEach((h, hi) => {
+      if (/:(443|80)$/.test(h)) issue(['connections', ci, 'hosts', hi], 'drop the default port (hosts are matched after normalisation)');
+      const owner = hostOwner.get(h);
+      if (owner !== undefined) issue(['connections', ci, 'hosts', hi], `host ${h} already belongs to connection ${owner}`);
+      hostOwner.set(h, conn.name);
+    });
+    const legacy = conn.backends.filter((b) => b.role === 'legacy').length;
+    const neu = conn.backends.filter((b) => b.role === 'new').length;
+    if (legacy !== 1 || neu !== 1 || conn.backends.length !== 2) issue(['connections', ci, 'backends'], 'expected exactly one legacy and one new backend');
+    const ids = new Set<string>();
+    conn.backends.forEach((b, bi) => {
+      if (ids.has(b.id)) issue(['connections', ci, 'backends', bi, 'id'], `duplicate backend id ${b.id}`);
+      ids.add(b.id);
+      backendIds.add(b.id);
+    });
+    const seen = new Map<string, string>();
+    for (const kind of Object.keys(conn.routes) as (keyof typeof conn.routes)[]) {
+      conn.routes[kind].forEach((p, pi) => {
+        const other = seen.get(p);
+        if (other !== undefined) issue(['connections', ci, 'routes', kind, pi], `path ${p} is already a ${other} route`);
+        seen.set(p, kind);
+      });
+    }
+    if (conn.routes.webhook.length > 0 && !conn.webhook) issue(['connections', ci, 'webhook'], 'webhook routes need a webhook section (secrets)');
+    if (conn.stage === 'canary' && conn.canary_percent === 0) issue(['connections', ci, 'canary_percent'], 'canary with 0 % sends no traffic to new; use observe/shadow');
+  });
+  reg.issuers.forEach((iss, ii) => {
+    if (!backendIds.has(iss.backend)) issue(['issuers', ii, 'backend'], `no connection has a backend ${iss.backend}`);
+    if ((iss.jwks === undefined) === (iss.jwks_uri === undefined)) issue(['issuers', ii], 'expected exactly one of jwks or jwks_uri');
+  });
+  const issuerNames = new Set<string>();
+  reg.issuers.forEach((iss, ii) => {
+    if (issuerNames.has(iss.issuer)) issue(['issuers', ii, 'issuer'], 'duplicate issuer');
+    issuerNames.add(iss.issuer);
+  });
+  for (const b of Object.keys(reg.keys.state_keys)) {
+    if (!backendIds.has(b)) issue(['keys', 'state_keys', b], `no connection has a backend ${b}`);
+  }
+  for (const b of Object.keys(reg.keys.pin_api_tokens)) {
+    if (!backendIds.has(b)) issue(['keys', 'pin_api_tokens', b], `no connection has a backend ${b}`);
+  }
+}

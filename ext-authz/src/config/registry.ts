@@ -1,0 +1,60 @@
+// Migration registry loading (issue #3 "Migration registry"): YAML text → validated RegistryConfig,
+// with errors that name the file and the field path and never echo a value.
+import fs from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import type { RegistryConfig } from './types';
+import { ConfigError, formatPath } from './registry-errors';
+import type { ConfigIssue } from './registry-errors';
+import { registrySchema } from './registry-schema';
+
+export { ConfigError } from './registry-errors';
+export type { ConfigErrorCode, ConfigIssue } from './registry-errors';
+export { RegistryWatcher } from './registry-watcher';
+export type { RegistryWatcherOptions } from './registry-watcher';
+
+export interface ParseOptions {
+  /** Directory `file:` secret references are relative to (default: the file's directory or cwd). */
+  baseDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+function issueMessage(i: z.core.$ZodIssue): string {
+  // zod's own messages for type errors name types, not values; custom ones are ours.
+  if (i.code === 'unrecognized_keys') return `unknown field(s) ${i.keys.join(', ')}`;
+  return i.message;
+}
+
+/** Parses and validates registry text. `file` names the source in messages (e.g. `registry.yaml`). */
+export function parseRegistry(text: string, file: string, opts: ParseOptions = {}): RegistryConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true, lineCounter });
+  if (doc.errors.length > 0) {
+    // Position and yaml's error code only: the message of some yaml errors quotes the source line.
+    throw new ConfigError('config_yaml', file, doc.errors.map((e) => {
+      const at = lineCounter.linePos(e.pos[0]);
+      return { path: '', message: `YAML ${e.code} at line ${at.line}, column ${at.col}` };
+    }));
+  }
+  const data: unknown = doc.toJS({ maxAliasCount: 50 });
+  const schema = registrySchema({ baseDir: opts.baseDir ?? process.cwd(), env: opts.env ?? process.env });
+  const r = schema.safeParse(data);
+  if (!r.success) {
+    const issues: ConfigIssue[] = r.error.issues.map((i) => ({ path: formatPath(i.path), message: issueMessage(i) }));
+    throw new ConfigError('config_invalid', file, issues);
+  }
+  return r.data as RegistryConfig;
+}
+
+/** Reads and parses a registry file synchronously (start-up and `config validate`). */
+export function loadRegistryFile(filePath: string, opts: ParseOptions = {}): RegistryConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(filePath, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new ConfigError('config_unreadable', filePath, [{ path: '', message: `cannot read (${code})` }]);
+  }
+  return parseRegistry(text, filePath, { baseDir: opts.baseDir ?? path.dirname(path.resolve(filePath)), env: opts.env });
+}
