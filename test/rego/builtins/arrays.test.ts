@@ -1,25 +1,6 @@
 // arrays builtins: concat, slice (clamping), reverse, flatten; vectors from builtins_collections and OPA array cases.
-import { defaultRegistry } from '../../../ext-authz/src/rego/builtins/index';
-import { BuiltinError } from '../../../ext-authz/src/rego/errors';
-import { toJSON, type Value } from '../../../ext-authz/src/rego/value';
-
-const ctx = { strict: true, nowNs: 0n, cache: new Map<string, unknown>(), print() {} };
-const call = (name: string, ...args: Value[]) => defaultRegistry.get(name)!.fn(args, ctx);
-/** Result as OPA prints it (sets become sorted arrays); undefined stays undefined. */
-const json = (name: string, ...args: Value[]) => {
-  const r = call(name, ...args);
-  return r === undefined ? undefined : toJSON(r);
-};
-
-function errorOf(name: string, ...args: Value[]): BuiltinError {
-  try {
-    call(name, ...args);
-  } catch (e) {
-    if (e instanceof BuiltinError) return e;
-    throw e;
-  }
-  throw new Error(`${name} did not throw`);
-}
+import type { Value } from '../../../ext-authz/src/rego/value';
+import { call, errorOf, json } from './harness';
 
 describe('arrays', () => {
   test.each<[string, Value[], unknown]>([

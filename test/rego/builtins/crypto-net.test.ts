@@ -1,26 +1,8 @@
 // crypto.* and net.* builtins: vectors from the builtins_crypto_net corpus and OPA's cryptohmac cases.
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { defaultRegistry } from '../../../ext-authz/src/rego/builtins/index';
-import { BuiltinError } from '../../../ext-authz/src/rego/errors';
-import { RegoSet, toJSON, type Value } from '../../../ext-authz/src/rego/value';
-
-const ctx = { strict: true, nowNs: 0n, cache: new Map<string, unknown>(), print() {} };
-const call = (name: string, ...args: Value[]) => defaultRegistry.get(name)!.fn(args, ctx);
-const json = (name: string, ...args: Value[]) => {
-  const r = call(name, ...args);
-  return r === undefined ? undefined : toJSON(r);
-};
-function errorOf(name: string, ...args: Value[]): BuiltinError {
-  try {
-    call(name, ...args);
-  } catch (e) {
-    if (e instanceof BuiltinError) return e;
-    throw e;
-  }
-  throw new Error(`${name} did not throw`);
-}
+import { RegoSet, type Value } from '../../../ext-authz/src/rego/value';
+import { errorOf, json, jwtCorpus } from './harness';
 
 describe('crypto', () => {
   test.each<[string, Value[], unknown]>([
@@ -49,8 +31,7 @@ describe('crypto', () => {
   });
 
   test('x509.parse_certificates reads PEM and base64-of-PEM certificates', () => {
-    const jwtCorpus = JSON.parse(readFileSync(join(__dirname, '../conformance/builtins_jwt.json'), 'utf8'));
-    const pem = jwtCorpus.cases.find((c: { data?: unknown }) => c.data).data.keys.rsa_cert as string;
+    const pem = jwtCorpus().keys.rsa_cert;
     const [cert] = json('crypto.x509.parse_certificates', pem) as Record<string, unknown>[];
     expect(cert).toMatchObject({
       Subject: { CommonName: 'jwt-test' }, Issuer: { CommonName: 'jwt-test' }, IsCA: true,

@@ -1,26 +1,7 @@
 // encoding builtins: base64/base64url/hex/urlquery/json/yaml with Go's strictness and error texts;
 // vectors from builtins_encoding and OPA's base64*/hex/urlbuiltins/jsonbuiltins cases.
-import { defaultRegistry } from '../../../ext-authz/src/rego/builtins/index';
-import { BuiltinError } from '../../../ext-authz/src/rego/errors';
-import { RegoObject, RegoSet, toJSON, type Value } from '../../../ext-authz/src/rego/value';
-
-const ctx = { strict: true, nowNs: 0n, cache: new Map<string, unknown>(), print() {} };
-const call = (name: string, ...args: Value[]) => defaultRegistry.get(name)!.fn(args, ctx);
-const set = (...xs: Value[]) => new RegoSet(xs);
-const json = (name: string, ...args: Value[]) => {
-  const r = call(name, ...args);
-  return r === undefined ? undefined : toJSON(r);
-};
-
-function errorOf(name: string, ...args: Value[]): BuiltinError {
-  try {
-    call(name, ...args);
-  } catch (e) {
-    if (e instanceof BuiltinError) return e;
-    throw e;
-  }
-  throw new Error(`${name} did not throw`);
-}
+import { RegoObject, type Value } from '../../../ext-authz/src/rego/value';
+import { errorOf, json, set } from './harness';
 
 describe('encoding', () => {
   test.each<[string, Value[], unknown]>([

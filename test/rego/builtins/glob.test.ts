@@ -1,21 +1,7 @@
 // glob builtins: delimiter rules ([] = ".", null = none), wildcards, classes, alternatives, quoting;
 // vectors from builtins_regex_glob and OPA's globmatch/globquotemeta cases.
-import { defaultRegistry } from '../../../ext-authz/src/rego/builtins/index';
-import { BuiltinError } from '../../../ext-authz/src/rego/errors';
 import type { Value } from '../../../ext-authz/src/rego/value';
-
-const ctx = { strict: true, nowNs: 0n, cache: new Map<string, unknown>(), print() {} };
-const call = (name: string, ...args: Value[]) => defaultRegistry.get(name)!.fn(args, ctx);
-
-function errorOf(name: string, ...args: Value[]): BuiltinError {
-  try {
-    call(name, ...args);
-  } catch (e) {
-    if (e instanceof BuiltinError) return e;
-    throw e;
-  }
-  throw new Error(`${name} did not throw`);
-}
+import { call, errorOf } from './harness';
 
 describe('glob.match', () => {
   test.each<[string, Value, string, boolean]>([

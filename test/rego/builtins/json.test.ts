@@ -1,26 +1,7 @@
 // json builtins: json.filter/remove/patch and JSON Schema; vectors from builtins_objects, builtins_collections and OPA json cases.
-import { defaultRegistry } from '../../../ext-authz/src/rego/builtins/index';
-import { BuiltinError } from '../../../ext-authz/src/rego/errors';
-import { RegoSet, toJSON, type Value } from '../../../ext-authz/src/rego/value';
+import type { Value } from '../../../ext-authz/src/rego/value';
+import { call, errorOf, json, set } from './harness';
 
-const ctx = { strict: true, nowNs: 0n, cache: new Map<string, unknown>(), print() {} };
-const call = (name: string, ...args: Value[]) => defaultRegistry.get(name)!.fn(args, ctx);
-const set = (...xs: Value[]) => new RegoSet(xs);
-/** Result as OPA prints it (sets become sorted arrays); undefined stays undefined. */
-const json = (name: string, ...args: Value[]) => {
-  const r = call(name, ...args);
-  return r === undefined ? undefined : toJSON(r);
-};
-
-function errorOf(name: string, ...args: Value[]): BuiltinError {
-  try {
-    call(name, ...args);
-  } catch (e) {
-    if (e instanceof BuiltinError) return e;
-    throw e;
-  }
-  throw new Error(`${name} did not throw`);
-}
 describe('json.filter / json.remove', () => {
   const doc = { a: { b: 1, c: 2 }, d: 3 };
   test.each<[string, Value[], unknown]>([

@@ -1,32 +1,10 @@
 // io.jwt.* builtins: tokens and keys (RSA 2048, EC P-256, HMAC secret) come from the builtins_jwt
 // corpus file; expectations are OPA 0.61's for those cases, plus sign/verify round trips.
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { defaultRegistry } from '../../../ext-authz/src/rego/builtins/index';
-import { BuiltinError } from '../../../ext-authz/src/rego/errors';
-import { toJSON, type Value } from '../../../ext-authz/src/rego/value';
+import type { Value } from '../../../ext-authz/src/rego/value';
+import { call, errorOf, json, jwtCorpus } from './harness';
 
-interface Case { note: string; input?: { token?: string }; data?: { keys: Record<string, string> } }
-const corpus = JSON.parse(readFileSync(join(__dirname, '../conformance/builtins_jwt.json'), 'utf8')) as { cases: Case[] };
-const keys = corpus.cases.find((c) => c.data)!.data!.keys;
-const token = (note: string): string => corpus.cases.find((c) => c.note === note)!.input!.token!;
-
-const ctx = { strict: true, nowNs: 0n, cache: new Map<string, unknown>(), print() {} };
-const call = (name: string, ...args: Value[]) => defaultRegistry.get(name)!.fn(args, ctx);
-const json = (name: string, ...args: Value[]) => {
-  const r = call(name, ...args);
-  return r === undefined ? undefined : toJSON(r);
-};
-function errorOf(name: string, ...args: Value[]): BuiltinError {
-  try {
-    call(name, ...args);
-  } catch (e) {
-    if (e instanceof BuiltinError) return e;
-    throw e;
-  }
-  throw new Error(`${name} did not throw`);
-}
+const { keys, token } = jwtCorpus();
 
 const CLAIMS = { aud: 'api', exp: 1800000000, iat: 1700000000, iss: 'https://issuer.example', nbf: 1700000000, roles: ['admin', 'dev'], sub: 'alice' };
 const UNVERIFIED = [false, {}, {}];

@@ -1,11 +1,8 @@
 // uuid.*, rand.intn, http.send, opa.runtime: per-evaluation memoisation and the refusals.
 import { defaultRegistry } from '../../../ext-authz/src/rego/builtins/index';
 import { BuiltinError } from '../../../ext-authz/src/rego/errors';
-import { toJSON, type Value } from '../../../ext-authz/src/rego/value';
-
-const newCtx = () => ({ strict: true, nowNs: 0n, cache: new Map<string, unknown>(), print() {} });
-const ctx = newCtx();
-const call = (name: string, ...args: Value[]) => defaultRegistry.get(name)!.fn(args, ctx);
+import { toJSON } from '../../../ext-authz/src/rego/value';
+import { call, newCtx } from './harness';
 
 describe('misc builtins', () => {
   test('uuid.parse of a version 1 UUID', () => {

@@ -1,22 +1,7 @@
 // numbers builtins: exact-decimal arithmetic, errors, rounding, ranges, to_number and bits.*.
 // Vectors come from the conformance corpus (lang_values, builtins_numbers_types) and OPA's arithmetic cases.
-import { defaultRegistry } from '../../../ext-authz/src/rego/builtins/index';
-import { BuiltinError } from '../../../ext-authz/src/rego/errors';
-import { RegoSet, toJSON, type Value } from '../../../ext-authz/src/rego/value';
-
-const ctx = { strict: true, nowNs: 0n, cache: new Map<string, unknown>(), print() {} };
-const call = (name: string, ...args: Value[]) => defaultRegistry.get(name)!.fn(args, ctx);
-const set = (...xs: Value[]) => new RegoSet(xs);
-
-function errorOf(name: string, ...args: Value[]): BuiltinError {
-  try {
-    call(name, ...args);
-  } catch (e) {
-    if (e instanceof BuiltinError) return e;
-    throw e;
-  }
-  throw new Error(`${name} did not throw`);
-}
+import { toJSON, type Value } from '../../../ext-authz/src/rego/value';
+import { call, errorOf, set } from './harness';
 
 describe('arithmetic', () => {
   test.each<[string, Value, Value, number]>([

@@ -1,26 +1,7 @@
 // sets builtins: union, intersection, or (|), and (&), set_diff; vectors from builtins_collections and OPA sets cases.
 import { defaultRegistry } from '../../../ext-authz/src/rego/builtins/index';
-import { BuiltinError } from '../../../ext-authz/src/rego/errors';
-import { RegoSet, toJSON, type Value } from '../../../ext-authz/src/rego/value';
-
-const ctx = { strict: true, nowNs: 0n, cache: new Map<string, unknown>(), print() {} };
-const call = (name: string, ...args: Value[]) => defaultRegistry.get(name)!.fn(args, ctx);
-const set = (...xs: Value[]) => new RegoSet(xs);
-/** Result as OPA prints it (sets become sorted arrays); undefined stays undefined. */
-const json = (name: string, ...args: Value[]) => {
-  const r = call(name, ...args);
-  return r === undefined ? undefined : toJSON(r);
-};
-
-function errorOf(name: string, ...args: Value[]): BuiltinError {
-  try {
-    call(name, ...args);
-  } catch (e) {
-    if (e instanceof BuiltinError) return e;
-    throw e;
-  }
-  throw new Error(`${name} did not throw`);
-}
+import type { Value } from '../../../ext-authz/src/rego/value';
+import { errorOf, json, set } from './harness';
 
 describe('sets', () => {
   test.each<[string, Value[], unknown]>([

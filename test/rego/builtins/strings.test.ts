@@ -1,26 +1,8 @@
 // strings builtins (incl. sprintf's Go verbs and render_template); vectors from builtins_strings and
 // OPA's strings/sprintf/trim/replacen cases.
 import { defaultRegistry } from '../../../ext-authz/src/rego/builtins/index';
-import { BuiltinError } from '../../../ext-authz/src/rego/errors';
-import { RegoSet, toJSON, type Value } from '../../../ext-authz/src/rego/value';
-
-const ctx = { strict: true, nowNs: 0n, cache: new Map<string, unknown>(), print() {} };
-const call = (name: string, ...args: Value[]) => defaultRegistry.get(name)!.fn(args, ctx);
-const set = (...xs: Value[]) => new RegoSet(xs);
-const json = (name: string, ...args: Value[]) => {
-  const r = call(name, ...args);
-  return r === undefined ? undefined : toJSON(r);
-};
-
-function errorOf(name: string, ...args: Value[]): BuiltinError {
-  try {
-    call(name, ...args);
-  } catch (e) {
-    if (e instanceof BuiltinError) return e;
-    throw e;
-  }
-  throw new Error(`${name} did not throw`);
-}
+import type { Value } from '../../../ext-authz/src/rego/value';
+import { call, errorOf, json, set } from './harness';
 
 describe('strings', () => {
   test.each<[string, Value[], unknown]>([

@@ -1,24 +1,10 @@
 // time.* builtins: vectors from the builtins_time corpus and OPA's time test cases (Go layouts,
 // durations, zones, AddDate normalisation, int64 range).
 import { defaultRegistry } from '../../../ext-authz/src/rego/builtins/index';
-import { BuiltinError } from '../../../ext-authz/src/rego/errors';
-import { toJSON, type Value } from '../../../ext-authz/src/rego/value';
+import type { Value } from '../../../ext-authz/src/rego/value';
+import { harnessFor, newCtx } from './harness';
 
-const ctx = { strict: true, nowNs: 1704164645000000000n, cache: new Map<string, unknown>(), print() {} };
-const call = (name: string, ...args: Value[]) => defaultRegistry.get(name)!.fn(args, ctx);
-const json = (name: string, ...args: Value[]) => {
-  const r = call(name, ...args);
-  return r === undefined ? undefined : toJSON(r);
-};
-function errorOf(name: string, ...args: Value[]): BuiltinError {
-  try {
-    call(name, ...args);
-  } catch (e) {
-    if (e instanceof BuiltinError) return e;
-    throw e;
-  }
-  throw new Error(`${name} did not throw`);
-}
+const { call, json, errorOf } = harnessFor(newCtx(1704164645000000000n));
 
 describe('time.parse_*', () => {
   test.each<[string, Value[], number]>([

@@ -1,21 +1,7 @@
 // units and semver builtins: SI/IEC suffixes with exact scaling, OPA 0.61's error texts, SemVer
 // precedence; vectors from builtins_numbers_types and OPA's units/semver* cases.
-import { defaultRegistry } from '../../../ext-authz/src/rego/builtins/index';
-import { BuiltinError } from '../../../ext-authz/src/rego/errors';
 import type { Value } from '../../../ext-authz/src/rego/value';
-
-const ctx = { strict: true, nowNs: 0n, cache: new Map<string, unknown>(), print() {} };
-const call = (name: string, ...args: Value[]) => defaultRegistry.get(name)!.fn(args, ctx);
-
-function errorOf(name: string, ...args: Value[]): BuiltinError {
-  try {
-    call(name, ...args);
-  } catch (e) {
-    if (e instanceof BuiltinError) return e;
-    throw e;
-  }
-  throw new Error(`${name} did not throw`);
-}
+import { call, errorOf } from './harness';
 
 describe('units.parse', () => {
   test.each<[string, number]>([
