@@ -1,0 +1,198 @@
+// The decision pipeline (DESIGN §4): request → facts → policy input → policy → decision validation →
+// defense in depth → result. Never throws and never allows on failure (DESIGN §4 "Fail closed").
+import { randomUUID } from 'node:crypto';
+import type { ConnectionConfig } from '../config/types';
+import { denyDecision, validateDecision } from '../policy/decision';
+import type { DecisionContext } from '../policy/decision';
+import type { EngineErrorCode, EngineResult, PolicyEngine } from '../policy/engine';
+import { attributesFromView } from './attributes';
+import { cookieHintHeader, gatherFacts } from './facts/gather';
+import type { FactsDeps, GatheredFacts } from './facts/gather';
+import type { ReasonCode } from './reasons';
+import type { Decision, PipelineResult, PolicyInput, RequestView } from './types';
+
+const VERSION: PolicyInput['version'] = Object.freeze({ ext_authz: 'v3', encoding: 'protojson' }) as PolicyInput['version'];
+const FLOW_KINDS: ReadonlySet<string> = new Set(['oauth_query', 'oidc_form_post', 'saml_post']);
+
+/** One record per decision, for the decision log and metrics (the consumer masks `input`). */
+export interface DecisionEvent {
+  decisionId: string;
+  requestId: string | undefined;
+  engine: string;
+  path: string;
+  revision: string;
+  input: PolicyInput | null;
+  /** The policy's raw value (undefined when it produced none). */
+  result: unknown;
+  decision: Decision;
+  engineError: EngineErrorCode | null;
+  /** Why a decision was rejected or overridden (field names only). */
+  problem: string | null;
+  timings: PipelineResult['timings'];
+}
+
+export interface PipelineDeps {
+  /** The current facts dependencies (swapped when the registry reloads). */
+  factsDeps: () => FactsDeps;
+  engine: PolicyEngine;
+  /** Epoch ms; tests pin it. */
+  clock?: () => number;
+  /** Policy evaluation budget per request (ms). */
+  policyDeadlineMs?: number;
+  onDecision?: (event: DecisionEvent) => void;
+}
+
+const elapsed = (from: bigint, to: bigint): number => Number(to - from);
+
+export class Pipeline {
+  private readonly clock: () => number;
+  private readonly backendSets = new WeakMap<ConnectionConfig, ReadonlySet<string>>();
+  private readonly reservedSets = new WeakMap<FactsDeps, ReadonlySet<string>>();
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  get engine(): PolicyEngine {
+    return this.deps.engine;
+  }
+
+  /** Decides one request; `attributesJson` is the CheckRequest attributes as protojson, when any. */
+  async decide(req: RequestView, attributesJson?: unknown): Promise<PipelineResult> {
+    const t0 = process.hrtime.bigint();
+    const decisionId = randomUUID();
+    try {
+      return await this.run(req, attributesJson, t0, decisionId);
+    } catch {
+      const total = elapsed(t0, process.hrtime.bigint());
+      return { decision: denyDecision(['internal_error']), decisionId, connection: null, headersToRemove: [], timings: { facts: 0, policy: 0, total } };
+    }
+  }
+
+  private async run(req: RequestView, attributesJson: unknown, t0: bigint, decisionId: string): Promise<PipelineResult> {
+    const factsDeps = this.deps.factsDeps();
+    const nowMs = this.clock();
+    const facts = await gatherFacts(req, factsDeps, nowMs);
+    const t1 = process.hrtime.bigint();
+    const engine = this.deps.engine;
+    const event: Omit<DecisionEvent, 'decision' | 'timings'> = {
+      decisionId, requestId: req.requestId, engine: engine.kind, path: engine.decisionPath, revision: engine.revision,
+      input: null, result: undefined, engineError: null, problem: null,
+    };
+
+    if (facts.connection === null || facts.input.migration === null) {
+      // No connection: nothing to route to, so the policy is not asked (THREATS T-H1).
+      const v = facts.input.callback.violations;
+      const reason: ReasonCode = v.length === 0 || v.includes('host_not_allowed') ? 'host_not_allowed' : v[0];
+      return this.finish(event, denyDecision([reason]), facts, t0, t1, process.hrtime.bigint());
+    }
+
+    const input: PolicyInput = { attributes: attributesJson ?? attributesFromView(req), ...facts.input, version: VERSION };
+    event.input = input;
+    const evaluated = await this.evaluate(engine, input);
+    const ctx = this.decisionContext(factsDeps, facts.connection, input);
+    let decision: Decision;
+    let extraRemove: string[] = [];
+    if (evaluated.ok) {
+      event.result = evaluated.value;
+      const v = validateDecision(evaluated.value, ctx);
+      decision = v.decision;
+      extraRemove = v.requestHeadersToRemove;
+      event.problem = v.problem;
+    } else {
+      event.engineError = evaluated.code;
+      event.problem = evaluated.detail;
+      decision = denyDecision([evaluated.code]);
+    }
+    const enforced = enforcePinAndViolations(decision, input);
+    if (enforced !== decision) event.problem = event.problem ?? 'policy decision overridden by defense in depth';
+    decision = this.loginStartHint(enforced, input, factsDeps, facts.connection, nowMs);
+    const t2 = process.hrtime.bigint();
+    const result = this.finish(event, decision, facts, t0, t1, t2);
+    if (extraRemove.length > 0) result.headersToRemove = [...new Set([...result.headersToRemove, ...extraRemove])];
+    result.input = input;
+    return result;
+  }
+
+  private async evaluate(engine: PolicyEngine, input: PolicyInput): Promise<EngineResult> {
+    try {
+      const r = engine.evaluate(input, { deadlineMs: this.deps.policyDeadlineMs, nowNs: input.now.ns });
+      return r instanceof Promise ? await r : r;
+    } catch (e) {
+      // Engines promise not to throw; one that does still fails closed.
+      return { ok: false, code: 'policy_error', detail: e instanceof Error ? e.name : 'engine threw' };
+    }
+  }
+
+  private decisionContext(deps: FactsDeps, conn: ConnectionConfig, input: PolicyInput): DecisionContext {
+    let backends = this.backendSets.get(conn);
+    if (!backends) {
+      backends = new Set(conn.backends.map((b) => b.id));
+      this.backendSets.set(conn, backends);
+    }
+    let reserved = this.reservedSets.get(deps);
+    if (!reserved) {
+      reserved = new Set([deps.registry.routing_header.toLowerCase()]);
+      this.reservedSets.set(deps, reserved);
+    }
+    const pin = input.pin;
+    const pinned = pin.found && !pin.expired && !pin.consumed_before && pin.error === null && pin.backend !== null;
+    const legacy = input.migration?.legacy ?? null;
+    return { backends, reserved, defaultBackend: pinned ? pin.backend : legacy };
+  }
+
+  /**
+   * Canary login start: the chosen backend goes into the MAC'd cookie hint (DESIGN §2 "Pins" 4).
+   * `decision.pin` itself is written by whoever sees the backend's 302 (ext_proc, the Pin API): an
+   * ext_authz check never sees the response that carries the new state.
+   */
+  private loginStartHint(d: Decision, input: PolicyInput, deps: FactsDeps, conn: ConnectionConfig, nowMs: number): Decision {
+    if (d.action === 'deny' || d.backend === null || input.callback.kind !== 'login_start') return d;
+    if (input.migration?.stage !== 'canary' || d.response_headers['set-cookie'] !== undefined) return d;
+    const cookie = cookieHintHeader(deps, conn.name, d.backend, nowMs);
+    if (cookie === null) return d;
+    return { ...d, response_headers: { ...d.response_headers, 'set-cookie': cookie } };
+  }
+
+  private finish(
+    event: Omit<DecisionEvent, 'decision' | 'timings'>,
+    decision: Decision,
+    facts: GatheredFacts,
+    t0: bigint,
+    t1: bigint,
+    t2: bigint,
+  ): PipelineResult {
+    const timings = { facts: elapsed(t0, t1), policy: elapsed(t1, t2), total: elapsed(t0, process.hrtime.bigint()) };
+    const result: PipelineResult = { decision, decisionId: event.decisionId, connection: facts.connection, headersToRemove: facts.headersToRemove, timings };
+    if (this.deps.onDecision) {
+      try {
+        this.deps.onDecision({ ...event, decision, timings });
+      } catch {
+        // telemetry never throws into the request path
+      }
+    }
+    return result;
+  }
+}
+
+/**
+ * Defense in depth: rules TypeScript enforces whatever the policy says (a permissive or buggy policy,
+ * or an OPA-Envoy policy that knows nothing of pins, cannot route around them).
+ *  1. The strict parser rejected the request → deny with its first violation.
+ *  2. A pinned flow's state was replayed, expired or failed verification → deny (T-S3..T-S5).
+ *  3. A valid pin names a backend → the request goes there or nowhere (DESIGN §2).
+ */
+export function enforcePinAndViolations(d: Decision, input: PolicyInput): Decision {
+  if (d.action === 'deny') return d;
+  const meta = d.dynamic_metadata;
+  const violations = input.callback.violations;
+  if (violations.length > 0) return denyDecision([violations[0], 'policy_ignored_violation'], meta);
+  const pin = input.pin;
+  if (FLOW_KINDS.has(input.callback.kind)) {
+    if (pin.error !== null) return denyDecision([pin.error, 'policy_ignored_violation'], meta);
+    if (pin.found && pin.consumed_before) return denyDecision(['state_replayed', 'policy_ignored_violation'], meta);
+    if (pin.found && pin.expired) return denyDecision(['state_expired', 'policy_ignored_violation'], meta);
+  }
+  if (pin.found && pin.backend !== null && d.backend !== pin.backend) return denyDecision(['policy_ignored_violation'], meta);
+  return d;
+}

@@ -1,0 +1,145 @@
+// Policy phase (DESIGN §5): the TypeScript Rego engine behind the PolicyEngine interface. Compiles a
+// policy directory once, prepares the decision query once, swaps both as one reference on reload
+// (a bad reload keeps the last good), and bounds every evaluation by a deadline and a step budget.
+import { watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { compilePolicy, RegoError, toJSON } from '../rego/index';
+import type { PreparedQuery, Value } from '../rego/index';
+import { decisionRef, PolicyLoadError } from './engine';
+import type { EngineResult, EvalOptions, PolicyEngine, ReloadEvent } from './engine';
+import { loadPolicyDir } from './load-dir';
+
+export interface RegoEngineOptions {
+  /** Policy directory (or one .rego file). */
+  dir: string;
+  /** Decision path: `callback/decision` (default), `envoy/authz/allow`, `data.x.y`. */
+  decision?: string;
+  /** Extra data documents merged at the root (`serve --data`). */
+  extraData?: Record<string, unknown>[];
+  /** Default evaluation deadline (ms). */
+  deadlineMs?: number;
+  /** Step budget per evaluation (expressions); a runaway policy ends as policy_timeout. */
+  maxSteps?: number;
+  /** Watch the directory and reload on change (debounced). */
+  watch?: boolean;
+  debounceMs?: number;
+  onReload?: (event: ReloadEvent) => void;
+}
+
+export const DEFAULT_DECISION = 'callback/decision';
+export const DEFAULT_DEADLINE_MS = 50;
+/** Far above the callback policy's few hundred steps; far below a hang. */
+export const DEFAULT_MAX_STEPS = 200_000;
+
+/** What one load produces; swapped as a single reference. */
+interface Loaded {
+  query: PreparedQuery;
+  revision: string;
+  files: number;
+}
+
+function compileDir(opts: RegoEngineOptions, ref: string): Loaded {
+  const src = loadPolicyDir(opts.dir, { extraData: opts.extraData });
+  let query: PreparedQuery;
+  try {
+    query = compilePolicy(src.modules, { data: src.data }).prepare(ref);
+  } catch (e) {
+    if (e instanceof RegoError) {
+      const code = e.code === 'rego_parse_error' ? 'policy_parse_error' : 'policy_compile_error';
+      throw new PolicyLoadError(code, e.toString());
+    }
+    throw e;
+  }
+  return { query, revision: src.revision, files: src.modules.length };
+}
+
+export class RegoPolicyEngine implements PolicyEngine {
+  readonly kind = 'rego';
+  readonly decisionPath: string;
+  private current: Loaded;
+  private watcher: FSWatcher | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly deadlineMs: number;
+  private readonly maxSteps: number;
+
+  /** Loads and compiles now; throws PolicyLoadError (start-up fails loudly, DESIGN §4). */
+  constructor(private readonly opts: RegoEngineOptions) {
+    this.decisionPath = decisionRef(opts.decision ?? DEFAULT_DECISION);
+    this.deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    this.maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
+    this.current = compileDir(opts, this.decisionPath);
+    if (opts.watch) this.startWatching();
+  }
+
+  get revision(): string {
+    return this.current.revision;
+  }
+
+  evaluate(input: unknown, opts: EvalOptions = {}): EngineResult {
+    const loaded = this.current; // one read: a reload mid-evaluation cannot mix versions
+    try {
+      const r = loaded.query.evaluate(input, {
+        deadlineMs: opts.deadlineMs ?? this.deadlineMs,
+        maxSteps: this.maxSteps,
+        nowNs: opts.nowNs !== undefined ? BigInt(opts.nowNs) : undefined,
+      });
+      if (!r.defined) return { ok: false, code: 'policy_undefined', detail: `${this.decisionPath} is undefined` };
+      return { ok: true, value: toJSON(r.value as Value) };
+    } catch (e) {
+      if (e instanceof RegoError) {
+        const code = e.code === 'eval_budget_exceeded' || e.code === 'eval_cancel_error' ? 'policy_timeout' : 'policy_error';
+        // Rego messages can quote input values (e.g. a conflict); operators get the code only.
+        return { ok: false, code, detail: e.code };
+      }
+      return { ok: false, code: 'policy_error', detail: e instanceof Error ? e.name : 'non-error thrown' };
+    }
+  }
+
+  /** Recompiles now. On failure keeps the last good policy and reports why. Never throws. */
+  reload(): ReloadEvent {
+    const started = Date.now();
+    let event: ReloadEvent;
+    try {
+      const next = compileDir(this.opts, this.decisionPath);
+      this.current = next;
+      event = { ok: true, revision: next.revision, files: next.files, durationMs: Date.now() - started };
+    } catch (e) {
+      const code = e instanceof PolicyLoadError ? e.code : 'policy_compile_error';
+      const message = e instanceof Error ? e.message : String(e);
+      event = { ok: false, code, message, keptRevision: this.current.revision };
+    }
+    try {
+      this.opts.onReload?.(event);
+    } catch {
+      // a reporting failure must not undo the swap
+    }
+    return event;
+  }
+
+  private startWatching(): void {
+    const debounce = this.opts.debounceMs ?? 150;
+    try {
+      // Recursive watching is supported on Linux from Node 20 (fs.watch "recursive").
+      this.watcher = watch(this.opts.dir, { recursive: true, persistent: false }, () => {
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = setTimeout(() => {
+          this.timer = null;
+          this.reload();
+        }, debounce);
+        this.timer.unref();
+      });
+      this.watcher.on('error', () => {
+        // The directory vanished or the watch limit was hit: keep serving the last good policy.
+      });
+    } catch {
+      this.watcher = null;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.watcher?.close();
+    this.watcher = null;
+  }
+}
