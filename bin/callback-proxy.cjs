@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Entry for `npx callback-proxy ...`: runs the TypeScript CLI through tsx (no build step).
+// Entry for `npx callback-proxy ...`: runs the TypeScript CLI with the esbuild require hook (no build step).
 'use strict';
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const tsxCli = require.resolve('tsx/cli');
+const hook = path.join(__dirname, 'ts-register.cjs');
 const main = path.join(__dirname, '..', 'ext-authz', 'src', 'cli', 'main.ts');
-const r = spawnSync(process.execPath, [tsxCli, main, ...process.argv.slice(2)], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--enable-source-maps', '-r', hook, main, ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(r.status === null ? 1 : r.status);
