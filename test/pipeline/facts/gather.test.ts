@@ -210,7 +210,7 @@ describe('gatherFacts: code, parameters and redirects (THREATS §3, §4, §7, §
   it.each([
     ['T-R4 redirect_uri', 'redirect_uri=https%3A%2F%2Fevil%2F', ['redirect_uri']],
     ['T-Q5 State', 'State=x', ['State']],
-    ['T-Q5 %73tate decodes to state (a duplicate, not a twin)', '%73tate=x', null],
+    ['T-Q5 %73tate is a twin, not state', '%73tate=x', ['%73tate']],
   ])('%s', async (_n, extra, unexpected) => {
     const { deps } = fixture();
     const f = await gatherFacts(get(`${CB}?code=c&state=s&${extra}`), deps, NOW);

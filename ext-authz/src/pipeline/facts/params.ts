@@ -53,12 +53,15 @@ export function parseForm(input: string, maxPairs: number): ParsedParams {
     const eq = pair.indexOf('=');
     const rawName = eq < 0 ? pair : pair.slice(0, eq);
     const rawValue = eq < 0 ? '' : pair.slice(eq + 1);
-    const name = strictDecode(rawName);
+    // Names are not percent-decoded (THREATS T-Q5): `%73tate` is its own key, never `state`. No
+    // protocol parameter name needs an escape, so an escaped name is a twin and ends up unexpected.
+    const decodedName = strictDecode(rawName);
     const value = strictDecode(rawValue);
-    if (name === null || value === null) {
+    if (decodedName === null || value === null) {
       malformed = true;
       continue;
     }
+    const name = rawName.includes('%') ? rawName : decodedName;
     const list = values.get(name);
     if (list) list.push(value);
     else values.set(name, [value]);
