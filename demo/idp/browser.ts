@@ -17,7 +17,19 @@ export interface BrowserResult {
   body: string;
   json?: Record<string, unknown>;
   hops: Hop[];
+  /** Set when a `stopBefore` predicate held: the request the browser was about to send. */
+  pending?: PendingRequest;
 }
+
+/** A request the browser has not sent yet (e.g. a callback held back across a stage change). */
+export interface PendingRequest {
+  method: string;
+  url: string;
+  body?: string;
+}
+
+/** Holds the flow before sending a matching request (tests deliver the callback later). */
+export type StopBefore = (next: PendingRequest) => boolean;
 
 export interface BrowserOptions {
   /** External host name -> 127.0.0.1:port to connect to (e.g. auth.example.com -> the proxy). */
@@ -31,8 +43,13 @@ export class ScriptedBrowser {
   private readonly jar = new Map<string, Map<string, string>>();
   constructor(private readonly opts: BrowserOptions = {}) {}
 
-  async get(url: string, headers: Record<string, string> = {}): Promise<BrowserResult> {
-    return this.run('GET', url, undefined, headers);
+  async get(url: string, headers: Record<string, string> = {}, stopBefore?: StopBefore): Promise<BrowserResult> {
+    return this.run('GET', url, undefined, headers, stopBefore);
+  }
+
+  /** Sends a held request (once or again: a replay) and follows the rest of the flow. */
+  async resume(p: PendingRequest, headers: Record<string, string> = {}): Promise<BrowserResult> {
+    return this.run(p.method, p.url, p.body, headers);
   }
 
   async post(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<BrowserResult> {
@@ -43,10 +60,11 @@ export class ScriptedBrowser {
     return Object.fromEntries(this.jar.get(host) ?? []);
   }
 
-  private async run(method: string, url: string, body: string | undefined, extra: Record<string, string>): Promise<BrowserResult> {
+  private async run(method: string, url: string, body: string | undefined, extra: Record<string, string>, stopBefore?: StopBefore): Promise<BrowserResult> {
     const hops: Hop[] = [];
-    let cur = { method, url, body };
+    let cur: PendingRequest = { method, url, body };
     for (let i = 0; i < (this.opts.maxHops ?? 10); i++) {
+      if (i > 0 && stopBefore?.(cur)) return { status: 0, body: '', hops, pending: cur };
       const r = await this.request(cur.method, cur.url, cur.body, i === 0 ? extra : {});
       hops.push({ method: cur.method, url: redactUrl(cur.url), status: r.status, servedBy: r.headers['x-served-by'] as string | undefined, reason: r.headers['x-callback-reason'] as string | undefined });
       const loc = r.headers.location;

@@ -1,0 +1,261 @@
+// Cutover benchmark (issue #4, `npm run bench:cutover`; not a test): N concurrent simulated users log
+// in through real nginx while the stage moves observe → canary 10 % → canary 50 % → cutover → retired,
+// once with pins (the callback policy) and once without (bench/policies/weighted-split: a per-request
+// split by stage/percent, what weight-based canaries do). Counts completed and broken logins.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { EXTERNAL_BASE, EXTERNAL_HOST, startStack } from '../demo/harness';
+import type { Stack } from '../demo/harness';
+import type { PendingRequest } from '../demo/idp/browser';
+import { findNginx } from '../demo/nginx';
+import type { Stage } from '../ext-authz/src/config/types';
+
+const HELP = `usage: npm run bench:cutover -- [--users 200] [--duration 20] [--idp-delay-ms 800] [--mode both|on|off]
+
+  --users         concurrent simulated users (each logs in again and again)
+  --duration      seconds per run; the stage moves at fixed fractions of it
+  --idp-delay-ms  max time a user spends at the IdP before the callback (uniform 0..max)
+  --mode          on = pins (policies/callback), off = weighted split (no pins), both (default)
+  --out           JSON result file (default .tmp/bench-cutover.json)`;
+
+/** The timeline, as fractions of the run: [start, stage, percent]. Drain is set at cutover. */
+const TIMELINE: [number, Stage, number][] = [
+  [0.0, 'observe', 0],
+  [0.15, 'canary', 10],
+  [0.35, 'canary', 50],
+  [0.55, 'cutover', 0],
+  [0.85, 'retired', 0],
+];
+const DRAIN_FRACTION = 0.2;
+
+interface Outcomes {
+  completed: number;
+  /** A callback that reached a backend which did not start its flow (its `unknown_flow`). */
+  broken_wrong_backend: number;
+  /** A deny (or other error) shown to a user whose flow was valid. */
+  broken_denied: number;
+  broken_other: number;
+  /** A legacy flow denied after drain_until / at retirement: the designed restart. */
+  expired_by_design: number;
+  denied_at_start: number;
+  by_stage: Record<string, { completed: number; broken: number; expired: number }>;
+  deny_reasons: Record<string, number>;
+}
+
+interface RunResult {
+  mode: 'pins_on' | 'pins_off';
+  users: number;
+  duration_s: number;
+  logins_attempted: number;
+  outcomes: Outcomes;
+  broken_total: number;
+  logins_per_s: number;
+  decision_latency_ms: { count: number; mean: number; p50_le: number; p99_le: number; p999_le: number };
+  callback_hop_ms: { p50: number; p99: number };
+  backend_unknown_flow: { legacy: number; new: number };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function pct(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/** Reads the service's check-duration histogram (forward-auth transport) from /metrics text. */
+function decisionLatency(metrics: string): RunResult['decision_latency_ms'] {
+  const buckets: [number, number][] = [];
+  let sum = 0;
+  let count = 0;
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith('callback_proxy_check_duration_seconds') || !line.includes('transport="http"')) continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    const le = /le="([^"]+)"/.exec(line);
+    if (le) buckets.push([le[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(le[1]), value]);
+    else if (line.startsWith('callback_proxy_check_duration_seconds_sum')) sum = value;
+    else if (line.startsWith('callback_proxy_check_duration_seconds_count')) count = value;
+  }
+  const le = (q: number): number => {
+    const b = buckets.find(([, c]) => c >= q * count);
+    return b ? b[0] * 1000 : Number.NaN;
+  };
+  return { count, mean: count ? (sum / count) * 1000 : 0, p50_le: le(0.5), p99_le: le(0.99), p999_le: le(0.999) };
+}
+
+function emptyOutcomes(): Outcomes {
+  return { completed: 0, broken_wrong_backend: 0, broken_denied: 0, broken_other: 0, expired_by_design: 0, denied_at_start: 0, by_stage: {}, deny_reasons: {} };
+}
+
+async function runOnce(mode: 'pins_on' | 'pins_off', users: number, durationS: number, idpDelayMs: number): Promise<RunResult> {
+  const stack: Stack = await startStack({
+    stage: 'observe',
+    nginx: true,
+    front: false,
+    pins: mode === 'pins_on',
+    policyDir: mode === 'pins_off' ? path.join(__dirname, 'policies', 'weighted-split') : undefined,
+    logLevel: 'warn',
+    decisionLog: false,
+  });
+  const o = emptyOutcomes();
+  const hopMs: number[] = [];
+  let attempted = 0;
+  const t0 = Date.now();
+  const endAt = t0 + durationS * 1000;
+  let stageLabel = 'observe';
+  const bump = (k: 'completed' | 'broken' | 'expired', label: string): void => {
+    const s = (o.by_stage[label] ??= { completed: 0, broken: 0, expired: 0 });
+    s[k]++;
+  };
+
+  // The operator: stage changes on a timer (each waits until ext-authz has loaded it).
+  const operator = (async () => {
+    for (const [at, stage, percent] of TIMELINE.slice(1)) {
+      await sleep(Math.max(0, t0 + at * durationS * 1000 - Date.now()));
+      const drainUntil = stage === 'cutover' ? Date.now() + Math.max(DRAIN_FRACTION * durationS * 1000, idpDelayMs + 1000) : undefined;
+      await stack.setStage(stage, drainUntil !== undefined ? { percent, drainUntil } : { percent });
+      stageLabel = stage === 'canary' ? `canary ${percent}%` : stage;
+    }
+  })();
+
+  const isCallback = (p: PendingRequest): boolean => new URL(p.url).host === EXTERNAL_HOST && new URL(p.url).pathname === '/oauth2/callback';
+
+  async function user(i: number): Promise<void> {
+    const browser = stack.browser('nginx');
+    for (let n = 0; Date.now() < endAt && n < 100_000; n++) {
+      attempted++;
+      const label = stageLabel;
+      try {
+        const start = await browser.get(`${EXTERNAL_BASE}/login?login_hint=user-${i}`, {}, isCallback);
+        if (!start.pending) {
+          o.denied_at_start++;
+          bump('broken', label);
+          continue;
+        }
+        const owner = start.hops[0]?.servedBy;
+        // The user is at the IdP; meanwhile the operator may move the stage.
+        await sleep(Math.floor(Math.random() * idpDelayMs));
+        const t = Date.now();
+        const r = await browser.resume(start.pending);
+        hopMs.push(Date.now() - t);
+        const hop = r.hops[r.hops.length - 1];
+        if (r.json?.ok === true) {
+          o.completed++;
+          bump('completed', label);
+        } else if (r.json?.error === 'unknown_flow') {
+          o.broken_wrong_backend++;
+          bump('broken', label);
+        } else if (hop.servedBy === undefined && r.status >= 400) {
+          const reason = hop.reason ?? 'none';
+          o.deny_reasons[reason] = (o.deny_reasons[reason] ?? 0) + 1;
+          // Designed: a legacy flow after the drain deadline or at retirement restarts its login.
+          if (owner === 'legacy' && (reason === 'drain_expired' || reason === 'backend_retired')) {
+            o.expired_by_design++;
+            bump('expired', label);
+          } else {
+            o.broken_denied++;
+            bump('broken', label);
+          }
+        } else {
+          o.broken_other++;
+          bump('broken', label);
+        }
+      } catch {
+        o.broken_other++;
+        bump('broken', label);
+      }
+    }
+  }
+
+  await Promise.all([operator, ...Array.from({ length: users }, (_, i) => user(i))]);
+  const elapsed = (Date.now() - t0) / 1000;
+  const latency = decisionLatency(stack.app.metrics.render());
+  hopMs.sort((a, b) => a - b);
+  const result: RunResult = {
+    mode,
+    users,
+    duration_s: Math.round(elapsed * 10) / 10,
+    logins_attempted: attempted,
+    outcomes: o,
+    broken_total: o.broken_wrong_backend + o.broken_denied + o.broken_other + o.denied_at_start,
+    logins_per_s: Math.round(o.completed / elapsed),
+    decision_latency_ms: latency,
+    callback_hop_ms: { p50: pct(hopMs, 0.5), p99: pct(hopMs, 0.99) },
+    backend_unknown_flow: { legacy: stack.legacy.stats.callbacks_rejected.unknown_flow ?? 0, new: stack.neu.stats.callbacks_rejected.unknown_flow ?? 0 },
+  };
+  await stack.stop();
+  return result;
+}
+
+function table(results: RunResult[]): string {
+  const rows: string[][] = [
+    ['', ...results.map((r) => r.mode === 'pins_on' ? 'pins on' : 'pins off (weighted split)')],
+    ['concurrent users', ...results.map((r) => String(r.users))],
+    ['logins attempted', ...results.map((r) => String(r.logins_attempted))],
+    ['completed', ...results.map((r) => String(r.outcomes.completed))],
+    ['BROKEN (total)', ...results.map((r) => String(r.broken_total))],
+    ['  wrong backend (unknown_flow)', ...results.map((r) => String(r.outcomes.broken_wrong_backend))],
+    ['  denied a valid flow', ...results.map((r) => String(r.outcomes.broken_denied + r.outcomes.denied_at_start))],
+    ['  other errors', ...results.map((r) => String(r.outcomes.broken_other))],
+    ['expired by design (restart)', ...results.map((r) => String(r.outcomes.expired_by_design))],
+    ['completed logins/s', ...results.map((r) => String(r.logins_per_s))],
+    ['decision mean ms', ...results.map((r) => r.decision_latency_ms.mean.toFixed(2))],
+    ['decision p50 / p99 ms (≤ bucket)', ...results.map((r) => `${r.decision_latency_ms.p50_le} / ${r.decision_latency_ms.p99_le}`)],
+    ['callback hop p50 / p99 ms', ...results.map((r) => `${r.callback_hop_ms.p50} / ${r.callback_hop_ms.p99}`)],
+  ];
+  const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(w[c]) : cell.padStart(w[c]))).join('  ')).join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      users: { type: 'string', default: '200' },
+      duration: { type: 'string', default: '20' },
+      'idp-delay-ms': { type: 'string', default: '800' },
+      mode: { type: 'string', default: 'both' },
+      out: { type: 'string', default: path.join('.tmp', 'bench-cutover.json') },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  if (!findNginx()) {
+    process.stderr.write('bench:cutover needs nginx on PATH (Debian: apt-get install nginx-light)\n');
+    process.exitCode = 2;
+    return;
+  }
+  const users = Number(values.users);
+  const duration = Number(values.duration);
+  const delay = Number(values['idp-delay-ms']);
+  if (!(users >= 1 && users <= 5000 && duration >= 2 && duration <= 600 && delay >= 0)) {
+    process.stderr.write(`${HELP}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const modes: ('pins_on' | 'pins_off')[] = values.mode === 'on' ? ['pins_on'] : values.mode === 'off' ? ['pins_off'] : ['pins_on', 'pins_off'];
+  process.stdout.write(`cutover bench: ${users} users, ${duration} s per run, timeline ${TIMELINE.map(([at, s, p]) => `${Math.round(at * duration)}s ${s}${s === 'canary' ? ` ${p}%` : ''}`).join(' → ')}\n`);
+  const results: RunResult[] = [];
+  for (const m of modes) {
+    process.stdout.write(`  running ${m} ...\n`);
+    results.push(await runOnce(m, users, duration, delay));
+  }
+  process.stdout.write(`\n${table(results)}\n`);
+  for (const r of results) process.stdout.write(`\n${r.mode} by stage at login start: ${JSON.stringify(r.outcomes.by_stage)}\n${r.mode} deny reasons at callback: ${JSON.stringify(r.outcomes.deny_reasons)}\n`);
+  fs.mkdirSync(path.dirname(values.out!), { recursive: true });
+  fs.writeFileSync(values.out!, JSON.stringify({ when: new Date().toISOString(), node: process.version, timeline: TIMELINE, results }, null, 2));
+  process.stdout.write(`\nwritten ${values.out}\n`);
+  // The headline promise (issue #4): with pins, no login breaks during a cutover.
+  const on = results.find((r) => r.mode === 'pins_on');
+  if (on && on.broken_total > 0) {
+    process.stderr.write(`pins on: ${on.broken_total} broken logins (expected 0)\n`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench:cutover failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});
