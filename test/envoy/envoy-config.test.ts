@@ -40,7 +40,10 @@ describe('envoy/envoy.yaml', () => {
 
 describe('broken envoy.yaml variants fail with a clear finding', () => {
   const cases: [string, (d: Obj, h: Obj, a: Obj) => void, string][] = [
-    ['failure_mode_allow: true', (_d, _h, a) => (a.failure_mode_allow = true), 'lint/ext_authz_fail_open'],
+    ['T-X4 failure_mode_allow: true (ext-authz down must be a 403)', (_d, _h, a) => (a.failure_mode_allow = true), 'lint/ext_authz_fail_open'],
+    ['T-Z1 header section limit raised above 96 KiB', (_d, h) => (h.max_request_headers_kb = 200), 'lint/hcm_headers_limit'],
+    ['T-Z5 no request_timeout (slow-loris body)', (_d, h) => delete h.request_timeout, 'lint/hcm_timeouts'],
+    ['T-Z5 stream_idle_timeout disabled', (_d, h) => (h.stream_idle_timeout = '0s'), 'lint/hcm_timeouts'],
     ['misspelled field', (_d, _h, a) => (a.failure_mode_alow = false), 'schema/unknown_field'],
     ['allow_partial_message: true (T-Z3)', (_d, _h, a) => (a.with_request_body.allow_partial_message = true), 'lint/ext_authz_partial_body'],
     ['body limit too small for SAML', (_d, _h, a) => (a.with_request_body.max_request_bytes = 1024), 'lint/ext_authz_body_too_small'],

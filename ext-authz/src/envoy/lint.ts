@@ -26,6 +26,7 @@ export type LintCode =
   | 'hcm_underscore_headers'
   | 'hcm_remote_address'
   | 'hcm_headers_limit'
+  | 'hcm_timeouts'
   | 'access_log_query'
   | 'admin_not_loopback'
   | 'route_unknown_cluster'
@@ -92,6 +93,13 @@ function lintHcm(h: Obj, p: string, out: LintFinding[]): void {
   }
   if (bool(h.use_remote_address) !== true) {
     out.push({ code: 'hcm_remote_address', path: `${p}.use_remote_address`, message: 'use_remote_address must be true so the client address comes from the connection, not X-Forwarded-For (T-H6)' });
+  }
+  // Slow-loris bodies and idle streams must end at Envoy (THREATS T-Z5); 0s disables a timeout.
+  for (const k of ['request_timeout', 'stream_idle_timeout'] as const) {
+    const t = seconds(h[k]);
+    if (t === undefined || t <= 0) {
+      out.push({ code: 'hcm_timeouts', path: `${p}.${k}`, message: `${k} must be set to a non-zero duration (T-Z5: slow-loris callbacks)` });
+    }
   }
   const kb = h.max_request_headers_kb;
   if (typeof kb === 'number' && kb > 96) {
