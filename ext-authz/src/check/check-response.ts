@@ -4,8 +4,8 @@
 import type { PipelineResult } from '../pipeline/types';
 import { denyStatus, isReasonCode } from '../pipeline/reasons';
 import type { ReasonCode } from '../pipeline/reasons';
-import { jsonToStruct } from './attributes-json';
-import type { CheckResponseObject, HeaderValueOption } from './check-request-types';
+import { jsonToValue, structToJson } from './attributes-json';
+import type { CheckResponseObject, DecodedStruct, DecodedValue, HeaderValueOption } from './check-request-types';
 
 export const DEFAULT_ROUTING_HEADER = 'x-callback-backend';
 export const REASON_HEADER = 'x-callback-reason';
@@ -52,22 +52,36 @@ function opt(key: string, value: string, appendAction: HeaderValueOption['append
 
 /** Low-cardinality metadata for Envoy access logs and later filters (no request values). */
 export function dynamicMetadataJson(result: PipelineResult): Record<string, unknown> {
-  const d = result.decision;
-  return {
-    ...d.dynamic_metadata,
-    decision_id: result.decisionId,
-    action: isForwardable(result) ? d.action : 'deny',
-    reasons: d.reasons.filter((c) => isReasonCode(c)),
-    backend: isForwardable(result) ? d.backend : null,
-    stage: result.connection?.stage ?? null,
-    connection: result.connection?.name ?? null,
-  };
+  return structToJson(dynamicMetadataStruct(result));
 }
+
+/**
+ * The same, built straight into google.protobuf.Struct fields: this runs on every check, and going
+ * through an intermediate object (spread + conversion) cost several µs per call.
+ */
+export function dynamicMetadataStruct(result: PipelineResult): DecodedStruct {
+  const d = result.decision;
+  const fields: Record<string, DecodedValue> = {};
+  const extra = d.dynamic_metadata;
+  for (const k in extra) if (Object.prototype.hasOwnProperty.call(extra, k) && extra[k] !== undefined) fields[k] = jsonToValue(extra[k]);
+  const forward = isForwardable(result);
+  const reasons: DecodedValue[] = [];
+  for (const c of d.reasons) if (isReasonCode(c)) reasons.push({ stringValue: c });
+  fields.decision_id = { stringValue: result.decisionId };
+  fields.action = { stringValue: forward ? d.action : 'deny' };
+  fields.reasons = { listValue: { values: reasons } };
+  fields.backend = forward ? { stringValue: d.backend as string } : NULL_VALUE;
+  fields.stage = result.connection ? { stringValue: result.connection.stage } : NULL_VALUE;
+  fields.connection = result.connection ? { stringValue: result.connection.name } : NULL_VALUE;
+  return { fields };
+}
+
+const NULL_VALUE: DecodedValue = Object.freeze({ nullValue: 'NULL_VALUE' });
 
 export function toCheckResponse(result: PipelineResult, opts: ResponseOptions): CheckResponseObject {
   const d = result.decision;
   const routing = opts.routingHeader.toLowerCase();
-  const dynamicMetadata = jsonToStruct(dynamicMetadataJson(result));
+  const dynamicMetadata = dynamicMetadataStruct(result);
   if (isForwardable(result)) {
     // The routing header is overwritten, which replaces any client-sent copy. It is deliberately not
     // listed in headers_to_remove: Envoy's ext_authz filter applies removals after the header

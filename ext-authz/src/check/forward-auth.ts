@@ -161,3 +161,4 @@ export function toHttpReply(result: PipelineResult, mode: ForwardAuthMode, routi
     body: denyBody(result),
   };
 }
+

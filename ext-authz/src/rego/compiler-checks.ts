@@ -1,13 +1,13 @@
 // Compile-time checks OPA reports: recursion between rules (rego_recursion_error) and the type errors
 // its checker finds without running anything (literal builtin operands, refs into constant values).
 import { RegoError } from './errors';
-import { isObject, objGet, typeName, type Value, type TypeName } from './value';
-import type { TypeDesc } from './builtins/registry';
+import { equals, isObject, objGet, typeName, type Value, type TypeName } from './value';
+import { matchesType, type TypeDesc } from './builtins/registry';
 import type { CBody, CExpr, CRef, CRule, CTerm, RuleGroup, TreeNode } from './compiler-types';
 
 // ---- generic walkers ----------------------------------------------------------------------------
 
-function eachTerm(t: CTerm, f: (t: CTerm) => void): void {
+export function eachTerm(t: CTerm, f: (t: CTerm) => void): void {
   f(t);
   switch (t.k) {
     case 'ref':
@@ -68,14 +68,14 @@ function exprTerms(e: CExpr): CTerm[] {
   return out;
 }
 
-function eachBodyTerm(b: CBody, f: (t: CTerm) => void): void {
+export function eachBodyTerm(b: CBody, f: (t: CTerm) => void): void {
   for (const e of b) {
     for (const t of exprTerms(e)) eachTerm(t, f);
     if (e.e.k === 'every') eachBodyTerm(e.e.body, f);
   }
 }
 
-function eachRuleTerm(r: CRule, f: (t: CTerm) => void): void {
+export function eachRuleTerm(r: CRule, f: (t: CTerm) => void): void {
   for (const c of r.clauses) {
     eachBodyTerm(c.body, f);
     eachTerm(c.value, f);
@@ -84,7 +84,7 @@ function eachRuleTerm(r: CRule, f: (t: CTerm) => void): void {
   for (const a of r.args ?? []) eachTerm(a, f);
 }
 
-function groupRules(g: RuleGroup): CRule[] {
+export function groupRules(g: RuleGroup): CRule[] {
   return g.defaultRule ? [...g.rules, g.defaultRule] : g.rules;
 }
 
@@ -99,7 +99,8 @@ function subtreeGroups(n: TreeNode, out: RuleGroup[]): void {
 export function refTargets(tree: TreeNode, r: CRef): RuleGroup[] {
   let n: TreeNode | undefined = tree;
   for (const p of r.path) {
-    if (n.group) return [n.group];
+    if (n.group && n.children.size === 0) return [n.group];
+    if (n.group) break;
     if (p.k !== 'val') break;
     if (typeof p.v !== 'string') return [];
     n = n.children.get(p.v);
@@ -172,6 +173,24 @@ function fits(t: TypeName, d: TypeDesc): boolean {
   return t === 'object';
 }
 
+/**
+ * The type of a package document that holds functions: OPA's checker gives such a document a type no
+ * builtin operand accepts (functions are not values), so `count(data.lib)` is a type error.
+ */
+const FUNCTION_PKG = 'function-package' as TypeName;
+
+function refsPackageWithFunctions(tree: TreeNode, r: CRef): boolean {
+  let n: TreeNode | undefined = tree;
+  for (const p of r.path) {
+    if (!n || n.group || p.k !== 'val' || typeof p.v !== 'string') return false;
+    n = n.children.get(p.v);
+  }
+  if (!n || n.group) return false;
+  const groups: RuleGroup[] = [];
+  subtreeGroups(n, groups);
+  return groups.some((g) => g.kind === 'function');
+}
+
 function staticType(t: CTerm, vars: Map<number, TypeName>, tree: TreeNode): TypeName | undefined {
   switch (t.k) {
     case 'val':
@@ -194,6 +213,7 @@ function staticType(t: CTerm, vars: Map<number, TypeName>, tree: TreeNode): Type
       return undefined;
     case 'ref': {
       if (t.root !== 'data' || !t.path.every((p) => p.k === 'val')) return undefined;
+      if (refsPackageWithFunctions(tree, t)) return FUNCTION_PKG;
       const v = constRefValue(tree, t);
       return v === undefined ? undefined : typeName(v);
     }
@@ -232,8 +252,30 @@ function checkRef(tree: TreeNode, r: CRef, errors: RegoError[]): void {
   }
   if (!n?.group) return;
   let v = constGroupValue(n.group);
-  if (v === undefined) return;
   const names = [...n.group.path];
+  if (v === undefined) {
+    // Not constant, but maybe an object literal with constant keys: those keys are all there is.
+    const g = n.group;
+    if (g.kind !== 'complete' || g.rules.length !== 1 || g.defaultRule || g.rules[0].clauses.length !== 1) return;
+    let term: CTerm = g.rules[0].clauses[0].value;
+    for (; i < r.path.length; i++) {
+      const p = r.path[i];
+      if (p.k !== 'val' || term.k !== 'obj' || !term.keys.every((k) => k.k === 'val')) return;
+      names.push(typeof p.v === 'string' ? p.v : JSON.stringify(p.v));
+      const idx = term.keys.findIndex((k) => k.k === 'val' && equals(k.v, p.v));
+      if (idx < 0) {
+        errors.push(new RegoError('rego_type_error', `undefined ref: data.${names.join('.')}`, r.loc));
+        return;
+      }
+      term = term.vals[idx];
+      if (term.k === 'val') {
+        v = term.v;
+        i++;
+        break;
+      }
+    }
+    if (v === undefined) return;
+  }
   for (; i < r.path.length; i++) {
     const p = r.path[i];
     if (p.k !== 'val') return;
@@ -254,6 +296,7 @@ function checkBody(body: CBody, tree: TreeNode, errors: RegoError[], vars: Map<n
     const x = e.e;
     for (const t of exprTerms(e)) checkTerm(t, tree, errors, vars);
     if (x.k === 'every') checkBody(x.body, tree, errors, vars);
+    checkIteration(e, vars, tree, errors);
     if (x.k === 'unify' && !e.neg) {
       if (x.a.k === 'var' && !vars.has(x.a.slot)) {
         const ty = staticType(x.b, vars, tree);
@@ -263,14 +306,44 @@ function checkBody(body: CBody, tree: TreeNode, errors: RegoError[], vars: Map<n
   }
 }
 
+/** `some x in "abc"`: iterating a known scalar is a type error ("match error"). */
+function checkIteration(e: CExpr, vars: Map<number, TypeName>, tree: TreeNode, errors: RegoError[]): void {
+  const x = e.e;
+  if (x.k !== 'somein' && x.k !== 'every') return;
+  const ty = staticType(x.k === 'somein' ? x.coll : x.domain, vars, tree);
+  if (ty && ty !== 'array' && ty !== 'object' && ty !== 'set') errors.push(new RegoError('rego_type_error', 'match error', e.loc));
+}
+
+/** A user function called with a constant that no definition's argument pattern can match. */
+function checkFuncArgs(u: CTerm & { k: 'call' }, errors: RegoError[]): void {
+  if (u.fn.k !== 'func') return;
+  const rules = groupRules(u.fn.group);
+  for (let i = 0; i < u.args.length; i++) {
+    const a = u.args[i];
+    if (a.k !== 'val') continue;
+    const v = a.v;
+    const mismatch = rules.every((r) => {
+      const p = r.args?.[i];
+      return p?.k === 'arr' && (!Array.isArray(v) || v.length !== p.items.length);
+    });
+    if (rules.length && mismatch) {
+      errors.push(new RegoError('rego_type_error', `${u.fn.key}: invalid argument(s)`, u.loc));
+      return;
+    }
+  }
+}
+
 function checkTerm(t: CTerm, tree: TreeNode, errors: RegoError[], vars: Map<number, TypeName>): void {
   eachTerm(t, (u) => {
+    if (u.k === 'acomp' || u.k === 'scomp' || u.k === 'ocomp') for (const e of u.body) checkIteration(e, vars, tree, errors);
+    if (u.k === 'call') checkFuncArgs(u, errors);
     if (u.k === 'ref') checkRef(tree, u, errors);
     else if (u.k === 'call' && u.fn.k === 'builtin' && !u.fn.spec.variadic) {
       const spec = u.fn.spec;
       for (let i = 0; i < u.args.length && i < spec.args.length; i++) {
-        const ty = staticType(u.args[i], vars, tree);
-        if (ty && !fits(ty, spec.args[i])) {
+        const a = u.args[i];
+        const ty = staticType(a, vars, tree);
+        if (a.k === 'val' ? !matchesType(a.v, spec.args[i]) : ty && !fits(ty, spec.args[i])) {
           errors.push(new RegoError('rego_type_error', `${spec.name}: invalid argument(s)`, u.loc));
           return;
         }

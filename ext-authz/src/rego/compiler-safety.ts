@@ -240,7 +240,8 @@ function orderNested(e: CExpr, bound: Set<number>, errors: RegoError[]): void {
   if (e.withs) for (const w of e.withs) visit(w.value);
 }
 
-function orderTerm(t: CTerm, bound: Set<number>, errors: RegoError[]): void {
+/** Orders the bodies of comprehensions inside a term, given the vars bound at its position. */
+export function orderTerm(t: CTerm, bound: Set<number>, errors: RegoError[]): void {
   switch (t.k) {
     case 'ref':
       if (t.head) orderTerm(t.head, bound, errors);
@@ -276,12 +277,15 @@ function orderTerm(t: CTerm, bound: Set<number>, errors: RegoError[]): void {
   }
 }
 
-/** Head terms (rule value/key, comprehension head): every var must be bound by the body. */
+/**
+ * Head terms (rule value/key, comprehension head): every var must be bound by the body. Vars in ref
+ * operands are fine (`q := xs[_]` iterates, as OPA rewrites such heads into the body).
+ */
 export function checkBound(terms: CTerm[], bound: Set<number>, errors: RegoError[]): void {
   const u = new Uses();
   for (const t of terms) valueUses(t, u);
   const seen = new Set<number>();
-  for (const v of [...u.needs, ...u.binds]) {
+  for (const v of u.needs) {
     if (bound.has(v.slot) || seen.has(v.slot)) continue;
     seen.add(v.slot);
     errors.push(new RegoError('rego_unsafe_var_error', `var ${v.name} is unsafe`, v.loc));

@@ -2,6 +2,7 @@
 // slots, import aliases, rule refs, input/data roots and call targets (Rego reference: "Variables",
 // "Imports", "Functions"). Scoping: `some`/`:=`/args declare; other names are rules, imports or free vars.
 import type { Body, Expr, Term, VarTerm, Loc, With } from './ast';
+import { Scope, assignTargetError, collectVarNames, exprMentions, exprTerms, findNode, patternVars } from './compiler-scope';
 import { RegoError } from './errors';
 import { makeObject, RegoSet, type Value } from './value';
 import type { BuiltinRegistry, BuiltinSpec } from './builtins/registry';
@@ -22,88 +23,6 @@ export interface ModuleEnv {
   core: Map<string, BuiltinSpec>;
   v1: boolean;
   errors: RegoError[];
-}
-
-/** A lexical scope: a rule body, a comprehension body or an `every` body. */
-export class Scope {
-  readonly slots = new Map<string, number>();
-  readonly occurs = new Set<string>();
-  readonly owned: number[] = [];
-  readonly children: Scope[] = [];
-  constructor(readonly parent: Scope | undefined) {
-    parent?.children.push(this);
-  }
-  /** Slots declared in this scope and every scope nested in it. */
-  subtreeSlots(out = new Set<number>()): Set<number> {
-    for (const s of this.owned) out.add(s);
-    for (const c of this.children) c.subtreeSlots(out);
-    return out;
-  }
-}
-
-export function findNode(root: TreeNode, path: readonly string[]): TreeNode | undefined {
-  let n: TreeNode | undefined = root;
-  for (const p of path) {
-    n = n.children.get(p);
-    if (!n) return undefined;
-  }
-  return n;
-}
-
-/** Collects the var names a term uses, not looking inside nested closures. */
-function collectVarNames(t: Term, out: Set<string>): void {
-  switch (t.type) {
-    case 'var':
-      out.add(t.name);
-      return;
-    case 'ref':
-      collectVarNames(t.head, out);
-      for (const p of t.path) collectVarNames(p, out);
-      return;
-    case 'array':
-    case 'set':
-      for (const x of t.items) collectVarNames(x, out);
-      return;
-    case 'object':
-      for (const [k, v] of t.items) {
-        collectVarNames(k, out);
-        collectVarNames(v, out);
-      }
-      return;
-    case 'call':
-      for (const a of t.args) collectVarNames(a, out);
-      return;
-    default:
-      return;
-  }
-}
-
-function exprTerms(e: Expr): Term[] {
-  const x = e.expr;
-  const ts: Term[] = [];
-  switch (x.type) {
-    case 'term':
-      ts.push(x.term);
-      break;
-    case 'somedecl':
-      break;
-    case 'somein':
-      if (x.key) ts.push(x.key);
-      ts.push(x.value, x.collection);
-      break;
-    case 'every':
-      ts.push(x.domain);
-      break;
-  }
-  for (const w of e.with) ts.push(w.target, w.value);
-  return ts;
-}
-
-/** Var names bound by a pattern (`[a, {"k": b}]`). */
-function patternVars(t: Term, out: VarTerm[]): void {
-  if (t.type === 'var') out.push(t);
-  else if (t.type === 'array') for (const x of t.items) patternVars(x, out);
-  else if (t.type === 'object') for (const [, v] of t.items) patternVars(v, out);
 }
 
 /** Converts the bodies and head terms of one rule or query, allocating frame slots. */
@@ -131,7 +50,8 @@ export class RuleCompiler {
   openScope(parent: Scope | undefined, body: Body, extra: Term[] = []): Scope {
     const s = new Scope(parent);
     const assigned = new Set<string>();
-    for (const e of body) {
+    const seen = new Set<string>();
+    for (const [index, e] of body.entries()) {
       const x = e.expr;
       if (x.type === 'somedecl') {
         for (const v of x.vars) if (!s.slots.has(v.name)) this.declare(s, v.name);
@@ -142,10 +62,16 @@ export class RuleCompiler {
         for (const v of vs) if (v.name !== '_' && !s.slots.has(v.name)) this.declare(s, v.name);
       } else if (x.type === 'term' && x.term.type === 'call' && x.term.op === 'assign') {
         if (e.negated) this.err('rego_compile_error', 'cannot assign vars inside negated expression', e.loc);
+        const bad = assignTargetError(x.term.args[0]);
+        if (bad) this.err('rego_compile_error', `cannot assign to ${bad}`, x.term.loc);
         const vs: VarTerm[] = [];
         patternVars(x.term.args[0], vs);
         for (const v of vs) {
           if (v.name === '_') continue;
+          if (seen.has(v.name) && !this.isGlobalName(v.name)) {
+            this.err('rego_compile_error', `var ${v.name} referenced above`, v.loc);
+            continue;
+          }
           if (v.name === 'input' || v.name === 'data') {
             this.err('rego_compile_error', `variables must not shadow ${v.name} (use a different variable name)`, v.loc);
             continue;
@@ -155,10 +81,12 @@ export class RuleCompiler {
             continue;
           }
           assigned.add(v.name);
+          s.assignAt.set(v.name, index);
           if (!s.slots.has(v.name)) this.declare(s, v.name);
         }
       }
       for (const t of exprTerms(e)) collectVarNames(t, s.occurs);
+      for (const t of exprTerms(e)) collectVarNames(t, seen);
     }
     for (const t of extra) collectVarNames(t, s.occurs);
     this.checkUnusedSome(body, s);
@@ -184,6 +112,10 @@ export class RuleCompiler {
     }
   }
 
+  private isGlobalName(name: string): boolean {
+    return this.env.imports.has(name) || !!findNode(this.env.tree, this.env.pkg)?.children.has(name);
+  }
+
   /** Is `name` a module-level name (import alias, rule of this package, input/data)? */
   private globalRef(name: string, loc: Loc): CRef | undefined {
     if (name === 'input') return { k: 'ref', root: 'input', path: [], loc };
@@ -200,7 +132,7 @@ export class RuleCompiler {
   private lookupLocal(s: Scope, name: string): number | undefined {
     for (let c: Scope | undefined = s; c; c = c.parent) {
       const slot = c.slots.get(name);
-      if (slot !== undefined) return slot;
+      if (slot !== undefined && !(c !== s && c.assignedLater(name))) return slot;
     }
     return undefined;
   }
@@ -217,7 +149,7 @@ export class RuleCompiler {
     const g = this.globalRef(v.name, v.loc);
     if (g) return g;
     let owner = s;
-    for (let c: Scope | undefined = s; c; c = c.parent) if (c.occurs.has(v.name)) owner = c;
+    for (let c: Scope | undefined = s; c; c = c.parent) if (c.occurs.has(v.name) && !c.assignedLater(v.name)) owner = c;
     return { k: 'var', slot: this.declare(owner, v.name), name: v.name, loc: v.loc };
   }
 
@@ -335,7 +267,35 @@ export class RuleCompiler {
   }
 
   body(body: Body, s: Scope): CBody {
-    return body.map((e) => this.expr(e, s));
+    const out: CBody = [];
+    for (const [i, e] of body.entries()) {
+      s.cur = i;
+      const ce = this.expr(e, s);
+      if (ce.neg) out.push(...this.liftCalls(ce, s));
+      out.push(ce);
+    }
+    s.cur = Number.MAX_SAFE_INTEGER;
+    return out;
+  }
+
+  /**
+   * Under `not`, calls nested in the operands of the negated call run first, outside the negation
+   * (as OPA's compiler rewrites them): `not f(g(x)) > 0` becomes `g(x, t); not f(t) > 0`, so an error
+   * or undefined result of the nested call fails the body instead of satisfying the `not`.
+   */
+  private liftCalls(ce: CExpr, s: Scope): CExpr[] {
+    if (ce.e.k !== 'term' || ce.e.t.k !== 'call') return [];
+    const pre: CExpr[] = [];
+    const call = ce.e.t;
+    call.args = call.args.map((a) => {
+      if (a.k !== 'call' || a.fn.k === 'print') return a;
+      const slot = this.nslots++;
+      s.owned.push(slot);
+      const out: CTerm = { k: 'var', slot, name: '$lift', loc: a.loc };
+      pre.push({ e: { k: 'callout', call: a, out }, neg: false, withs: ce.withs, loc: ce.loc });
+      return out;
+    });
+    return pre;
   }
 
   private expr(e: Expr, s: Scope): CExpr {
@@ -360,6 +320,11 @@ export class RuleCompiler {
         if (x.key) this.declare(es, x.key.name);
         this.declare(es, x.value.name);
         for (const b of x.body) for (const t of exprTerms(b)) collectVarNames(t, es.occurs);
+        for (const v of x.key ? [x.key, x.value] : [x.value]) {
+          if (v.name !== '_' && !x.body.some((b) => exprMentions(b, v.name))) {
+            this.err('rego_compile_error', `declared var ${v.name} unused`, v.loc);
+          }
+        }
         const inner = this.openScopeInto(es, x.body);
         const key = x.key ? this.term(x.key, inner) : undefined;
         const val = this.term(x.value, inner);
@@ -443,37 +408,3 @@ function valOf(t: CTerm): Value {
   return (t as { v: Value }).v;
 }
 
-/** Does an expression mention a var name anywhere (including nested bodies)? */
-function exprMentions(e: Expr, name: string): boolean {
-  const x = e.expr;
-  if (x.type === 'somedecl') return false;
-  const ts = exprTerms(e);
-  if (x.type === 'every') {
-    if (x.key?.name === name || x.value.name === name) return true;
-    if (x.body.some((b) => exprMentions(b, name))) return true;
-  }
-  return ts.some((t) => termMentions(t, name));
-}
-
-function termMentions(t: Term, name: string): boolean {
-  switch (t.type) {
-    case 'var':
-      return t.name === name;
-    case 'ref':
-      return termMentions(t.head, name) || t.path.some((p) => termMentions(p, name));
-    case 'array':
-    case 'set':
-      return t.items.some((x) => termMentions(x, name));
-    case 'object':
-      return t.items.some(([k, v]) => termMentions(k, name) || termMentions(v, name));
-    case 'call':
-      return t.args.some((a) => termMentions(a, name));
-    case 'arraycompr':
-    case 'setcompr':
-      return termMentions(t.term, name) || t.body.some((b) => exprMentions(b, name));
-    case 'objectcompr':
-      return termMentions(t.key, name) || termMentions(t.value, name) || t.body.some((b) => exprMentions(b, name));
-    default:
-      return false;
-  }
-}

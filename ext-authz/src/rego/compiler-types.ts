@@ -28,6 +28,11 @@ export interface CRef {
   head?: CTerm;
   path: CTerm[];
   loc: Loc;
+  /**
+   * Data refs, resolved at compile time along their constant prefix: evaluation resumes at `node`
+   * (or, when null, in the base document `base`) with operand `from`.
+   */
+  start?: { node: TreeNode | null; base: Value | undefined; from: number };
 }
 
 export interface CCall {
@@ -35,6 +40,8 @@ export interface CCall {
   fn: CallTarget;
   args: CTerm[];
   loc: Loc;
+  /** Set by the planner for comparison builtins: 1 equal, 2 neq, 3 lt, 4 lte, 5 gt, 6 gte. */
+  cmp?: number;
 }
 
 /** What a call invokes. `key` identifies the function for `with` mocking. */
@@ -75,6 +82,8 @@ export interface CRule {
   keys?: CTerm[];
   nslots: number;
   loc: Loc;
+  /** `a.b[x] contains y`: an object rule whose leaves are sets (the last key is the member). */
+  setLeaf?: boolean;
   /** Value computed once at compile time (no body, ground head). */
   constValue?: Value;
 }
@@ -99,6 +108,10 @@ export interface RuleGroup {
   rules: CRule[];
   defaultRule?: CRule;
   arity?: number;
+  /** The value depends on neither input nor clock: computed once per policy (not per evaluation). */
+  constant?: boolean;
+  /** Object rules whose path also has rules below it (`p[k] := v` with `p.a := 1`): merged in. */
+  extra?: Map<string, TreeNode>;
 }
 
 /** One node of the data tree: packages and rule paths. */

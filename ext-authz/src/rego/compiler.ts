@@ -4,9 +4,12 @@ import type { Body, Module, Rule, Term, VarTerm, Loc } from './ast';
 import { RegoError, RegoErrors } from './errors';
 import { isObject, objGet, type Value } from './value';
 import type { BuiltinRegistry, BuiltinSpec } from './builtins/registry';
-import { RuleCompiler, Scope, findNode, type ImportTarget, type ModuleEnv } from './compiler-terms';
-import { orderBody, checkBound, patternSlots } from './compiler-safety';
+import { RuleCompiler, type ImportTarget, type ModuleEnv } from './compiler-terms';
+import { Scope, findNode } from './compiler-scope';
+import { orderBody, orderTerm, checkBound, patternSlots } from './compiler-safety';
 import { checkRecursion, checkTypes, checkQueryRefs } from './compiler-checks';
+import { GroupCache } from './interpreter-state';
+import { markConstants, resolveBodyRefs, resolveProgramRefs, shapeBody, shapeProgram } from './compiler-plan';
 import type { CClause, CQuery, CRule, CTerm, GroupKind, RuleGroup, TreeNode } from './compiler-types';
 
 export interface CompileOptions {
@@ -23,6 +26,10 @@ export interface Program {
   core: Map<string, BuiltinSpec>;
   files: string[];
   data: Value | undefined;
+  /** Constant rule group values, [non-strict, strict], filled lazily by evaluations. */
+  constCache: [GroupCache, GroupCache];
+  /** The per-evaluation cache, reused by consecutive (non-overlapping) evaluations. */
+  rootCache: { cache: GroupCache; busy: boolean };
 }
 
 interface PendingRule {
@@ -30,6 +37,7 @@ interface PendingRule {
   env: ModuleEnv;
   group: RuleGroup;
   keys: Term[];
+  setLeaf: boolean;
 }
 
 function pathText(path: readonly string[]): string {
@@ -84,7 +92,6 @@ function moduleEnv(m: Module, tree: TreeNode, opts: CompileOptions, errors: Rego
       continue;
     }
     importText.set(alias, text);
-    if (rest.length === 0) continue; // `import data` / `import input` add nothing
     imports.set(alias, { root: head, path: rest });
   }
   return { pkg: m.pkg, imports, tree, registry: opts.registry, core: opts.core, v1, errors };
@@ -95,7 +102,7 @@ function ensureNode(root: TreeNode, path: string[]): TreeNode {
   for (let i = 0; i < path.length; i++) {
     let c = n.children.get(path[i]);
     if (!c) {
-      c = { path: path.slice(0, i + 1), children: new Map() };
+      c = { path: path.slice(0, i + 1), children: new Map(), group: undefined };
       n.children.set(path[i], c);
     }
     n = c;
@@ -105,7 +112,7 @@ function ensureNode(root: TreeNode, path: string[]): TreeNode {
 
 export function compileModules(modules: Module[], opts: CompileOptions): Program {
   const errors: RegoError[] = [];
-  const tree: TreeNode = { path: [], children: new Map() };
+  const tree: TreeNode = { path: [], children: new Map(), group: undefined };
   const groups: RuleGroup[] = [];
   const pending: PendingRule[] = [];
   const envs = modules.map((m) => moduleEnv(m, tree, opts, errors));
@@ -130,7 +137,7 @@ export function compileModules(modules: Module[], opts: CompileOptions): Program
       const node = ensureNode(tree, path);
       let g = node.group;
       if (!g) {
-        g = { id: groups.length, kind, path, name: pathText(path), rules: [] };
+        g = { id: groups.length, kind, path, name: pathText(path), rules: [], defaultRule: undefined, arity: undefined, extra: undefined, constant: false };
         if (kind === 'function') g.arity = rule.head.args!.length;
         node.group = g;
         groups.push(g);
@@ -138,7 +145,7 @@ export function compileModules(modules: Module[], opts: CompileOptions): Program
         errors.push(new RegoError('rego_type_error', `conflicting rules ${g.name} found`, rule.loc));
         continue;
       }
-      pending.push({ rule, env: envs[mi], group: g, keys });
+      pending.push({ rule, env: envs[mi], group: g, keys, setLeaf: kind === 'object' && !!rule.head.key && rule.head.value === undefined });
     }
   });
 
@@ -151,13 +158,39 @@ export function compileModules(modules: Module[], opts: CompileOptions): Program
     }
   }
 
+  // Rules below another rule's path: merged into a partial object, a conflict for anything else.
+  for (const g of groups) {
+    const node = findNode(tree, g.path)!;
+    if (node.children.size === 0) continue;
+    if (g.kind === 'object') g.extra = node.children;
+    else {
+      const below: string[] = [];
+      const walk = (n: TreeNode): void => {
+        for (const c of n.children.values()) {
+          if (c.group) below.push(c.group.name);
+          walk(c);
+        }
+      };
+      walk(node);
+      const loc = pending.find((r) => r.group === g)!.rule.loc;
+      errors.push(new RegoError('rego_type_error', `rule ${g.name} conflicts with [${below.sort().join(' ')}]`, loc));
+    }
+  }
+
   for (const pr of pending) compileRule(pr, errors);
   if (errors.length === 0) {
     checkRecursion(groups, tree, errors);
   }
   if (errors.length === 0) checkTypes(groups, tree, errors);
   if (errors.length) throw new RegoErrors(errors);
-  return { tree, groups, registry: opts.registry, core: opts.core, files: modules.map((m) => m.file), data: opts.data };
+  resolveProgramRefs(groups, tree, opts.data);
+  markConstants(groups, tree);
+  shapeProgram(groups);
+  return {
+    tree, groups, registry: opts.registry, core: opts.core, files: modules.map((m) => m.file), data: opts.data,
+    constCache: [new GroupCache(groups.length), new GroupCache(groups.length)],
+    rootCache: { cache: new GroupCache(groups.length), busy: false },
+  };
 }
 
 function compileRule(pr: PendingRule, errors: RegoError[]): void {
@@ -172,7 +205,8 @@ function compileRule(pr: PendingRule, errors: RegoError[]): void {
   const clauses: CClause[] = [];
   let keyTerms: CTerm[] | undefined;
 
-  const mainValue = group.kind === 'set' ? trueTerm : (rule.head.value ?? trueTerm);
+  // A set rule's clause value is its member term, so set rules evaluate like other clauses.
+  const mainValue = group.kind === 'set' ? rule.head.key! : (rule.head.value ?? trueTerm);
   const mainScope = rc.openScope(root, rule.body, [mainValue, ...keys]);
   const mainBody = rc.body(rule.body, mainScope);
   clauses.push({ body: mainBody, value: rc.term(mainValue, mainScope), loc: rule.loc });
@@ -188,12 +222,15 @@ function compileRule(pr: PendingRule, errors: RegoError[]): void {
   clauses.forEach((c, i) => {
     const before = errors.length;
     const after = orderBody(c.body, bound0, errors);
-    if (errors.length === before) checkBound(i === 0 && keyTerms ? [c.value, ...keyTerms] : [c.value], after, errors);
+    const head = i === 0 && keyTerms ? [c.value, ...keyTerms] : [c.value];
+    if (errors.length === before) checkBound(head, after, errors);
+    for (const t of head) orderTerm(t, after, errors);
   });
 
-  const cr: CRule = { clauses, nslots: rc.nslots, loc: rule.loc };
+  const cr: CRule = { clauses, args: undefined, keys: undefined, nslots: rc.nslots, loc: rule.loc, setLeaf: false, constValue: undefined };
   if (args.length || group.kind === 'function') cr.args = args;
   if (keyTerms) cr.keys = keyTerms;
+  if (pr.setLeaf) cr.setLeaf = true;
   if (group.kind === 'complete' && clauses.length === 1 && clauses[0].body.length === 0 && clauses[0].value.k === 'val') {
     cr.constValue = clauses[0].value.v;
   }
@@ -232,13 +269,13 @@ export function compileQuery(program: Program, body: Body, loc?: Loc): CQuery {
   if (errors.length === 0) orderBody(cbody, new Set(), errors);
   if (errors.length === 0) checkQueryRefs(cbody, program.tree, errors);
   if (errors.length) throw new RegoErrors(errors);
+  resolveBodyRefs(cbody, program.tree, program.data);
   if (cbody.length === 0) throw new RegoError('rego_compile_error', 'empty query', loc);
   const vars: [string, number][] = [];
   for (const [name, slot] of scope.slots) if (!name.startsWith('$')) vars.push([name, slot]);
-  const q: CQuery = { body: cbody, nslots: rc.nslots, vars };
-  const only = cbody[0];
+  const q: CQuery = { body: shapeBody(cbody), nslots: rc.nslots, vars };
+  const only = q.body[0];
   if (cbody.length === 1 && !only.neg && !only.withs && only.e.k === 'term' && only.e.t.k !== 'call') q.single = only.e.t;
   return q;
 }
 
-export { findNode };

@@ -1,0 +1,52 @@
+// Benchmark server child (`npm run bench` forks it): either a null grpc-js Authorization server that
+// answers a fixed OK without work, or the real App (embedded default, the callback policy). Talks to
+// the parent over IPC: {ready, port}, then answers {cmd:'stats'} with CPU time and RSS.
+import * as grpc from '@grpc/grpc-js';
+import { loadProtos } from '../ext-authz/src/check/protos';
+import { App } from '../ext-authz/src/app';
+import { createLogger } from '../ext-authz/src/telemetry/logger';
+import { profilePhases } from './phase-profile';
+
+type Msg = { cmd: 'stats' } | { cmd: 'profile'; n: number } | { cmd: 'exit' };
+
+function send(m: unknown): void {
+  if (process.send) process.send(m);
+}
+
+async function startNull(): Promise<number> {
+  const protos = loadProtos();
+  const server = new grpc.Server();
+  const ok = { status: { code: 0 }, okResponse: { headers: [{ header: { key: 'x-callback-backend', value: 'legacy' }, appendAction: 'OVERWRITE_IF_EXISTS_OR_ADD' }] } };
+  server.addService(protos.authorizationService, {
+    Check: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, ok),
+  });
+  return new Promise((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, port) => (e ? reject(e) : resolve(port))),
+  );
+}
+
+async function main(): Promise<void> {
+  const kind = process.argv[2];
+  let app: App | null = null;
+  let port: number;
+  let httpPort = 0;
+  if (kind === 'null') port = await startNull();
+  else {
+    // As `npm start` runs it: one info line per decision (stdout goes to /dev/null, see check-grpc.ts).
+    app = new App({ grpcAddr: '127.0.0.1:0', httpAddr: '127.0.0.1:0', graceMs: 0, watch: false, logger: createLogger({ level: process.env.BENCH_LOG_LEVEL ?? 'info' }) });
+    const l = await app.start();
+    port = l.grpcPort;
+    httpPort = l.httpPort;
+  }
+  process.on('message', (m: Msg) => {
+    if (m.cmd === 'stats') send({ cpu: process.cpuUsage(), rss: process.memoryUsage().rss });
+    else if (m.cmd === 'profile' && app) void profilePhases(app, m.n).then((p) => send({ profile: p }));
+    else if (m.cmd === 'exit') void (app ? app.stop() : Promise.resolve()).then(() => process.exit(0));
+  });
+  send({ ready: true, port, httpPort });
+}
+
+void main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,243 @@
+// Wiring (DESIGN §7): registry → stores → facts deps → policy engine → pipeline → gRPC + HTTP servers,
+// with readiness (NOT_SERVING until all of it loaded) and an ordered, bounded shutdown.
+import type * as grpc from '@grpc/grpc-js';
+import type * as http from 'node:http';
+import type { RegistryConfig } from './config/types';
+import { createDemoSetup } from './config/default';
+import type { DemoSetup } from './config/default';
+import { RegistryWatcher } from './config/registry';
+import type { ConfigError } from './config/registry';
+import { MemoryPinStore, MemoryReplayStore } from './store/memory-store';
+import { createRedisStores } from './store/redis-store';
+import type { PinStore, ReplayStore } from './store/types';
+import { createFactsDeps } from './pipeline/facts/gather';
+import type { FactsDeps } from './pipeline/facts/gather';
+import { Pipeline } from './pipeline/pipeline';
+import type { PolicyEngine } from './policy/engine';
+import { createLogger, flushLogger } from './telemetry/logger';
+import type { Logger } from './telemetry/logger';
+import { createMetrics } from './telemetry/metrics';
+import type { ServiceMetrics } from './telemetry/metrics';
+import { DecisionLogger, fileSink, stdoutSink } from './telemetry/decision-log';
+import type { DecisionLogSink } from './telemetry/decision-log';
+import { CheckHandler } from './server/check-handler';
+import { Readiness } from './server/health';
+import { PinApi } from './server/pin-api';
+import { bindGrpc, createGrpcServer, stopGrpc } from './server/grpc-server';
+import { createHttpServer, listenHttp, stopHttp } from './server/http-server';
+import { serverCredentials } from './server/tls';
+import type { TlsFiles } from './server/tls';
+import { createPolicyEngine } from './server/engine-factory';
+import { VERSION } from './telemetry/metrics';
+
+export { VERSION } from './telemetry/metrics';
+export const DEFAULT_POLICY_DIR = 'policies/callback';
+export const DEFAULT_DECISION_PATH = 'callback/decision';
+
+export interface AppOptions {
+  /** Registry YAML; absent → the embedded demo setup (keys generated now). */
+  configFile?: string;
+  policyDir?: string;
+  dataFile?: string;
+  decisionPath?: string;
+  grpcAddr?: string;
+  httpAddr?: string;
+  redisUrl?: string;
+  tls?: TlsFiles;
+  /** 'stdout', a file path, or a sink (tests); absent/null → off. */
+  decisionLog?: string | DecisionLogSink | null;
+  logger?: Logger;
+  logLevel?: string;
+  /** How long to keep serving after SIGTERM with health NOT_SERVING (default 2000 ms). */
+  graceMs?: number;
+  /** After the grace period, how long in-flight work may take before connections are cut (default 10 s). */
+  drainDeadlineMs?: number;
+  /** Use this demo setup instead of generating one (tests mint tokens with its keys). */
+  demo?: DemoSetup;
+  /** Watch the policy dir / registry for changes (serve: true; check CLI: false). */
+  watch?: boolean;
+}
+
+/** Everything the pipeline needs, without listeners (also what `callback-proxy check` uses). */
+export interface Runtime {
+  registry: () => RegistryConfig;
+  factsDeps: () => FactsDeps;
+  pipeline: Pipeline;
+  engine: PolicyEngine;
+  demo: DemoSetup | null;
+  close(): Promise<void>;
+}
+
+/** Loads registry, stores, facts deps, engine and pipeline. Throws (coded errors) on bad start-up input. */
+export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Runtime> {
+  let demo: DemoSetup | null = null;
+  let watcher: RegistryWatcher | null = null;
+  let current: RegistryConfig;
+  if (opts.configFile) {
+    watcher = new RegistryWatcher(opts.configFile, {
+      onChange: (reg) => {
+        try {
+          // Prepare first, then swap both references: a registry that cannot be prepared never
+          // becomes current (the last good one stays).
+          const next = createFactsDeps(reg, { pinStore, replayStore });
+          deps = next;
+          current = reg;
+          logger.info({ event: 'registry_reloaded', connections: reg.connections.length }, 'registry reloaded');
+        } catch {
+          logger.error({ event: 'registry_reload_failed' }, 'registry reload failed; keeping the last good one');
+        }
+      },
+      onError: (err: ConfigError) => logger.error({ event: 'registry_reload_failed', code: err.code, problem: err.message }, 'registry reload failed; keeping the last good one'),
+    });
+    current = watcher.current;
+  } else {
+    demo = opts.demo ?? createDemoSetup();
+    current = demo.registry;
+  }
+  let pinStore: PinStore;
+  let replayStore: ReplayStore;
+  let closeStores: () => Promise<void>;
+  if (opts.redisUrl) {
+    const s = createRedisStores({ url: opts.redisUrl });
+    pinStore = s.pinStore;
+    replayStore = s.replayStore;
+    closeStores = async () => {
+      await s.pinStore.close().catch(() => undefined);
+      await s.replayStore.close().catch(() => undefined);
+    };
+  } else {
+    pinStore = new MemoryPinStore();
+    replayStore = new MemoryReplayStore();
+    closeStores = async () => {
+      await pinStore.close();
+      await replayStore.close();
+    };
+  }
+  let deps = createFactsDeps(current, { pinStore, replayStore });
+  const engine = await createPolicyEngine({
+    policyDir: opts.policyDir ?? DEFAULT_POLICY_DIR,
+    dataFile: opts.dataFile,
+    decisionPath: opts.decisionPath ?? DEFAULT_DECISION_PATH,
+    watch: opts.watch === true,
+    logger,
+  });
+  const pipeline = new Pipeline({ factsDeps: () => deps, engine });
+  if (watcher && opts.watch) watcher.start();
+  return {
+    registry: () => current,
+    factsDeps: () => deps,
+    pipeline,
+    engine,
+    demo,
+    close: async () => {
+      watcher?.close();
+      await engine.close().catch(() => undefined);
+      await closeStores();
+    },
+  };
+}
+
+export interface Listening {
+  grpcPort: number;
+  httpPort: number;
+}
+
+/** The service: construct, `listen()` (health NOT_SERVING), `load()` (SERVING), `stop()` (drain). */
+export class App {
+  readonly logger: Logger;
+  readonly metrics: ServiceMetrics;
+  readonly readiness = new Readiness();
+  private runtime: Runtime | null = null;
+  private grpcServer: grpc.Server | null = null;
+  private httpServer: http.Server | null = null;
+  private decisionLog: DecisionLogger | null = null;
+  private stopping: Promise<void> | null = null;
+  listening: Listening | null = null;
+
+  constructor(private readonly opts: AppOptions = {}) {
+    this.logger = opts.logger ?? createLogger({ level: opts.logLevel });
+    this.metrics = createMetrics(VERSION);
+  }
+
+  get demo(): DemoSetup | null {
+    return this.runtime?.demo ?? null;
+  }
+
+  get current(): Runtime | null {
+    return this.runtime;
+  }
+
+  /** Binds both listeners; checks are denied (authz_unavailable) and health is NOT_SERVING until load(). */
+  async listen(): Promise<Listening> {
+    const dl = this.opts.decisionLog;
+    if (dl) {
+      const sink = typeof dl === 'string' ? (dl === 'stdout' ? stdoutSink() : fileSink(dl)) : dl;
+      this.decisionLog = new DecisionLogger({ sink, labels: { app: 'callback-proxy', version: VERSION }, path: this.opts.decisionPath ?? DEFAULT_DECISION_PATH });
+    }
+    const handler = new CheckHandler({
+      decider: () => this.runtime?.pipeline ?? null,
+      logger: this.logger,
+      metrics: this.metrics,
+      decisionLog: this.decisionLog,
+    });
+    const pinApi = new PinApi(() => (this.runtime && this.readiness.ready ? this.runtime.factsDeps() : null));
+    const routingHeader = (): string => this.runtime?.registry().routing_header ?? 'x-callback-backend';
+    const credentials = serverCredentials(this.opts.tls);
+    this.grpcServer = createGrpcServer({ handler, readiness: this.readiness, pinApi, metrics: this.metrics, routingHeader });
+    const grpcPort = await bindGrpc(this.grpcServer, this.opts.grpcAddr ?? '127.0.0.1:9191', credentials);
+    this.httpServer = createHttpServer({
+      handler,
+      readiness: this.readiness,
+      pinApi,
+      metrics: this.metrics,
+      routingHeader,
+      maxBodyBytes: () => this.runtime?.registry().limits.max_body_bytes ?? 262_144,
+    });
+    const httpPort = await listenHttp(this.httpServer, this.opts.httpAddr ?? '127.0.0.1:9192');
+    this.listening = { grpcPort, httpPort };
+    return this.listening;
+  }
+
+  /** Loads config, keys and policies; health turns SERVING only after all of it succeeded. */
+  async load(): Promise<void> {
+    this.runtime = await loadRuntime({ ...this.opts, watch: this.opts.watch ?? true }, this.logger);
+    this.readiness.markLoaded();
+    this.logger.info({ event: 'ready', engine: this.runtime.engine.kind, revision: this.runtime.engine.revision }, 'ready');
+  }
+
+  async start(): Promise<Listening> {
+    const l = await this.listen();
+    await this.load();
+    return l;
+  }
+
+  /**
+   * Drain (ECOSYSTEM "Shutdown"): health NOT_SERVING so load balancers and Envoy's health checks move
+   * away, keep answering for the grace period, then GOAWAY the gRPC server, close HTTP, flush logs
+   * and close the stores. Idempotent.
+   */
+  stop(): Promise<void> {
+    if (!this.stopping) this.stopping = this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    const wasReady = this.readiness.ready;
+    this.readiness.markDraining();
+    // The grace period lets load balancers notice NOT_SERVING; a service that never became ready
+    // (start-up failure) has nobody to warn.
+    const grace = wasReady ? (this.opts.graceMs ?? 2000) : 0;
+    this.logger.info({ event: 'draining', grace_ms: grace }, 'draining');
+    if (grace > 0) await new Promise((r) => setTimeout(r, grace));
+    const deadline = this.opts.drainDeadlineMs ?? 10_000;
+    await Promise.all([
+      this.grpcServer ? stopGrpc(this.grpcServer, deadline) : Promise.resolve(),
+      this.httpServer ? stopHttp(this.httpServer, deadline) : Promise.resolve(),
+    ]);
+    await this.decisionLog?.close().catch(() => undefined);
+    await this.runtime?.close().catch(() => undefined);
+    this.logger.info({ event: 'stopped' }, 'stopped');
+    await flushLogger(this.logger);
+  }
+}
+

@@ -1,0 +1,24 @@
+// `callback-proxy config validate <file>`: the registry loader's own validation; problems name the
+// file and the field path (registry-errors.ts) and exit 1.
+import type { Command } from 'commander';
+import { CliError, EXIT_DENY_OR_INVALID } from './cli-errors';
+
+export function registerConfigCommands(program: Command): void {
+  const config = program.command('config').description('migration registry tools');
+  config
+    .command('validate')
+    .description('validate a migration registry YAML file')
+    .argument('<file>', 'registry YAML')
+    .addHelpText('after', '\nExit codes: 0 valid, 1 invalid (each problem printed as "<file>: <field>: <message>"), 2 bad usage.')
+    .action(async (file: string) => {
+      const { loadRegistryFile, ConfigError } = await import('../config/registry');
+      try {
+        const reg = loadRegistryFile(file);
+        const stages = reg.connections.map((c) => `${c.name}=${c.stage}`).join(', ');
+        process.stdout.write(`${file}: ok (${reg.connections.length} connection(s): ${stages}; ${reg.issuers.length} issuer(s))\n`);
+      } catch (e) {
+        if (e instanceof ConfigError) throw new CliError('cli_input', e.message, EXIT_DENY_OR_INVALID);
+        throw e;
+      }
+    });
+}

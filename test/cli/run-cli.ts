@@ -1,0 +1,29 @@
+// Runs the real CLI in a child process (node with tsx's hooks: one process, so signals reach it).
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams, SpawnSyncReturns } from 'node:child_process';
+import * as path from 'node:path';
+
+export const ROOT = path.join(__dirname, '..', '..');
+const MAIN = path.join(ROOT, 'ext-authz', 'src', 'cli', 'main.ts');
+// tsx's full hook (ESM + CommonJS): the CLI loads heavy modules with dynamic import().
+const TSX = 'tsx';
+
+export function runCli(args: string[], input?: string): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: ROOT, encoding: 'utf8', input, timeout: 60_000 });
+}
+
+export function spawnCli(args: string[]): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: ROOT, stdio: 'pipe' });
+}
+
+/** Like runCli, without blocking the event loop (the caller may be serving or polling meanwhile). */
+export function runCliAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawnCli(args);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += String(c)));
+    child.stderr.on('data', (c) => (stderr += String(c)));
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}

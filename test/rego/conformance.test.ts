@@ -1,0 +1,52 @@
+// Conformance corpus (test/rego/conformance, expectations from OPA 0.61) with a ratcheted known-gaps
+// list: an unlisted failure fails the suite, and so does a listed case that now passes.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runCases, summarize, type CaseResult } from '../../ext-authz/src/rego/index';
+
+interface Gap {
+  note: string;
+  reason: string;
+}
+
+const dir = path.join(__dirname, 'conformance');
+const gaps: Gap[] = (JSON.parse(fs.readFileSync(path.join(__dirname, 'known-gaps.json'), 'utf8')) as { gaps: Gap[] }).gaps;
+const gapNotes = new Set(gaps.map((g) => g.note));
+
+let results: CaseResult[] = [];
+
+beforeAll(() => {
+  results = runCases(dir);
+});
+
+describe('rego conformance corpus', () => {
+  test('covers the whole corpus', () => {
+    expect(results.length).toBe(1313);
+  });
+
+  test('every known gap names a corpus case once and gives a reason', () => {
+    const notes = new Set(results.map((r) => r.note));
+    expect(gapNotes.size).toBe(gaps.length);
+    for (const g of gaps) {
+      expect(notes.has(g.note)).toBe(true);
+      expect(g.reason.trim().length).toBeGreaterThan(0);
+    }
+  });
+
+  test('no case outside the known gaps fails', () => {
+    const unexpected = results
+      .filter((r) => !r.ok && !gapNotes.has(r.note))
+      .map((r) => `${r.note}: want ${r.expected}, got ${r.actual}`);
+    expect(unexpected).toEqual([]);
+  });
+
+  test('no known gap passes (ratchet: remove it from known-gaps.json)', () => {
+    const fixed = results.filter((r) => r.ok && gapNotes.has(r.note)).map((r) => r.note);
+    expect(fixed).toEqual([]);
+  });
+
+  test('at least 97% of the corpus passes', () => {
+    const s = summarize(results);
+    expect(s.passed / results.length).toBeGreaterThanOrEqual(0.97);
+  });
+});

@@ -1,0 +1,50 @@
+// OPA-shaped decision log events with masking of every copy of the query and body (T-L5).
+import { DecisionLogger, maskInput, memorySink, rfc3339Nanos } from '../../ext-authz/src/telemetry/decision-log';
+import { result } from '../check/fixtures';
+
+const input = {
+  attributes: {
+    request: {
+      time: '2025-11-28T12:00:00Z',
+      http: {
+        method: 'POST',
+        path: '/cb?code=CANARYCODE123&state=CANARYSTATE',
+        query: 'code=CANARYCODE123&state=CANARYSTATE',
+        headers: { ':path': '/cb?code=CANARYCODE123&state=CANARYSTATE', ':authority': 'auth.example.com', cookie: 'sid=SECRETCOOKIE', authorization: 'Bearer TOKEN', 'user-agent': 'ua' },
+        body: 'SAMLResponse=PHNhbWw+&RelayState=RELAYCANARY',
+        rawBody: 'c3RhdGU9eA==',
+      },
+    },
+  },
+  parsed_query: { code: ['CANARYCODE123'], state: ['CANARYSTATE'] },
+  parsed_body: { id_token: ['eyJ.IDTOKEN.sig'] },
+  token: { present: true, claims: { sub: 'u', nonce: 'n' } },
+  callback: { state_hash: 'hash' },
+};
+
+test('maskInput erases bodies, claims and unlisted headers and masks query copies, recording pointers', () => {
+  const m = maskInput(input);
+  const text = JSON.stringify(m.input);
+  for (const s of ['CANARYCODE123', 'CANARYSTATE', 'SECRETCOOKIE', 'TOKEN', 'IDTOKEN', 'RELAYCANARY', 'PHNhbWw']) expect(text).not.toContain(s);
+  expect(m.masked).toEqual(
+    expect.arrayContaining(['/input/parsed_query', '/input/attributes/request/http/path', '/input/attributes/request/http/query', '/input/attributes/request/http/headers/:path']),
+  );
+  expect(m.erased).toEqual(
+    expect.arrayContaining(['/input/parsed_body', '/input/token/claims', '/input/attributes/request/http/body', '/input/attributes/request/http/headers/cookie']),
+  );
+  expect((m.input as any).callback.state_hash).toBe('hash');
+  expect((m.input as any).parsed_query.code).toEqual(['REDACTED']);
+  // the caller's object is untouched
+  expect(input.parsed_query.code).toEqual(['CANARYCODE123']);
+});
+
+test('events carry the OPA fields', () => {
+  const sink = memorySink();
+  const dl = new DecisionLogger({ sink, labels: { id: 'i', version: '0.1.0' }, path: 'callback/decision' });
+  dl.log(result(), input, 'rid', 5000);
+  const ev = JSON.parse(sink.lines[0]);
+  expect(ev).toMatchObject({ decision_id: 'd-123', path: 'callback/decision', labels: { id: 'i' }, req_id: 'rid', result: { action: 'allow' } });
+  expect(ev.metrics.timer_rego_query_eval_ns).toBe(2000);
+  expect(ev.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+  expect(rfc3339Nanos(1_764_331_200_000_000_001n)).toBe('2025-11-28T12:00:00.000000001Z');
+});
