@@ -1,5 +1,6 @@
 // Registry load errors: one class, a union of codes, messages that name the file and the field
 // path (`registry.yaml: connections[0].stage: …`) and never a secret value.
+import { CodedError } from '../errors';
 
 export type ConfigErrorCode = 'config_invalid' | 'config_unreadable' | 'config_yaml';
 
@@ -9,15 +10,12 @@ export interface ConfigIssue {
   message: string;
 }
 
-export class ConfigError extends Error {
-  readonly code: ConfigErrorCode;
+export class ConfigError extends CodedError<ConfigErrorCode> {
   readonly file: string;
   readonly issues: ConfigIssue[];
 
   constructor(code: ConfigErrorCode, file: string, issues: ConfigIssue[]) {
-    super(issues.map((i) => (i.path ? `${file}: ${i.path}: ${i.message}` : `${file}: ${i.message}`)).join('\n'));
-    this.name = 'ConfigError';
-    this.code = code;
+    super(code, issues.map((i) => (i.path ? `${file}: ${i.path}: ${i.message}` : `${file}: ${i.message}`)).join('\n'));
     this.file = file;
     this.issues = issues;
   }

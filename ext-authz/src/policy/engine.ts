@@ -1,5 +1,6 @@
 // Policy phase (DESIGN §5): the one interface every policy engine sits behind. Evaluation never
 // throws — a failure is a coded result the pipeline turns into a deny (DESIGN §4 "Fail closed").
+import { CodedError } from '../errors';
 
 /** Request-time engine failures; each is also a reason code in reasons.ts. */
 export type EngineErrorCode = 'policy_error' | 'policy_timeout' | 'policy_undefined';
@@ -36,14 +37,7 @@ export type PolicyLoadErrorCode =
   | 'policy_data_error'
   | 'decision_path_invalid';
 
-export class PolicyLoadError extends Error {
-  readonly code: PolicyLoadErrorCode;
-  constructor(code: PolicyLoadErrorCode, message: string) {
-    super(message);
-    this.name = 'PolicyLoadError';
-    this.code = code;
-  }
-}
+export class PolicyLoadError extends CodedError<PolicyLoadErrorCode> {}
 
 /** What a (re)load reports: to a callback the app wires to logs and a metric. */
 export type ReloadEvent =

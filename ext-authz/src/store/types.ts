@@ -1,5 +1,6 @@
 // Store contracts for pins (DESIGN §2 "Pins") and one-time markers (state envelopes, codes, jti,
 // webhook ids). Keys are keyed hashes only; raw state/code never reach a store.
+import { CodedError } from '../errors';
 
 /** A flow's pin: which backend started the flow. Keyed by the flow key hash (state / RelayState). */
 export interface PinRecord {
@@ -42,11 +43,4 @@ export interface ReplayStore {
 export type StoreErrorCode = 'store_unavailable' | 'store_bad_record';
 
 /** Store failures; the facts phase turns them into the `store_unavailable` reason (fail closed). */
-export class StoreError extends Error {
-  readonly code: StoreErrorCode;
-  constructor(code: StoreErrorCode, message: string) {
-    super(message);
-    this.name = 'StoreError';
-    this.code = code;
-  }
-}
+export class StoreError extends CodedError<StoreErrorCode> {}

@@ -1,5 +1,6 @@
 // Pin creation for the Pin API and `pins mint` (DESIGN §2 "Pins" 2): a backend (or an operator)
 // announces a flow; the pin is stored by keyed hash only, or the state is a signed envelope.
+import { CodedError } from '../../errors';
 import { randomBytes } from 'node:crypto';
 import type { PinRecord } from '../../store/types';
 import type { FactsDeps, PreparedConnection } from '../facts/deps';
@@ -11,14 +12,7 @@ export const PIN_EXPIRED_GRACE_MS = 10 * 60_000;
 
 export type MintErrorCode = 'unknown_connection' | 'unknown_backend' | 'bad_state' | 'store_unavailable';
 
-export class MintError extends Error {
-  readonly code: MintErrorCode;
-  constructor(code: MintErrorCode, message: string) {
-    super(message);
-    this.name = 'MintError';
-    this.code = code;
-  }
-}
+export class MintError extends CodedError<MintErrorCode> {}
 
 /** The pin's issuer is what the callback will name: the SAML entityID for RelayState pins. */
 function lookup(deps: FactsDeps, connection: string, backend: string, purpose: 'state' | 'relay' = 'state'): { conn: PreparedConnection; issuer: string } {
