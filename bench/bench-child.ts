@@ -15,7 +15,8 @@ function send(m: unknown): void {
 
 async function startNull(): Promise<number> {
   const protos = loadProtos();
-  const server = new grpc.Server();
+  // Same server options as ours (server/grpc-server.ts) so the ratio compares the work, not the tuning.
+  const server = new grpc.Server({ 'grpc.enable_channelz': 0 });
   const ok = { status: { code: 0 }, okResponse: { headers: [{ header: { key: 'x-callback-backend', value: 'legacy' }, appendAction: 'OVERWRITE_IF_EXISTS_OR_ADD' }] } };
   server.addService(protos.authorizationService, {
     Check: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, ok),

@@ -31,7 +31,15 @@ export interface HttpServerOptions {
 type BodyRead = { body: string; tooLarge: boolean };
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<BodyRead> {
-  return new Promise((resolve) => {
+  return new Promise((resolveOnce) => {
+    // Exactly one of end / error / close settles it: an aborted request must not leave it pending.
+    let settled = false;
+    const resolve = (r: BodyRead): void => {
+      if (!settled) {
+        settled = true;
+        resolveOnce(r);
+      }
+    };
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
@@ -47,6 +55,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<BodyRead> {
     });
     req.on('end', () => resolve({ body: tooLarge ? '' : Buffer.concat(chunks).toString('utf8'), tooLarge }));
     req.on('error', () => resolve({ body: '', tooLarge }));
+    req.on('close', () => resolve({ body: '', tooLarge }));
   });
 }
 

@@ -130,8 +130,16 @@ export class DecisionLogger {
   }
 }
 
+/** Opens the file now, so a bad path fails start-up (with the path); later write errors are dropped. */
 export function fileSink(file: string): DecisionLogSink {
-  const stream = fs.createWriteStream(file, { flags: 'a' });
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'a');
+  } catch (e) {
+    throw new Error(`cannot open decision log ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  const stream = fs.createWriteStream('', { fd });
+  stream.on('error', () => undefined);
   return {
     write: (line) => void stream.write(line),
     close: () => new Promise<void>((resolve) => stream.end(() => resolve())),
