@@ -11,7 +11,6 @@ import { PassThrough } from 'node:stream';
 import { stringify } from 'yaml';
 import { App } from '../ext-authz/src/app';
 import type { Stage } from '../ext-authz/src/config/types';
-import { createPin } from '../ext-authz/src/pipeline/pins/mint';
 import { createLogger } from '../ext-authz/src/telemetry/logger';
 import { memorySink } from '../ext-authz/src/telemetry/decision-log';
 import { startBackend } from './idp/backend';
@@ -103,17 +102,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let app: App | null = null;
   let httpPort = 0;
 
-  // A backend announces each flow it starts (DESIGN §2 "Pins" 2). The Pin API has no RelayState
-  // variant yet, so SAML flows are pinned in-process through the same createPin the API calls.
+  // A backend announces each flow it starts through the Pin API (DESIGN §2 "Pins" 2); SAML flows are
+  // keyed by their RelayState.
   const registerPin = (backend: 'legacy' | 'new') => async (p: PinRegistration): Promise<void> => {
     if (!pinsOn) return;
-    if (p.kind === 'saml') {
-      const deps = app?.current?.factsDeps();
-      if (!deps) throw new Error('ext-authz not ready');
-      await createPin(CONNECTION, backend, p.flowKey, 'form_post', deps, Date.now(), 'relay');
-      return;
-    }
-    await postPin(httpPort, PIN_TOKENS[backend], { connection: CONNECTION, backend, state: p.flowKey, responseMode: p.responseMode });
+    const flowKeyType = p.kind === 'saml' ? 'relay_state' : 'state';
+    await postPin(httpPort, PIN_TOKENS[backend], { connection: CONNECTION, backend, state: p.flowKey, responseMode: p.responseMode, flowKeyType });
   };
   const legacy = await startBackend({ name: 'legacy', issuer: LEGACY_ISSUER, externalBase: EXTERNAL_BASE, registerPin: registerPin('legacy') });
   const neu = await startBackend({ name: 'new', issuer: NEW_ISSUER, externalBase: EXTERNAL_BASE, registerPin: registerPin('new') });

@@ -65,3 +65,20 @@ test('HTTP/JSON: POST /v1/pins and /v1/pins:mint with the same rules', async () 
   expect(bad.status).toBe(400);
   expect((await httpRequest(h.httpPort, 'GET', '/v1/nothing', {})).status).toBe(404);
 });
+
+test('CreatePin with flow_key_type relay_state pins a SAML flow: the ACS POST routes to its backend, once', async () => {
+  const relay = 'legacy-relay-CANARYRELAYPIN';
+  const r = await createPin(LEGACY_TOKEN, { connection: 'demo', backend: 'legacy', state: relay, flowKeyType: 'relay_state' });
+  expect(r.stateHash).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+  const xml =
+    '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r1" InResponseTo="_q1" Version="2.0">' +
+    `<saml:Issuer>${ISS_LEGACY}</saml:Issuer></samlp:Response>`;
+  const body = `SAMLResponse=${encodeURIComponent(Buffer.from(xml).toString('base64'))}&RelayState=${encodeURIComponent(relay)}`;
+  const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+  expect(await h.ask('grpc', { method: 'POST', path: '/saml/acs', headers, body })).toMatchObject({ allowed: true, backend: 'legacy' });
+  expect(await h.ask('grpc', { method: 'POST', path: '/saml/acs', headers, body })).toMatchObject({ allowed: false, reason: 'state_replayed' });
+  // Only "state" and "relay_state" name a flow key.
+  await expect(createPin(LEGACY_TOKEN, { connection: 'demo', backend: 'legacy', state: relay, flowKeyType: 'saml' })).rejects.toMatchObject({
+    code: grpc.status.INVALID_ARGUMENT,
+  });
+});

@@ -1,6 +1,7 @@
 // The Pin API (proto/callbackproxy/v1/pins.proto, DESIGN §2 "Pins" way 2), transport-neutral: bearer
 // authentication per backend (keys.pin_api_tokens), then createPin / mintState from pipeline/pins.
 // The gRPC and HTTP/JSON front ends both call this and map PinApiError codes to their status codes.
+import { CodedError } from '../errors';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FactsDeps } from '../pipeline/facts/deps';
 import { createPin, mintState, MintError } from '../pipeline/pins/mint';
@@ -16,14 +17,7 @@ export const PIN_API_STATUS: Record<PinApiErrorCode, { grpc: number; http: numbe
   unavailable: { grpc: 14, http: 503 },
 };
 
-export class PinApiError extends Error {
-  readonly code: PinApiErrorCode;
-  constructor(code: PinApiErrorCode, message: string) {
-    super(message);
-    this.name = 'PinApiError';
-    this.code = code;
-  }
-}
+export class PinApiError extends CodedError<PinApiErrorCode> {}
 
 export interface CreatePinInput {
   connection: string;
@@ -31,6 +25,8 @@ export interface CreatePinInput {
   state: string;
   responseMode: string;
   ttlSeconds: number;
+  /** "state" (default) or "relay_state" (SAML). */
+  flowKeyType: string;
 }
 
 export interface MintStateInput {
@@ -112,8 +108,10 @@ export class PinApi {
   async createPin(authorization: string | undefined, input: CreatePinInput): Promise<CreatePinOutput> {
     const deps = this.authorize(authorization, input.connection, input.backend);
     if (typeof input.state !== 'string' || input.state === '') throw new PinApiError('invalid_argument', 'state is required');
+    const purpose = flowKeyPurpose(input.flowKeyType);
     try {
-      const pin = await createPin(input.connection, input.backend, input.state, responseMode(input.responseMode), deps, this.now());
+      const mode = purpose === 'relay' ? 'form_post' : responseMode(input.responseMode);
+      const pin = await createPin(input.connection, input.backend, input.state, mode, deps, this.now(), purpose);
       return { stateHash: pin.flow_key_hash, expiresAtMs: String(pin.expires_at) };
     } catch (e) {
       throw mapMintError(e);
@@ -146,5 +144,13 @@ export function readPinInput(o: unknown): CreatePinInput {
     state: s('state', 'state'),
     responseMode: s('responseMode', 'response_mode'),
     ttlSeconds: Number.isFinite(ttl) && ttl >= 0 ? ttl : 0,
+    flowKeyType: s('flowKeyType', 'flow_key_type'),
   };
+}
+
+/** `flow_key_type` → the keyed-hash purpose the callback side looks the pin up by. */
+function flowKeyPurpose(t: string): 'state' | 'relay' {
+  if (t === '' || t === 'state') return 'state';
+  if (t === 'relay_state') return 'relay';
+  throw new PinApiError('invalid_argument', 'flow_key_type must be "state" or "relay_state"');
 }
