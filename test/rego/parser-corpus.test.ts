@@ -63,7 +63,9 @@ describe('conformance corpus (OPA 0.61)', () => {
 });
 
 // OPA's own v1 cases are not vendored; point OPA_TESTDATA_DIR at a copy to run them.
-const OPA_TESTDATA_DIR = process.env.OPA_TESTDATA_DIR;
+// OPA's own cases live in the shared folder beside the checkout (CI has it); OPA_TESTDATA_DIR overrides.
+const SHARED_OPA = path.join(__dirname, '..', '..', '..', 'shared', 'opa-testdata');
+const OPA_TESTDATA_DIR = process.env.OPA_TESTDATA_DIR ?? (fs.existsSync(SHARED_OPA) ? SHARED_OPA : undefined);
 
 /**
  * Known gaps, each with its reason. OPA 1.x's experimental negated bodies (`not { ... }`, behind
