@@ -10,6 +10,8 @@ export interface Hop {
   /** The backend that answered, from its X-Served-By header (absent for proxy-local replies). */
   servedBy?: string;
   reason?: string;
+  /** X-Callback-Hint of a deny (e.g. restart-login). */
+  hint?: string;
 }
 
 export interface BrowserResult {
@@ -66,7 +68,7 @@ export class ScriptedBrowser {
     for (let i = 0; i < (this.opts.maxHops ?? 10); i++) {
       if (i > 0 && stopBefore?.(cur)) return { status: 0, body: '', hops, pending: cur };
       const r = await this.request(cur.method, cur.url, cur.body, i === 0 ? extra : {});
-      hops.push({ method: cur.method, url: redactUrl(cur.url), status: r.status, servedBy: r.headers['x-served-by'] as string | undefined, reason: r.headers['x-callback-reason'] as string | undefined });
+      hops.push({ method: cur.method, url: redactUrl(cur.url), status: r.status, servedBy: r.headers['x-served-by'] as string | undefined, reason: r.headers['x-callback-reason'] as string | undefined, hint: r.headers['x-callback-hint'] as string | undefined });
       const loc = r.headers.location;
       if (r.status >= 300 && r.status < 400 && typeof loc === 'string') {
         cur = { method: 'GET', url: new URL(loc, cur.url).toString(), body: undefined };

@@ -1,6 +1,7 @@
 // PipelineResult → CheckResponse, encoded with the real Envoy protos to prove it is wire-valid.
 import { loadProtos } from '../../ext-authz/src/check/protos';
-import { toCheckResponse, denyBody } from '../../ext-authz/src/check/check-response';
+import { toCheckResponse, denyBody, denyHintHeaders } from '../../ext-authz/src/check/check-response';
+import { toHttpReply } from '../../ext-authz/src/check/forward-auth';
 import { structToJson } from '../../ext-authz/src/check/attributes-json';
 import type { DecodedStruct } from '../../ext-authz/src/check/check-request-types';
 import { result } from './fixtures';
@@ -68,5 +69,25 @@ describe('toCheckResponse', () => {
     expect(resp.status.code).toBe(7);
     const bogus = result({ action: 'deny', backend: null, reasons: ['<script>' as never] });
     expect(JSON.parse(denyBody(bogus)).reason).toBe('internal_error');
+  });
+});
+
+describe('deny hint header (restart after a drained or expired flow)', () => {
+  test('the policy hint reaches the client on deny, over gRPC and forward-auth', () => {
+    const r = result({ action: 'deny', backend: null, reasons: ['drain_expired'], response_headers: { 'X-Callback-Hint': 'restart-login', 'set-cookie': 'a=b' } });
+    const hs = wire(toCheckResponse(r, opts)).deniedResponse.headers.map((h: any) => [h.header.key, h.header.value]);
+    expect(hs).toContainEqual(['x-callback-hint', 'restart-login']);
+    // Nothing else the policy asked for is attached to a deny.
+    expect(hs.map((h: string[]) => h[0])).not.toContain('set-cookie');
+    expect(toHttpReply(r, 'nginx', 'x-callback-backend').headers['x-callback-hint']).toBe('restart-login');
+  });
+
+  test('a hint that is not a short lower-case token is dropped (no reflection, THREATS T-L4)', () => {
+    for (const v of ['https://evil.example/', 'Restart', 'restart login', 'x'.repeat(80)]) {
+      const r = result({ action: 'deny', backend: null, reasons: ['state_expired'], response_headers: { 'x-callback-hint': v } });
+      expect(denyHintHeaders(r)).toEqual({});
+      const hs = wire(toCheckResponse(r, opts)).deniedResponse.headers.map((h: any) => h.header.key);
+      expect(hs).not.toContain('x-callback-hint');
+    }
   });
 });

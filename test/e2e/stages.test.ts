@@ -87,8 +87,9 @@ run('e2e through nginx: logins per stage', () => {
     const before = stack.legacy.stats.logins_ok;
     const r2 = await late.deliver();
     expect(r2.status).toBe(403);
-    // drain_expired is the restart hint: the user must start the login again (and lands on new).
+    // drain_expired carries the restart hint through nginx: the user starts again (and lands on new).
     expect(callbackHop(r2).reason).toBe('drain_expired');
+    expect(callbackHop(r2).hint).toBe('restart-login');
     expect(callbackHop(r2).servedBy).toBeUndefined();
     expect(stack.legacy.stats.logins_ok).toBe(before);
     await expectLoginOn('drain-late-restart', 'new');

@@ -40,6 +40,24 @@ export function denyBody(result: PipelineResult): string {
   return JSON.stringify({ error: 'request_denied', reason: primaryReason(result), decision_id: result.decisionId });
 }
 
+export const HINT_HEADER = 'x-callback-hint';
+const HINT_VALUE = /^[a-z][a-z0-9-]{0,63}$/;
+
+/**
+ * Headers a deny may carry besides ours: only the policy's `x-callback-hint` (e.g. `restart-login`
+ * after a drained or expired flow), and only as a short lower-case token, so no request value can be
+ * reflected through it (THREATS T-L4).
+ */
+export function denyHintHeaders(result: PipelineResult): Record<string, string> {
+  const rh = result.decision.response_headers;
+  for (const k of Object.keys(rh)) {
+    if (k.toLowerCase() !== HINT_HEADER) continue;
+    const v = String(rh[k]);
+    if (HINT_VALUE.test(v)) return { [HINT_HEADER]: v };
+  }
+  return {};
+}
+
 /** Is this an allow that can be forwarded? (allow/rewrite with a backend; anything else is a deny.) */
 export function isForwardable(result: PipelineResult): boolean {
   const d = result.decision;
@@ -122,6 +140,7 @@ export function toCheckResponse(result: PipelineResult, opts: ResponseOptions): 
         opt('cache-control', 'no-store', 'OVERWRITE_IF_EXISTS_OR_ADD'),
         opt(REASON_HEADER, reason, 'OVERWRITE_IF_EXISTS_OR_ADD'),
         opt(DECISION_ID_HEADER, result.decisionId, 'OVERWRITE_IF_EXISTS_OR_ADD'),
+        ...Object.entries(denyHintHeaders(result)).map(([k, v]) => opt(k, v, 'OVERWRITE_IF_EXISTS_OR_ADD')),
       ],
       body: denyBody(result),
     },

@@ -3,7 +3,7 @@
 // forward_auth (original request described by proxy-set X-Original-* / X-Forwarded-* headers).
 import type { PipelineResult, RequestView } from '../pipeline/types';
 import type { ReasonCode } from '../pipeline/reasons';
-import { denyBody, denyHttpStatus, isForwardable, primaryReason, REASON_HEADER, DECISION_ID_HEADER } from './check-response';
+import { denyBody, denyHintHeaders, denyHttpStatus, isForwardable, primaryReason, REASON_HEADER, DECISION_ID_HEADER } from './check-response';
 
 export type ForwardAuthMode = 'envoy' | 'nginx' | 'traefik';
 
@@ -157,6 +157,7 @@ export function toHttpReply(result: PipelineResult, mode: ForwardAuthMode, routi
       [REASON_HEADER]: reason,
       [DECISION_ID_HEADER]: result.decisionId,
       'x-callback-status': String(status),
+      ...denyHintHeaders(result),
     },
     body: denyBody(result),
   };
