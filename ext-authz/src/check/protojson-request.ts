@@ -1,6 +1,7 @@
 // A CheckRequest written as protojson (what `callback-proxy check` reads, and what the OPA-Envoy docs
 // show) → the decoded shape proto-loader would have produced. Field names may be lowerCamelCase or
 // the proto's snake_case (both are valid protojson input); map keys are data and are left alone.
+import { CodedError } from '../errors';
 import type { DecodedCheckRequest, DecodedTimestamp } from './check-request-types';
 
 /** Fields whose values are proto maps or Structs: their keys are data, never renamed. */
@@ -26,14 +27,7 @@ function camelize(v: unknown, parentKey: string | null): unknown {
 
 export type ProtojsonErrorCode = 'protojson_not_object' | 'protojson_bad_time' | 'protojson_bad_bytes';
 
-export class ProtojsonError extends Error {
-  readonly code: ProtojsonErrorCode;
-  constructor(code: ProtojsonErrorCode, message: string) {
-    super(message);
-    this.name = 'ProtojsonError';
-    this.code = code;
-  }
-}
+export class ProtojsonError extends CodedError<ProtojsonErrorCode> {}
 
 function parseTime(s: unknown): DecodedTimestamp {
   if (typeof s !== 'string') throw new ProtojsonError('protojson_bad_time', 'attributes.request.time must be an RFC 3339 string');

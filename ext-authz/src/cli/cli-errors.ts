@@ -1,4 +1,5 @@
 // CLI exit codes and the one error type commands throw for "tell the user and exit" (no stack traces).
+import { CodedError } from '../errors';
 export const EXIT_OK = 0;
 /** `check` denied, `config validate` found a problem. */
 export const EXIT_DENY_OR_INVALID = 1;
@@ -7,13 +8,10 @@ export const EXIT_USAGE = 2;
 
 export type CliErrorCode = 'cli_usage' | 'cli_input' | 'cli_startup' | 'cli_remote';
 
-export class CliError extends Error {
-  readonly code: CliErrorCode;
+export class CliError extends CodedError<CliErrorCode> {
   readonly exitCode: number;
   constructor(code: CliErrorCode, message: string, exitCode: number = EXIT_USAGE) {
-    super(message);
-    this.name = 'CliError';
-    this.code = code;
+    super(code, message);
     this.exitCode = exitCode;
   }
 }

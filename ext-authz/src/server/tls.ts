@@ -1,5 +1,6 @@
 // Optional TLS / mTLS for the gRPC listener (issue #3): PEM files read once at start; a CA file turns on
 // client-certificate verification. Errors name the file, never its contents.
+import { CodedError } from '../errors';
 import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 
@@ -12,14 +13,7 @@ export interface TlsFiles {
 
 export type TlsErrorCode = 'tls_file_unreadable' | 'tls_incomplete';
 
-export class TlsConfigError extends Error {
-  readonly code: TlsErrorCode;
-  constructor(code: TlsErrorCode, message: string) {
-    super(message);
-    this.name = 'TlsConfigError';
-    this.code = code;
-  }
-}
+export class TlsConfigError extends CodedError<TlsErrorCode> {}
 
 function read(file: string, what: string): Buffer {
   try {
