@@ -1,66 +1,30 @@
 // Two service replicas sharing one real Redis (`serve --redis`): a pin registered through replica A is
 // honoured by replica B, and a replay on A after B consumed it is denied. Skips loudly without
 // redis-server, except in CI.
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import * as net from 'node:net';
 import { createDemoSetup } from '../../ext-authz/src/config/default';
 import { startHarness, cb, ISS_LEGACY } from '../e2e-grpc/harness';
 import type { Harness } from '../e2e-grpc/harness';
+import { redisAvailability, startRedis, type RunningRedis } from '../support/redis-server';
 
 jest.setTimeout(60_000);
 
-const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
-if (!hasRedis) {
-  if (process.env.CI === 'true') throw new Error('redis-server is required in CI (apt-get install redis-server)');
-  console.warn('SKIPPING redis replica tests: redis-server not found on PATH');
-}
-const maybe = hasRedis ? describe : describe.skip;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitReady(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, '127.0.0.1');
-      c.once('connect', () => {
-        c.end();
-        resolve(true);
-      });
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('redis-server did not start');
-}
+const maybe = redisAvailability('redis replica tests') ? describe : describe.skip;
 
 maybe('replicas over Redis', () => {
-  let redis: ChildProcess;
+  let redis: RunningRedis;
   let a: Harness;
   let b: Harness;
   beforeAll(async () => {
-    const port = await freePort();
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await waitReady(port);
+    redis = await startRedis();
     const demo = createDemoSetup();
-    const url = `redis://127.0.0.1:${port}/0`;
+    const url = `${redis.url}/0`;
     a = await startHarness({ demo, redisUrl: url });
     b = await startHarness({ demo, redisUrl: url });
   });
   afterAll(async () => {
     await a?.close();
     await b?.close();
-    redis?.kill('SIGKILL');
+    redis?.stop();
   });
 
   test('a pin minted on A routes on B; the replay on A is state_replayed', async () => {

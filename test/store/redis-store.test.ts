@@ -1,71 +1,31 @@
 // Redis stores against a real redis-server started on a free port (DESIGN §6). Skips loudly when the
 // binary is missing, except in CI where it must run. Also: a dead store fails closed (store_unavailable).
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { gatherFacts } from '../../ext-authz/src/pipeline/facts/gather';
 import { createFactsDeps } from '../../ext-authz/src/pipeline/facts/gather';
 import { createPin } from '../../ext-authz/src/pipeline/pins/mint';
 import { createRedisStores } from '../../ext-authz/src/store/redis-store';
 import type { PinRecord } from '../../ext-authz/src/store/types';
 import { demoSetup, get, NOW } from '../pipeline/facts/fixtures';
+import { redisAvailability, startRedis, type RunningRedis } from '../support/redis-server';
+import { freePort } from '../../demo/ports';
 
-const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
-if (!hasRedis) {
-  if (process.env.CI === 'true') throw new Error('redis-server is required in CI (apt-get install redis-server)');
-  console.warn('SKIPPING redis store tests: redis-server not found on PATH');
-}
-const maybe = hasRedis ? describe : describe.skip;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitReady(port: number, deadlineMs: number): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
-    const ok = await new Promise<boolean>((r) => {
-      const c = net.connect(port, '127.0.0.1');
-      c.once('connect', () => {
-        c.write('PING\r\n');
-      });
-      c.once('data', (d) => {
-        c.destroy();
-        r(d.toString().startsWith('+PONG'));
-      });
-      c.once('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('redis-server did not become ready');
-}
+const maybe = redisAvailability('redis store tests') ? describe : describe.skip;
 
 const pin = (hash: string): PinRecord => ({ flow_key_hash: hash, backend: 'new', issuer: 'https://i', connection: 'demo', response_mode: 'query', created_at: 1, expires_at: 2 });
 
 maybe('Redis stores', () => {
-  let server: ChildProcess;
-  let port: number;
+  let server: RunningRedis;
   let stores: ReturnType<typeof createRedisStores>;
   const prefix = `t${Date.now()}:`;
 
   beforeAll(async () => {
-    port = await freePort();
-    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await waitReady(port, 5000);
-    stores = createRedisStores({ url: `redis://127.0.0.1:${port}`, prefix });
+    server = await startRedis();
+    stores = createRedisStores({ url: server.url, prefix });
   });
 
   afterAll(async () => {
     await stores?.pinStore.close();
-    server?.kill('SIGTERM');
+    server?.stop();
   });
 
   it('put/get/consume once', async () => {
@@ -84,7 +44,7 @@ maybe('Redis stores', () => {
   });
 
   it('concurrent consumes across clients: exactly one first use', async () => {
-    const other = createRedisStores({ url: `redis://127.0.0.1:${port}`, prefix });
+    const other = createRedisStores({ url: server.url, prefix });
     await stores.pinStore.put(pin('h3'), 10_000);
     const r = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? other : stores).pinStore.consume('h3')));
     expect(r.filter((x) => !x.consumedBefore)).toHaveLength(1);
