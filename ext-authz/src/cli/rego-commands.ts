@@ -18,7 +18,8 @@ export function registerRegoCommands(program: Command): void {
     .command('eval')
     .description('evaluate a query against Rego modules and data, printing the value as JSON (undefined prints {})')
     .argument('<query>', 'a Rego query, e.g. data.callback.decision or "x := 1; y := x + 1"')
-    .option('-d, --data <path...>', '.rego / data .json / .yaml files or directories (repeatable)', [])
+    // Repeatable single-value flag, like `opa eval -d`: a variadic option would swallow the query.
+    .option('-d, --data <path>', '.rego / data .json / .yaml file or directory (repeat -d for more)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('-i, --input <file>', 'input document (JSON or YAML)')
     .option('--strict', 'builtin errors are errors (OPA --strict-builtin-errors)')
     .option('--all', 'print every solution\'s bindings (like opa eval result rows)')
