@@ -52,6 +52,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // `callback-proxy … | head`: the reader went away; stop quietly instead of crashing on EPIPE.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
   // Exit explicitly once stdout is flushed: an idle keep-alive socket (fetch in `pins mint`) or a
   // timer must not keep a finished command alive. `serve` never resolves; it exits on a signal.
   const finish = (code: number): void => {
