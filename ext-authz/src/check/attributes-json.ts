@@ -4,11 +4,19 @@
 // copies just the few objects on those paths and shares everything else with the decoded message.
 import type { DecodedAttributeContext, DecodedMetadata, DecodedStruct, DecodedTimestamp, DecodedValue } from './check-request-types';
 
+let lastSecond: { seconds: number; base: string } = { seconds: Number.NaN, base: '' };
+
+/** `YYYY-MM-DDTHH:MM:SS` of a second; checks arriving in the same second share one Date formatting. */
+function secondText(seconds: number): string {
+  if (seconds !== lastSecond.seconds) lastSecond = { seconds, base: new Date(seconds * 1000).toISOString().slice(0, 19) };
+  return lastSecond.base;
+}
+
 /** RFC 3339 with 0, 3, 6 or 9 fractional digits, as protojson writes google.protobuf.Timestamp. */
 export function timestampToRfc3339(ts: DecodedTimestamp): string {
   const seconds = Number(ts.seconds ?? 0);
   const nanos = ts.nanos ?? 0;
-  const base = new Date(seconds * 1000).toISOString().slice(0, 19);
+  const base = secondText(seconds);
   if (nanos === 0) return `${base}Z`;
   let frac = String(nanos).padStart(9, '0');
   if (frac.endsWith('000000')) frac = frac.slice(0, 3);

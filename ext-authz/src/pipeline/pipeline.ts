@@ -44,6 +44,11 @@ export interface PipelineDeps {
 
 const elapsed = (from: bigint, to: bigint): number => Number(to - from);
 
+/** Engines promise not to throw; one that does (or rejects) still fails closed. */
+function engineThrew(e: unknown): EngineResult {
+  return { ok: false, code: 'policy_error', detail: e instanceof Error ? e.name : 'engine threw' };
+}
+
 export class Pipeline {
   private readonly clock: () => number;
   private readonly backendSets = new WeakMap<ConnectionConfig, ReadonlySet<string>>();
@@ -58,15 +63,14 @@ export class Pipeline {
   }
 
   /** Decides one request; `attributesJson` is the CheckRequest attributes as protojson, when any. */
-  async decide(req: RequestView, attributesJson?: unknown): Promise<PipelineResult> {
+  decide(req: RequestView, attributesJson?: unknown): Promise<PipelineResult> {
     const t0 = process.hrtime.bigint();
     const decisionId = randomUUID();
-    try {
-      return await this.run(req, attributesJson, t0, decisionId);
-    } catch {
+    // `run` is async: whatever it throws arrives as a rejection and becomes internal_error here.
+    return this.run(req, attributesJson, t0, decisionId).catch(() => {
       const total = elapsed(t0, process.hrtime.bigint());
       return { decision: denyDecision(['internal_error']), decisionId, connection: null, headersToRemove: [], timings: { facts: 0, policy: 0, total } };
-    }
+    });
   }
 
   private async run(req: RequestView, attributesJson: unknown, t0: bigint, decisionId: string): Promise<PipelineResult> {
@@ -87,9 +91,14 @@ export class Pipeline {
       return this.finish(event, denyDecision([reason]), facts, t0, t1, process.hrtime.bigint());
     }
 
-    const input: PolicyInput = { attributes: attributesJson ?? attributesFromView(req), ...facts.input, version: VERSION };
+    // Object.assign, not `{ attributes, ...facts.input, version }`: same keys in the same order, but
+    // spread-then-more-properties measured several µs on Node 20, this well under one.
+    const input = Object.assign({ attributes: attributesJson ?? attributesFromView(req) }, facts.input) as PolicyInput;
+    input.version = VERSION;
     event.input = input;
-    const evaluated = await this.evaluate(engine, input);
+    // The Rego engine answers synchronously: await only an engine that returns a promise.
+    const pending = this.evaluate(engine, input);
+    const evaluated = pending instanceof Promise ? await pending : pending;
     const ctx = this.decisionContext(factsDeps, facts.connection, input);
     let decision: Decision;
     let extraRemove: string[] = [];
@@ -114,13 +123,12 @@ export class Pipeline {
     return result;
   }
 
-  private async evaluate(engine: PolicyEngine, input: PolicyInput): Promise<EngineResult> {
+  private evaluate(engine: PolicyEngine, input: PolicyInput): EngineResult | Promise<EngineResult> {
     try {
       const r = engine.evaluate(input, { deadlineMs: this.deps.policyDeadlineMs, nowNs: input.now.ns });
-      return r instanceof Promise ? await r : r;
+      return r instanceof Promise ? r.catch(engineThrew) : r;
     } catch (e) {
-      // Engines promise not to throw; one that does still fails closed.
-      return { ok: false, code: 'policy_error', detail: e instanceof Error ? e.name : 'engine threw' };
+      return engineThrew(e);
     }
   }
 

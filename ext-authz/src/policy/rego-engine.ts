@@ -3,11 +3,12 @@
 // (a bad reload keeps the last good), and bounds every evaluation by a deadline and a step budget.
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
-import { compilePolicy, RegoError, toJSON } from '../rego/index';
+import { compilePolicy, RegoError } from '../rego/index';
 import type { PreparedQuery, Value } from '../rego/index';
 import { decisionRef, PolicyLoadError } from './engine';
 import type { EngineResult, EvalOptions, PolicyEngine, ReloadEvent } from './engine';
 import { loadPolicyDir } from './load-dir';
+import { decisionToJson } from './value-json';
 
 export interface RegoEngineOptions {
   /** Policy directory (or one .rego file). */
@@ -84,7 +85,7 @@ export class RegoPolicyEngine implements PolicyEngine {
         nowNs: opts.nowNs !== undefined ? BigInt(opts.nowNs) : undefined,
       });
       if (!r.defined) return { ok: false, code: 'policy_undefined', detail: `${this.decisionPath} is undefined` };
-      return { ok: true, value: toJSON(r.value as Value) };
+      return { ok: true, value: decisionToJson(r.value as Value) };
     } catch (e) {
       if (e instanceof RegoError) {
         const code = e.code === 'eval_budget_exceeded' || e.code === 'eval_cancel_error' ? 'policy_timeout' : 'policy_error';

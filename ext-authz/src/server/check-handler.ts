@@ -51,7 +51,7 @@ export class CheckHandler {
     return result;
   }
 
-  /** Metrics, one log line, the decision log; none of it can throw into the request. */
+  /** Metrics, one log line (info for denies, debug for allows), the decision log; never throws. */
   private record(result: PipelineResult, view: RequestView | null, attributes: unknown, transport: Transport, t0: bigint): void {
     try {
       const elapsedNs = Number(process.hrtime.bigint() - t0);
@@ -63,8 +63,11 @@ export class CheckHandler {
       this.ctx.metrics.decisions.inc({ action, reason, connection, stage, transport });
       this.ctx.metrics.checkDuration.observe({ transport }, elapsedNs / 1e9);
       if (action === 'deny' && FAILURE_REASONS.has(reason)) this.ctx.metrics.policyErrors.inc({ reason });
-      if (this.ctx.logger.isLevelEnabled('info')) {
-        this.ctx.logger.info(
+      // Denies are security events (info); allows are routine and already counted in the metrics and
+      // the optional decision log, so their line is debug (a redacted pino line measured 9–35 µs).
+      const level = action === 'deny' ? 'info' : 'debug';
+      if (this.ctx.logger.isLevelEnabled(level)) {
+        this.ctx.logger[level](
           {
             event: 'decision',
             decision_id: result.decisionId,

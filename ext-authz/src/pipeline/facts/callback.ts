@@ -86,6 +86,16 @@ function lengthLimit(name: string, l: Limits): number {
   }
 }
 
+/** True when a value's UTF-8 length exceeds `limit`; the UTF-16 length bounds it (1..3 bytes per unit). */
+function anyLonger(values: string[] | undefined, limit: number): boolean {
+  if (values === undefined) return false;
+  for (const x of values) {
+    if (x.length * 3 <= limit) continue;
+    if (x.length > limit || Buffer.byteLength(x, 'utf8') > limit) return true;
+  }
+  return false;
+}
+
 export function readCallback(input: CallbackInput): { facts: CallbackFacts; secrets: CallbackSecrets } {
   const { query: q, form: f, limits, conn } = input;
   const v: ReasonCode[] = [];
@@ -95,14 +105,15 @@ export function readCallback(input: CallbackInput): { facts: CallbackFacts; secr
   const { kind, mode } = classify(input.routeKind, input.method, f !== null);
   if (q.malformed || f?.malformed) add('malformed_request');
   if (q.count + (f?.count ?? 0) > limits.max_params) add('too_many_params');
-  const duplicates = [...new Set([...duplicateNames(q.values), ...(f ? duplicateNames(f.values) : [])])];
+  // Map keys are unique, so without a form body no de-duplication (and no copying) is needed.
+  const duplicates = f ? [...new Set([...duplicateNames(q.values), ...duplicateNames(f.values)])] : duplicateNames(q.values);
   if (duplicates.length > 0) add('duplicate_param');
   const ambiguous = ambiguousNames(q.values, f?.values ?? null);
   if (ambiguous.length > 0) add('ambiguous_param_location');
-  const names = [...new Set([...q.values.keys(), ...(f ? f.values.keys() : [])])];
+  const names = f ? [...new Set([...q.values.keys(), ...f.values.keys()])] : [...q.values.keys()];
   for (const name of names) {
-    const all = [...(q.values.get(name) ?? []), ...(f?.values.get(name) ?? [])];
-    if (all.some((x) => Buffer.byteLength(x, 'utf8') > lengthLimit(name, limits))) add('param_too_long');
+    const limit = lengthLimit(name, limits);
+    if (anyLonger(q.values.get(name), limit) || anyLonger(f?.values.get(name), limit)) add('param_too_long');
   }
   // Routing-relevant parameters not expected here (T-R4, T-Q5): only strict callback routes.
   const expected = input.routeKind && conn ? conn.expected.get(input.routeKind) : undefined;

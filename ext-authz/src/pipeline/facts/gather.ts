@@ -41,17 +41,23 @@ export interface GatheredFacts {
 
 const MAX_JSON_DEPTH = 32;
 
+/** The last clock reading's strings: requests in the same millisecond share them (no Date/BigInt each). */
+let lastNow: { ms: number; rfc3339: string; ns: string } = { ms: Number.NaN, rfc3339: '', ns: '' };
+
 export function nowFacts(nowMs: number): PolicyInput['now'] {
-  return { rfc3339: new Date(nowMs).toISOString(), ns: (BigInt(Math.floor(nowMs)) * 1_000_000n).toString() };
+  if (nowMs !== lastNow.ms) {
+    const ms = Math.floor(nowMs);
+    // A positive safe integer times 10^6 is its digits and six zeros; anything else goes through BigInt.
+    const ns = Number.isSafeInteger(ms) && ms > 0 ? `${ms}000000` : (BigInt(ms) * 1_000_000n).toString();
+    lastNow = { ms: nowMs, rfc3339: new Date(nowMs).toISOString(), ns };
+  }
+  return { rfc3339: lastNow.rfc3339, ns: lastNow.ns };
 }
 
 /** Gathers the facts for one request. Any unexpected exception → `internal_error` (fail closed). */
-export async function gatherFacts(req: RequestView, deps: FactsDeps, nowMs: number): Promise<GatheredFacts> {
-  try {
-    return await gather(req, deps, nowMs);
-  } catch {
-    return failed(nowMs, 'internal_error');
-  }
+export function gatherFacts(req: RequestView, deps: FactsDeps, nowMs: number): Promise<GatheredFacts> {
+  // `gather` is async, so every throw inside it arrives here as a rejection (one promise, not two).
+  return gather(req, deps, nowMs).catch(() => failed(nowMs, 'internal_error'));
 }
 
 function failed(nowMs: number, reason: ReasonCode): GatheredFacts {

@@ -30,14 +30,19 @@ export function checkHeaders(req: RequestView, strip: ReadonlySet<string>): Head
   if (req.duplicateHeaders.includes('host') || req.duplicateHeaders.includes(':authority') || req.host.includes(',')) {
     violations.push('duplicate_host');
   }
+  let underscored: string[] | null = null;
   for (const name of Object.keys(req.headers)) {
-    if (name.startsWith(':')) continue; // HTTP/2 pseudo-headers as Envoy reports them
-    if (name.includes('_') && !violations.includes('bad_header')) violations.push('bad_header');
+    const under = name.includes('_');
+    if (under) (underscored ??= []).push(name);
+    if (name.charCodeAt(0) === 0x3a) continue; // ':' — HTTP/2 pseudo-headers as Envoy reports them
+    if (under && !violations.includes('bad_header')) violations.push('bad_header');
     if (strip.has(name)) ignored.push(name);
   }
   // An underscore twin of a stripped header (`x_forwarded_host`) is stripped too.
-  for (const name of Object.keys(req.headers)) {
-    if (name.includes('_') && strip.has(name.replace(/_/g, '-')) && !ignored.includes(name)) ignored.push(name);
+  if (underscored !== null) {
+    for (const name of underscored) {
+      if (strip.has(name.replace(/_/g, '-')) && !ignored.includes(name)) ignored.push(name);
+    }
   }
   return { violations, ignored };
 }

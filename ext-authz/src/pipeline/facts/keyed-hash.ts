@@ -6,16 +6,13 @@ export type HashPurpose = 'state' | 'code' | 'relay' | 'cohort' | 'jti' | 'webho
 
 /** base64url(HMAC-SHA256(key, purpose || 0x00 || value)). The raw value is never kept. */
 export function keyedHash(key: Buffer, purpose: HashPurpose, value: string): string {
-  const h = createHmac('sha256', key);
-  h.update(purpose);
-  h.update('\0');
-  h.update(value);
-  return h.digest('base64url');
+  // One update of the joined UTF-8 string: the same bytes as three updates, one native call.
+  return createHmac('sha256', key).update(`${purpose}\0${value}`).digest('base64url');
 }
 
 /** The same HMAC as raw bytes (cohort buckets read the first bytes as an integer). */
 export function keyedHashBytes(key: Buffer, purpose: HashPurpose, value: string): Buffer {
-  return createHmac('sha256', key).update(purpose).update('\0').update(value).digest();
+  return createHmac('sha256', key).update(`${purpose}\0${value}`).digest();
 }
 
 /** Constant-time comparison of two strings (lengths may differ: that is not secret here). */

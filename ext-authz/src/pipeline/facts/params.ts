@@ -16,6 +16,8 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 /** Strict percent-decoding: `+` is a space, `%XY` must be two hex digits, the bytes must be UTF-8. */
 export function strictDecode(s: string): string | null {
   if (s.indexOf('%') < 0 && s.indexOf('+') < 0) return s;
+  const ascii = asciiDecode(s);
+  if (ascii !== undefined) return ascii;
   const bytes: number[] = [];
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -37,6 +39,41 @@ export function strictDecode(s: string): string | null {
   } catch {
     return null;
   }
+}
+
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+/**
+ * The common case (`iss=https%3A%2F%2F…`): every character and every escape is ASCII, so each byte is
+ * a whole UTF-8 character and no decoder is needed. `null` = a bad escape (as strictDecode), and
+ * `undefined` = not all-ASCII: the general path decides.
+ */
+function asciiDecode(s: string): string | null | undefined {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return undefined;
+    if (c === 0x2b) {
+      out += s.slice(from, i) + ' ';
+      from = i + 1;
+    } else if (c === 0x25) {
+      const hi = i + 1 < s.length ? hexDigit(s.charCodeAt(i + 1)) : -1;
+      const lo = i + 2 < s.length ? hexDigit(s.charCodeAt(i + 2)) : -1;
+      if (hi < 0 || lo < 0) return null;
+      const b = hi * 16 + lo;
+      if (b >= 0x80) return undefined;
+      out += s.slice(from, i) + String.fromCharCode(b);
+      i += 2;
+      from = i + 1;
+    }
+  }
+  return out + s.slice(from);
 }
 
 /** Parses `a=1&b=2` strictly. Empty pairs (`&&`) are skipped like the WHATWG parser does. */

@@ -48,7 +48,7 @@ export function checkPath(path: string): PathCheck {
 
 function splitSegments(path: string): string[] {
   const parts = path.split('/').slice(1);
-  return parts.map((p) => p.replace(PCT, (_m, h: string) => String.fromCharCode(parseInt(h, 16))));
+  return parts.map((p) => (p.indexOf('%') < 0 ? p : p.replace(PCT, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))));
 }
 
 /**

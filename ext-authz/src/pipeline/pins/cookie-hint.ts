@@ -22,7 +22,8 @@ export function hintSetCookie(key: Buffer, connection: string, backend: string, 
 
 /** Reads our cookie from a Cookie header; duplicates make it unusable (cookie tossing). */
 export function readHintCookie(cookieHeader: string | undefined): string | null {
-  if (!cookieHeader) return null;
+  // Most requests carry no hint: skip splitting a long Cookie header (same result: nothing found).
+  if (!cookieHeader || !cookieHeader.includes(HINT_COOKIE)) return null;
   let found: string | null = null;
   for (const part of cookieHeader.split(/;\s*|,\s*/)) {
     const eq = part.indexOf('=');

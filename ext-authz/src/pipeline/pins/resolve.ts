@@ -37,9 +37,11 @@ export async function resolvePin(raw: string, hash: string, isState: boolean, co
       if (env.expired) return facts;
       try {
         const first = await deps.replayStore.firstSeen('state', hash, expMs - nowMs + ENVELOPE_REPLAY_GRACE_MS);
-        return { ...facts, consumed_before: !first };
+        facts.consumed_before = !first; // `facts` is ours and fresh: set in place rather than spread-copy
+        return facts;
       } catch {
-        return { ...facts, error: 'store_unavailable' };
+        facts.error = 'store_unavailable';
+        return facts;
       }
     }
   }
