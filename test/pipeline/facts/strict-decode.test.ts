@@ -1,30 +1,11 @@
 // strictDecode's all-ASCII fast path must agree with the general byte-wise decoder (facts/params.ts).
 import fc from 'fast-check';
-import { strictDecode } from '../../../ext-authz/src/pipeline/facts/params';
+import { decodeGeneral, strictDecode } from '../../../ext-authz/src/pipeline/facts/params';
 
-/** The general algorithm on its own: bytes, then a fatal UTF-8 decode (which drops a leading BOM). */
+/** The general algorithm on its own, for any input (the fast path only takes all-ASCII ones). */
 function reference(s: string): string | null {
   if (s.indexOf('%') < 0 && s.indexOf('+') < 0) return s; // nothing to decode: returned as is
-  const bytes: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x2b) bytes.push(0x20);
-    else if (c === 0x25) {
-      const hex = s.slice(i + 1, i + 3);
-      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return null;
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else if (c < 0x80) bytes.push(c);
-    else {
-      for (const b of Buffer.from(s[i] + (c >= 0xd800 && c <= 0xdbff ? s[i + 1] ?? '' : ''), 'utf8')) bytes.push(b);
-      if (c >= 0xd800 && c <= 0xdbff) i++;
-    }
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes));
-  } catch {
-    return null;
-  }
+  return decodeGeneral(s);
 }
 
 test('examples', () => {

@@ -18,6 +18,11 @@ export function strictDecode(s: string): string | null {
   if (s.indexOf('%') < 0 && s.indexOf('+') < 0) return s;
   const ascii = asciiDecode(s);
   if (ascii !== undefined) return ascii;
+  return decodeGeneral(s);
+}
+
+/** The general byte-wise path of strictDecode (exported so tests can hold the fast path against it). */
+export function decodeGeneral(s: string): string | null {
   const bytes: number[] = [];
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
