@@ -15,12 +15,12 @@ export function keyedHashBytes(key: Buffer, purpose: HashPurpose, value: string)
   return createHmac('sha256', key).update(`${purpose}\0${value}`).digest();
 }
 
-/** Constant-time comparison of two strings (lengths may differ: that is not secret here). */
-export function safeEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  if (ab.length !== bb.length) return false;
-  return timingSafeEqual(ab, bb);
+/**
+ * Constant-time comparison of two MACs. Lengths are compared first (a length is not secret here):
+ * timingSafeEqual throws on unequal lengths, which must never escape the request path.
+ */
+export function macEqual(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** Decodes a base64url key from the registry; the registry schema has already checked the shape. */

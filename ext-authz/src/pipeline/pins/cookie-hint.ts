@@ -1,6 +1,7 @@
 // Pins, strategy 4 (DESIGN §2): the `__Host-cbp_hint` cookie, MAC'd under keys.cookie_key. A hint
 // only: SameSite=None is required for form_post/SAML POST (RFC 6265bis §5.4.7), and it never pins alone.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { macEqual } from '../facts/keyed-hash';
 
 export const HINT_COOKIE = '__Host-cbp_hint';
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -43,6 +44,6 @@ export function verifyHint(key: Buffer, connection: string, value: string | null
   if (!ID.test(backend) || !/^\d{1,12}$/.test(exp) || !/^[A-Za-z0-9_-]{43}$/.test(sig)) return null;
   const want = mac(key, connection, backend, exp);
   const got = Buffer.from(sig, 'base64url');
-  if (got.length !== want.length || !timingSafeEqual(got, want)) return null;
+  if (!macEqual(got, want)) return null;
   return nowMs < Number(exp) * 1000 ? backend : null;
 }

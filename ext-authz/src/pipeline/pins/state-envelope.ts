@@ -1,6 +1,7 @@
 // Pins, strategy B (DESIGN §2 "Pins" 1): stateless signed state envelopes
 // `v1.<backend>.<exp>.<nonce>.<mac>`, HMAC-SHA256 under the backend's state key, bound to the connection.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { macEqual } from '../facts/keyed-hash';
 
 export const ENVELOPE_PREFIX = 'v1.';
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -47,7 +48,7 @@ export function verifyEnvelope(state: string, keys: ReadonlyMap<string, Buffer>,
   if (!key) return { kind: 'bad_mac' };
   const want = mac(key, connection, backend, exp, nonce);
   const got = Buffer.from(sig, 'base64url');
-  if (got.length !== want.length || !timingSafeEqual(got, want)) return { kind: 'bad_mac' };
+  if (!macEqual(got, want)) return { kind: 'bad_mac' };
   const expS = Number(exp);
   return { kind: 'ok', envelope: { backend, exp: expS }, expired: nowMs >= expS * 1000 };
 }

@@ -1,10 +1,10 @@
 // Webhook verification (THREATS §11): Standard Webhooks (id.timestamp.body HMAC-SHA256, several
 // `v1,` signatures, 300 s tolerance) and GitHub (`X-Hub-Signature-256`), over the raw body bytes.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { ReasonCode } from '../reasons';
 import type { RequestView, WebhookFacts } from '../types';
 import type { ReplayStore } from '../../store/types';
-import { keyedHash } from '../facts/keyed-hash';
+import { keyedHash, macEqual } from '../facts/keyed-hash';
 import { sourceAllowed } from './prepare';
 import type { PreparedSecret, PreparedWebhook } from './prepare';
 
@@ -19,10 +19,6 @@ const GITHUB_REPLAY_TTL_MS = 24 * 3600_000;
 
 function result(scheme: PreparedWebhook['scheme'], error: ReasonCode | null, secret: PreparedSecret | null, idHash: string | null): WebhookFacts {
   return { verified: error === null, scheme, secret_id: secret?.id ?? null, tenant: secret?.tenant ?? null, id_hash: idHash, error };
-}
-
-function macEquals(expected: Buffer, given: Buffer): boolean {
-  return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
 /**
@@ -76,7 +72,7 @@ async function verifyStandard(req: RequestView, body: Buffer, hook: PreparedWebh
   const prefix = Buffer.from(`${id}.${ts}.`, 'utf8');
   const found = findSecret(hook.secrets, ctx.nowMs, (key) => {
     const mac = createHmac('sha256', key).update(prefix).update(body).digest();
-    return given.some((g) => macEquals(mac, g));
+    return given.some((g) => macEqual(mac, g));
   });
   if (found === null) return result('standard', 'bad_signature', null, idHash);
   if (found === 'secret_retired') return result('standard', 'secret_retired', null, idHash);
@@ -94,7 +90,7 @@ async function verifyGithub(req: RequestView, body: Buffer, hook: PreparedWebhoo
   if (!delivery || delivery.length > 256 || !/^[\x21-\x7e]+$/.test(delivery)) return result('github', 'bad_webhook_id', null, null);
   const idHash = keyedHash(ctx.hashKey, 'webhook', `github\0${delivery}`);
   const given = Buffer.from(sig.slice(7), 'hex');
-  const found = findSecret(hook.secrets, ctx.nowMs, (key) => macEquals(createHmac('sha256', key).update(body).digest(), given));
+  const found = findSecret(hook.secrets, ctx.nowMs, (key) => macEqual(createHmac('sha256', key).update(body).digest(), given));
   if (found === null) return result('github', 'bad_signature', null, idHash);
   if (found === 'secret_retired') return result('github', 'secret_retired', null, idHash);
   const tenantErr = tenantCheck(req, found);
