@@ -9,7 +9,7 @@ import { EXTERNAL_BASE, EXTERNAL_HOST, startStack } from '../demo/harness';
 import type { Stack } from '../demo/harness';
 import type { PendingRequest } from '../demo/idp/browser';
 import { findNginx } from '../demo/nginx';
-import type { Stage } from '../ext-authz/src/config/types';
+import type { Stage } from '../ext-authz/src/model/registry';
 
 const HELP = `usage: npm run bench:cutover -- [--users 200] [--duration 20] [--idp-delay-ms 800] [--mode both|on|off]
 

@@ -9,7 +9,9 @@ import { loadRuntime } from '../ext-authz/src/app';
 import { silentLogger } from '../ext-authz/src/telemetry/logger';
 import { mintState } from '../ext-authz/src/pipeline/pins/mint';
 import { DEMO_HOST, DEMO_NEW_ISSUER } from '../ext-authz/src/config/default';
-import type { PolicyInput, RequestView } from '../ext-authz/src/pipeline/types';
+import { attributesFromView } from '../ext-authz/src/check/attributes-from-view';
+import type { PolicyInput } from '../ext-authz/src/model/facts';
+import type { RequestView } from '../ext-authz/src/model/request';
 import { Pipeline } from '../ext-authz/src/pipeline/pipeline';
 
 const ROOT = path.join(__dirname, '..');
@@ -41,8 +43,7 @@ function timeEval(fn: () => void): { median: number; p99: number; mean: number }
 /** Runs one typical callback (state minted for `new`, iss new) through the pipeline and keeps its input. */
 async function typicalInput(): Promise<PolicyInput> {
   const rt = await loadRuntime({ policyDir: path.join(ROOT, 'policies', 'callback') }, silentLogger());
-  let captured: PolicyInput | null = null;
-  const pipeline = new Pipeline({ factsDeps: rt.factsDeps, engine: rt.engine, onDecision: (e) => (captured = e.input) });
+  const pipeline = new Pipeline({ factsDeps: rt.factsDeps, engine: rt.engine });
   const { state } = await mintState('demo', 'new', rt.factsDeps(), Date.now());
   const query = new URLSearchParams({ code: 'SplxlOBeZQQYbYS6WxSbIA', state, iss: DEMO_NEW_ISSUER });
   const req: RequestView = {
@@ -62,7 +63,8 @@ async function typicalInput(): Promise<PolicyInput> {
     sourceIp: '203.0.113.7',
     requestId: '4f1c2a3b-1d2e-4f5a-9b8c-7d6e5f4a3b2c',
   };
-  const r = await pipeline.decide(req);
+  const r = await pipeline.decide(req, attributesFromView(req));
+  const captured = r.event?.input ?? null;
   await rt.close();
   if (!captured) throw new Error(`pipeline produced no policy input (decision ${JSON.stringify(r.decision.reasons)})`);
   process.stdout.write(`typical input: callback to new, pipeline decision ${r.decision.action}/${r.decision.backend} ${JSON.stringify(r.decision.reasons)}\n`);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { stringify } from 'yaml';
 import { App } from '../ext-authz/src/app';
-import type { Stage } from '../ext-authz/src/config/types';
+import type { Stage } from '../ext-authz/src/model/registry';
 import { createLogger } from '../ext-authz/src/telemetry/logger';
 import { memorySink } from '../ext-authz/src/telemetry/decision-log';
 import { startBackend } from './idp/backend';

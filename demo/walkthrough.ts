@@ -1,7 +1,7 @@
 // `npm run demo`: a narrated local walkthrough of a migration (no Docker). Starts ext-authz, the legacy
 // and new mock identity backends and nginx (or, without nginx, an Envoy stand-in that calls ext-authz's
 // forward-auth endpoint directly), performs a real login per stage and says who served it and why.
-import type { Stage } from '../ext-authz/src/config/types';
+import type { Stage } from '../ext-authz/src/model/registry';
 import { EXTERNAL_BASE, EXTERNAL_HOST, startStack } from './harness';
 import type { Stack, StageOptions } from './harness';
 import type { BrowserResult, PendingRequest } from './idp/browser';

@@ -2,7 +2,7 @@
 // extends CodedError, keeps its class name and its code, and no module hand-rolls `extends Error`.
 import fs from 'node:fs';
 import path from 'node:path';
-import { CodedError } from '../ext-authz/src/errors';
+import { CodedError } from '../ext-authz/src/model/errors';
 import { ConfigError } from '../ext-authz/src/config/registry-errors';
 import { MintError } from '../ext-authz/src/pipeline/pins/mint';
 import { PolicyLoadError } from '../ext-authz/src/policy/engine';

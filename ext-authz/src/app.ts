@@ -2,11 +2,11 @@
 // with readiness (NOT_SERVING until all of it loaded) and an ordered, bounded shutdown.
 import type * as grpc from '@grpc/grpc-js';
 import type * as http from 'node:http';
-import type { RegistryConfig } from './config/types';
+import type { RegistryConfig } from './model/registry';
 import { createDemoSetup } from './config/default';
 import type { DemoSetup } from './config/default';
-import { RegistryWatcher } from './config/registry';
-import type { ConfigError } from './config/registry';
+import { RegistryWatcher } from './config/registry-watcher';
+import type { ConfigError, EnvMap } from './config/registry';
 import { MemoryPinStore, MemoryReplayStore } from './store/memory-store';
 import { createRedisStores } from './store/redis-store';
 import type { PinStore, ReplayStore } from './store/types';
@@ -20,14 +20,14 @@ import { createMetrics } from './telemetry/metrics';
 import type { ServiceMetrics } from './telemetry/metrics';
 import { DecisionLogger, fileSink, stdoutSink } from './telemetry/decision-log';
 import type { DecisionLogSink } from './telemetry/decision-log';
-import { CheckHandler } from './server/check-handler';
+import { CheckCore } from './check/check-core';
 import { Readiness } from './server/health';
 import { PinApi } from './server/pin-api';
 import { bindGrpc, createGrpcServer, stopGrpc } from './server/grpc-server';
 import { createHttpServer, listenHttp, stopHttp } from './server/http-server';
 import { serverCredentials } from './server/tls';
 import type { TlsFiles } from './server/tls';
-import { createPolicyEngine } from './server/engine-factory';
+import { createPolicyEngine } from './policy/engine-factory';
 import { VERSION } from './telemetry/metrics';
 
 export { VERSION } from './telemetry/metrics';
@@ -54,6 +54,8 @@ export interface AppOptions {
   drainDeadlineMs?: number;
   /** Use this demo setup instead of generating one (tests mint tokens with its keys). */
   demo?: DemoSetup;
+  /** Environment variables for the registry's `env:` secret references (the CLI reads them once). */
+  env?: EnvMap;
   /** Watch the policy dir / registry for changes (serve: true; check CLI: false). */
   watch?: boolean;
 }
@@ -75,6 +77,7 @@ export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Run
   let current: RegistryConfig;
   if (opts.configFile) {
     watcher = new RegistryWatcher(opts.configFile, {
+      env: opts.env ?? {},
       onChange: (reg) => {
         try {
           // Prepare first, then swap both references: a registry that cannot be prepared never
@@ -174,7 +177,7 @@ export class App {
       const sink = typeof dl === 'string' ? (dl === 'stdout' ? stdoutSink() : fileSink(dl)) : dl;
       this.decisionLog = new DecisionLogger({ sink, labels: { app: 'callback-proxy', version: VERSION }, path: this.opts.decisionPath ?? DEFAULT_DECISION_PATH });
     }
-    const handler = new CheckHandler({
+    const core = new CheckCore({
       decider: () => this.runtime?.pipeline ?? null,
       logger: this.logger,
       metrics: this.metrics,
@@ -183,10 +186,10 @@ export class App {
     const pinApi = new PinApi(() => (this.runtime && this.readiness.ready ? this.runtime.factsDeps() : null));
     const routingHeader = (): string => this.runtime?.registry().routing_header ?? 'x-callback-backend';
     const credentials = serverCredentials(this.opts.tls);
-    this.grpcServer = createGrpcServer({ handler, readiness: this.readiness, pinApi, metrics: this.metrics, routingHeader });
+    this.grpcServer = createGrpcServer({ core, readiness: this.readiness, pinApi, metrics: this.metrics, routingHeader });
     const grpcPort = await bindGrpc(this.grpcServer, this.opts.grpcAddr ?? '127.0.0.1:9191', credentials);
     this.httpServer = createHttpServer({
-      handler,
+      core,
       readiness: this.readiness,
       pinApi,
       metrics: this.metrics,

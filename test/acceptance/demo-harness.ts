@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { createDemoSetup } from '../../ext-authz/src/config/default';
 import type { DemoSetup } from '../../ext-authz/src/config/default';
-import type { ConnectionConfig, RegistryConfig } from '../../ext-authz/src/config/types';
+import type { ConnectionConfig, RegistryConfig } from '../../ext-authz/src/model/registry';
 import { createFactsDeps } from '../../ext-authz/src/pipeline/facts/gather';
 import type { FactsDeps } from '../../ext-authz/src/pipeline/facts/gather';
 import { mintState } from '../../ext-authz/src/pipeline/pins/mint';
 import { Pipeline } from '../../ext-authz/src/pipeline/pipeline';
-import type { DecisionEvent } from '../../ext-authz/src/pipeline/pipeline';
-import type { PipelineResult, RequestView } from '../../ext-authz/src/pipeline/types';
+import type { DecisionEvent } from '../../ext-authz/src/model/decision';
+import { attributesFromView } from '../../ext-authz/src/check/attributes-from-view';
+import type { PipelineResult } from '../../ext-authz/src/model/decision';
+import type { RequestView } from '../../ext-authz/src/model/request';
 import { RegoPolicyEngine } from '../../ext-authz/src/policy/rego-engine';
 import { MemoryPinStore, MemoryReplayStore } from '../../ext-authz/src/store/memory-store';
 
@@ -66,7 +68,7 @@ export function makeDemo(
   let deps = createFactsDeps(registry, { pinStore, replayStore });
   const clock = { now: Date.parse('2026-06-01T12:00:00Z') };
   const events: DecisionEvent[] = [];
-  const pipeline = new Pipeline({ factsDeps: () => deps, engine: callbackEngine(), clock: () => clock.now, onDecision: (e) => events.push(e) });
+  const pipeline = new Pipeline({ factsDeps: () => deps, engine: callbackEngine(), clock: () => clock.now });
   return {
     setup,
     get deps() {
@@ -82,7 +84,11 @@ export function makeDemo(
     async mint(backend, responseMode = null) {
       return (await mintState('demo', backend, deps, clock.now, responseMode)).state;
     },
-    decide: (view) => pipeline.decide(view),
+    async decide(view) {
+      const r = await pipeline.decide(view, attributesFromView(view));
+      if (r.event) events.push(r.event);
+      return r;
+    },
   };
 }
 

@@ -110,7 +110,7 @@ describe('issue #3 acceptance (pipeline)', () => {
     for (const r of results) {
       expect(r.decision.action).toBe('deny');
       const resp = toCheckResponse(r, { routingHeader: 'x-callback-backend' });
-      const { input: _input, ...rest } = r;
+      const { event: _event, ...rest } = r;
       const text = JSON.stringify([rest, resp]);
       expect(text).not.toContain(code);
       expect(text).not.toContain(state);

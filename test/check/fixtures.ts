@@ -1,6 +1,6 @@
 // Hand-built PipelineResult values and CheckRequest objects for the adapter tests (no pipeline needed).
-import type { PipelineResult } from '../../ext-authz/src/pipeline/types';
-import type { ConnectionConfig } from '../../ext-authz/src/config/types';
+import type { PipelineResult } from '../../ext-authz/src/model/decision';
+import type { ConnectionConfig } from '../../ext-authz/src/model/registry';
 
 export function result(over: Partial<PipelineResult['decision']> = {}, extra: Partial<PipelineResult> = {}): PipelineResult {
   return {

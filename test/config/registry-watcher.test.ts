@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { RegistryWatcher } from '../../ext-authz/src/config/registry';
+import { RegistryWatcher } from '../../ext-authz/src/config/registry-watcher';
 import type { ConfigError } from '../../ext-authz/src/config/registry';
-import type { RegistryConfig } from '../../ext-authz/src/config/types';
+import type { RegistryConfig } from '../../ext-authz/src/model/registry';
 import { createDemoRegistry } from '../../ext-authz/src/config/default';
 
 function waitFor(pred: () => boolean, ms = 5000): Promise<void> {

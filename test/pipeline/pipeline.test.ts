@@ -5,7 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pipeline } from '../../ext-authz/src/pipeline/pipeline';
-import type { DecisionEvent } from '../../ext-authz/src/pipeline/pipeline';
+import type { DecisionEvent } from '../../ext-authz/src/model/decision';
+import type { PipelineResult } from '../../ext-authz/src/model/decision';
+import type { RequestView } from '../../ext-authz/src/model/request';
+import { attributesFromView } from '../../ext-authz/src/check/attributes-from-view';
 import { RegoPolicyEngine } from '../../ext-authz/src/policy/rego-engine';
 import { ShadowEngine } from '../../ext-authz/src/policy/shadow-engine';
 import { readDataFile } from '../../ext-authz/src/policy/load-dir';
@@ -25,8 +28,20 @@ function policy(body: string): RegoPolicyEngine {
   return new RegoPolicyEngine({ dir });
 }
 
-function pipelineWith(demo: Demo, engine: Pipeline['engine'], onDecision?: (e: DecisionEvent) => void): Pipeline {
-  return new Pipeline({ factsDeps: () => demo.deps, engine, clock: () => demo.clock.now, onDecision });
+interface Decides {
+  decide(v: RequestView, attributes?: unknown): Promise<PipelineResult>;
+}
+
+/** A pipeline over the demo's facts; HTTP-mode attributes unless given, each event handed to `onEvent`. */
+function pipelineWith(demo: Demo, engine: Pipeline['engine'], onEvent?: (e: DecisionEvent) => void): Decides {
+  const p = new Pipeline({ factsDeps: () => demo.deps, engine, clock: () => demo.clock.now });
+  return {
+    async decide(v, attributes) {
+      const r = await p.decide(v, attributes ?? attributesFromView(v));
+      if (onEvent && r.event) onEvent(r.event);
+      return r;
+    },
+  };
 }
 
 const ALLOW_LEGACY = 'decision := {"action": "allow", "backend": "legacy", "reasons": ["pinned_legacy"]}';
@@ -84,7 +99,6 @@ describe('defense in depth against a permissive policy', () => {
     const p = pipelineWith(demo, policy(ALLOW_LEGACY), (e) => events.push(e));
     const r = await p.decide(view('/oauth2/callback?code=c&state=s', { host: 'evil.example.com' }));
     expect(r.decision.reasons).toEqual(['host_not_allowed']);
-    expect(r.input).toBeUndefined();
     expect(events[0]).toMatchObject({ input: null, result: undefined, engineError: null });
   });
 });
@@ -120,7 +134,7 @@ describe('input contract and telemetry', () => {
     const state = await demo.mint('new');
     const req = oauthCallback([['code', freshCode()], ['state', state], ['iss', NEW_ISS]], { requestId: 'rid-1' });
     const r = await p.decide(req);
-    const input = r.input as unknown as Record<string, any>;
+    const input = r.event?.input as unknown as Record<string, any>;
     expect(input.version).toEqual({ ext_authz: 'v3', encoding: 'protojson' });
     expect(input.attributes.request.http).toMatchObject({ method: 'GET', host: 'auth.example.com', path: req.path, id: 'rid-1' });
     expect(input.attributes.request.http.headers[':authority']).toBe('auth.example.com');
@@ -129,16 +143,13 @@ describe('input contract and telemetry', () => {
     expect(input.parsed_query.iss).toEqual([NEW_ISS]);
     const given = { request: { http: { method: 'GET', path: '/from-envoy' } } };
     const r2 = await p.decide(oauthCallback([['code', freshCode()], ['state', await demo.mint('new')], ['iss', NEW_ISS]]), given);
-    expect(r2.input?.attributes).toBe(given);
+    expect(r2.event?.input?.attributes).toBe(given);
   });
 
-  test('a throwing decision listener cannot break a request; events carry ids, revision and timings', async () => {
+  test('every decision carries its event: ids, engine, revision and timings', async () => {
     const demo = makeDemo();
     const seen: DecisionEvent[] = [];
-    const p = pipelineWith(demo, callbackEngine(), (e) => {
-      seen.push(e);
-      throw new Error('listener bug');
-    });
+    const p = pipelineWith(demo, callbackEngine(), (e) => seen.push(e));
     const r = await p.decide(oauthCallback([['code', freshCode()], ['state', await demo.mint('new')], ['iss', NEW_ISS]]));
     expect(r.decision.backend).toBe('new');
     expect(seen[0]).toMatchObject({ decisionId: r.decisionId, engine: 'rego', path: 'data.callback.decision', revision: callbackEngine().revision });

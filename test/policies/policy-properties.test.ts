@@ -2,10 +2,10 @@
 // answer passes decision validation (known reason codes, connection backends only), and a pinned flow
 // is only ever routed to its pin.
 import fc from 'fast-check';
-import { isReasonCode } from '../../ext-authz/src/pipeline/reasons';
-import type { ReasonCode } from '../../ext-authz/src/pipeline/reasons';
+import { isReasonCode } from '../../ext-authz/src/model/reasons';
+import type { ReasonCode } from '../../ext-authz/src/model/reasons';
 import { validateDecision } from '../../ext-authz/src/policy/decision';
-import { STAGES } from '../../ext-authz/src/config/types';
+import { STAGES } from '../../ext-authz/src/model/registry';
 import { callbackEngine } from '../acceptance/demo-harness';
 
 const LEGACY_ISS = 'https://legacy-idp.example.com';

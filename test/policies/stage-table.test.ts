@@ -3,9 +3,9 @@
 // with drain deadlines and sunset. Plus the property: no sequence of stage changes moves a pinned flow.
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
-import type { ConnectionConfig, Stage } from '../../ext-authz/src/config/types';
+import type { ConnectionConfig, Stage } from '../../ext-authz/src/model/registry';
 import { cohortBucket } from '../../ext-authz/src/pipeline/facts/migration';
-import type { PipelineResult } from '../../ext-authz/src/pipeline/types';
+import type { PipelineResult } from '../../ext-authz/src/model/decision';
 import { LEGACY_ISS, NEW_ISS, demoJwt, freshCode, makeDemo, oauthCallback, view } from '../acceptance/demo-harness';
 import type { Demo } from '../acceptance/demo-harness';
 

@@ -2,7 +2,8 @@
 // results and builders for real SAML responses, Standard Webhooks signatures and bearer calls.
 import { createHmac } from 'node:crypto';
 import { createPin } from '../../ext-authz/src/pipeline/pins/mint';
-import type { PipelineResult, RequestView } from '../../ext-authz/src/pipeline/types';
+import type { PipelineResult } from '../../ext-authz/src/model/decision';
+import type { RequestView } from '../../ext-authz/src/model/request';
 import { oauthCallback, view } from '../acceptance/demo-harness';
 import type { Demo } from '../acceptance/demo-harness';
 

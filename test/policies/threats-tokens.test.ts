@@ -3,7 +3,7 @@
 import { createHmac, createPublicKey, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { toCheckResponse } from '../../ext-authz/src/check/check-response';
-import type { RegistryConfig } from '../../ext-authz/src/config/types';
+import type { RegistryConfig } from '../../ext-authz/src/model/registry';
 import { createPin } from '../../ext-authz/src/pipeline/pins/mint';
 import { LEGACY_ISS, NEW_ISS, demoJwt, demoSetup, formPost, freshCode, makeDemo, view } from '../acceptance/demo-harness';
 import type { Demo } from '../acceptance/demo-harness';
@@ -124,7 +124,7 @@ describe('THREATS §10 secret leakage (decision values; log lines are the teleme
     ];
     for (const r of rs) {
       expect(r.decision.action).toBe('deny');
-      const { input: _i, ...rest } = r;
+      const { event: _event, ...rest } = r;
       const text = JSON.stringify([rest, toCheckResponse(r, { routingHeader: 'x-callback-backend' })]);
       expect(text).not.toMatch(/CANARYCODE123|CANARYSTATE/);
     }
@@ -141,7 +141,8 @@ describe('THREATS §10 secret leakage (decision values; log lines are the teleme
     const r2 = await demo.decide(formPost('/saml/acs', [['SAMLResponse', samlXml('CANARYISSUER', '_x')], ['RelayState', 'CANARYRELAY']]));
     for (const r of [r1, r2]) {
       expect(r.decision.action).toBe('deny');
-      const { input, ...rest } = r;
+      const { event, ...rest } = r;
+      const input = event?.input;
       const text = JSON.stringify([rest, toCheckResponse(r, { routingHeader: 'x-callback-backend' })]);
       expect(text).not.toMatch(/CANARY|SAMLResponse=|eyJ/);
       // The policy input keeps hashes, not values, in its facts (the raw copies live only in

@@ -2,7 +2,7 @@
 // signal exits at once with 130.
 import { PassThrough } from 'node:stream';
 import { App } from '../../ext-authz/src/app';
-import { installShutdown } from '../../ext-authz/src/server/shutdown';
+import { installShutdown } from '../../ext-authz/src/cli/shutdown';
 import { createLogger } from '../../ext-authz/src/telemetry/logger';
 import { httpRequest } from '../e2e-grpc/harness';
 

@@ -41,7 +41,12 @@ test('maskInput erases bodies, claims and unlisted headers and masks query copie
 test('events carry the OPA fields', () => {
   const sink = memorySink();
   const dl = new DecisionLogger({ sink, labels: { id: 'i', version: '0.1.0' }, path: 'callback/decision' });
-  dl.log(result(), input, 'rid', 5000);
+  const r = result();
+  r.event = {
+    decisionId: r.decisionId, requestId: 'rid', engine: 'rego', path: 'callback/decision', revision: 'r1',
+    input: input as never, result: r.decision, decision: r.decision, engineError: null, problem: null, timings: r.timings,
+  };
+  dl.log(r, undefined, 5000);
   const ev = JSON.parse(sink.lines[0]);
   expect(ev).toMatchObject({ decision_id: 'd-123', path: 'callback/decision', labels: { id: 'i' }, req_id: 'rid', result: { action: 'allow' } });
   expect(ev.metrics.timer_rego_query_eval_ns).toBe(2000);

@@ -1,9 +1,9 @@
 // Adapter phase 3 (gRPC): PipelineResult → envoy.service.auth.v3.CheckResponse (DESIGN §4 "Decision").
 // Allow/rewrite: OK + the routing header with OVERWRITE_IF_EXISTS_OR_ADD; deny: DeniedHttpResponse with
 // a generic JSON body that carries only the reason code and decision id (THREATS T-L4: no reflection).
-import type { PipelineResult } from '../pipeline/types';
-import { denyStatus, isReasonCode } from '../pipeline/reasons';
-import type { ReasonCode } from '../pipeline/reasons';
+import type { PipelineResult } from '../model/decision';
+import { denyStatus, isReasonCode } from '../model/reasons';
+import type { ReasonCode } from '../model/reasons';
 import { jsonToValue, structToJson } from './attributes-json';
 import type { CheckResponseObject, DecodedStruct, DecodedValue, HeaderValueOption } from './check-request-types';
 

@@ -1,8 +1,9 @@
 // Adapter phases 0 and 3 for HTTP forward-auth (docs/http-forward-auth.md): Envoy `http_service`
 // (path prefix + original path, original headers) and nginx auth_request / Traefik ForwardAuth / Caddy
 // forward_auth (original request described by proxy-set X-Original-* / X-Forwarded-* headers).
-import type { PipelineResult, RequestView } from '../pipeline/types';
-import type { ReasonCode } from '../pipeline/reasons';
+import type { PipelineResult } from '../model/decision';
+import type { RequestView } from '../model/request';
+import type { ReasonCode } from '../model/reasons';
 import { denyBody, denyHintHeaders, denyHttpStatus, isForwardable, primaryReason, REASON_HEADER, DECISION_ID_HEADER } from './check-response';
 
 export type ForwardAuthMode = 'envoy' | 'nginx' | 'traefik';

@@ -1,9 +1,9 @@
 // Denies produced by the adapters themselves (unreadable request, pipeline failure, not ready) in the
 // same PipelineResult shape as the pipeline's, so one encoder builds every response (DESIGN §4 fail closed).
 import { randomUUID } from 'node:crypto';
-import type { PipelineResult } from '../pipeline/types';
-import { denyStatus } from '../pipeline/reasons';
-import type { ReasonCode } from '../pipeline/reasons';
+import type { PipelineResult } from '../model/decision';
+import { denyStatus } from '../model/reasons';
+import type { ReasonCode } from '../model/reasons';
 
 export function localDeny(reason: ReasonCode, decisionId: string = randomUUID()): PipelineResult {
   return {

@@ -1,7 +1,7 @@
 // A CheckRequest written as protojson (what `callback-proxy check` reads, and what the OPA-Envoy docs
 // show) → the decoded shape proto-loader would have produced. Field names may be lowerCamelCase or
 // the proto's snake_case (both are valid protojson input); map keys are data and are left alone.
-import { CodedError } from '../errors';
+import { CodedError } from '../model/errors';
 import type { DecodedCheckRequest, DecodedTimestamp } from './check-request-types';
 
 /** Fields whose values are proto maps or Structs: their keys are data, never renamed. */

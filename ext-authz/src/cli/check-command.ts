@@ -53,7 +53,7 @@ export function registerCheckCommand(program: Command): void {
       const { silentLogger } = await import('../telemetry/logger');
       let rt;
       try {
-        rt = await loadRuntime({ configFile: f.config, policyDir: f.policy, dataFile: f.data, decisionPath: f.decision, watch: false }, silentLogger());
+        rt = await loadRuntime({ configFile: f.config, policyDir: f.policy, dataFile: f.data, decisionPath: f.decision, watch: false, env: { ...process.env } }, silentLogger());
       } catch (e) {
         throw new CliError('cli_startup', describeError(e));
       }

@@ -1,5 +1,5 @@
 // CLI exit codes and the one error type commands throw for "tell the user and exit" (no stack traces).
-import { CodedError } from '../errors';
+import { CodedError } from '../model/errors';
 export const EXIT_OK = 0;
 /** `check` denied, `config validate` found a problem. */
 export const EXIT_DENY_OR_INVALID = 1;

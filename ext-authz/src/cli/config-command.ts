@@ -13,7 +13,7 @@ export function registerConfigCommands(program: Command): void {
     .action(async (file: string) => {
       const { loadRegistryFile, ConfigError } = await import('../config/registry');
       try {
-        const reg = loadRegistryFile(file);
+        const reg = loadRegistryFile(file, { env: process.env });
         const stages = reg.connections.map((c) => `${c.name}=${c.stage}`).join(', ');
         process.stdout.write(`${file}: ok (${reg.connections.length} connection(s): ${stages}; ${reg.issuers.length} issuer(s))\n`);
       } catch (e) {

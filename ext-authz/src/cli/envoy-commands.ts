@@ -47,7 +47,7 @@ export function registerEnvoyCommands(program: Command): void {
     .option('--timeout <seconds>', 'ext_authz timeout in seconds', '0.2')
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action((opts: { config?: string; extAuthz: string; port: string; timeout: string; out?: string }) => {
-      const reg = opts.config ? loadRegistryFile(opts.config) : createDemoRegistry();
+      const reg = opts.config ? loadRegistryFile(opts.config, { env: process.env }) : createDemoRegistry();
       const port = Number(opts.port);
       const timeoutS = Number(opts.timeout);
       if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`--port: expected a port number, got "${opts.port}"`);

@@ -70,11 +70,12 @@ export function registerServeCommand(program: Command): void {
         logLevel: f.logLevel,
         graceMs: grace,
         watch: true,
+        env: { ...process.env },
       };
       if (f.tlsCert && f.tlsKey) opts.tls = { cert: f.tlsCert, key: f.tlsKey, ca: f.tlsCa };
       // Loaded here, not at the top: `--help` and the other commands should not pay for the service.
       const { App } = await import('../app');
-      const { installShutdown } = await import('../server/shutdown');
+      const { installShutdown } = await import('./shutdown');
       const { DEMO_HOST, DEMO_PIN_API_TOKEN } = await import('../config/default');
       const app = new App(opts);
       installShutdown(app);

@@ -2,7 +2,7 @@
 // `demo` on auth.example.com, keys generated at start. NOT for production: every start makes new keys.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import type { RegistryConfig } from './types';
+import type { RegistryConfig } from '../model/registry';
 import { DEFAULT_LIMITS, DEFAULT_ROUTING_HEADER, DEFAULT_STRIP_HEADERS } from './registry-schema';
 
 /** Fixed and documented so `callback-proxy pins mint` in another terminal needs no setup. Demo only. */

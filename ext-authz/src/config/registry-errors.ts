@@ -1,6 +1,6 @@
 // Registry load errors: one class, a union of codes, messages that name the file and the field
 // path (`registry.yaml: connections[0].stage: …`) and never a secret value.
-import { CodedError } from '../errors';
+import { CodedError } from '../model/errors';
 
 export type ConfigErrorCode = 'config_invalid' | 'config_unreadable' | 'config_yaml';
 

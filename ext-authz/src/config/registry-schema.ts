@@ -1,8 +1,8 @@
 // The registry YAML schema (zod 4) → RegistryConfig (config/types.ts is the contract; the YAML uses
 // the same field names). Instants are RFC 3339 strings in YAML and epoch ms after parsing.
 import { z } from 'zod';
-import { STAGES } from './types';
-import type { RegistryConfig, Stage } from './types';
+import { STAGES } from '../model/registry';
+import type { RegistryConfig, Stage } from '../model/registry';
 import { resolveSecret } from './secret-refs';
 import type { SecretContext } from './secret-refs';
 

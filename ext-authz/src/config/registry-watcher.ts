@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RegistryConfig } from './types';
+import type { RegistryConfig } from '../model/registry';
 import { ConfigError } from './registry-errors';
 import { loadRegistryFile } from './registry';
 import type { ParseOptions } from './registry';

@@ -4,20 +4,22 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import type { RegistryConfig } from './types';
+import type { RegistryConfig } from '../model/registry';
 import { ConfigError, formatPath } from './registry-errors';
 import type { ConfigIssue } from './registry-errors';
 import { registrySchema } from './registry-schema';
 
 export { ConfigError } from './registry-errors';
 export type { ConfigErrorCode, ConfigIssue } from './registry-errors';
-export { RegistryWatcher } from './registry-watcher';
-export type { RegistryWatcherOptions } from './registry-watcher';
+
+/** Environment variables as the CLI read them once at start (config/ never reads process state). */
+export type EnvMap = Readonly<Record<string, string | undefined>>;
 
 export interface ParseOptions {
-  /** Directory `file:` secret references are relative to (default: the file's directory or cwd). */
+  /** Directory `file:` secret references are relative to (default: the registry file's directory). */
   baseDir?: string;
-  env?: NodeJS.ProcessEnv;
+  /** Where `env:` secret references are looked up (default: none are set). */
+  env?: EnvMap;
 }
 
 function issueMessage(i: z.core.$ZodIssue): string {
@@ -38,7 +40,7 @@ export function parseRegistry(text: string, file: string, opts: ParseOptions = {
     }));
   }
   const data: unknown = doc.toJS({ maxAliasCount: 50 });
-  const schema = registrySchema({ baseDir: opts.baseDir ?? process.cwd(), env: opts.env ?? process.env });
+  const schema = registrySchema({ baseDir: opts.baseDir ?? path.dirname(file), env: opts.env ?? {} });
   const r = schema.safeParse(data);
   if (!r.success) {
     const issues: ConfigIssue[] = r.error.issues.map((i) => ({ path: formatPath(i.path), message: issueMessage(i) }));

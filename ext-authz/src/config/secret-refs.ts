@@ -5,7 +5,7 @@ import path from 'node:path';
 
 export interface SecretContext {
   baseDir: string;
-  env: NodeJS.ProcessEnv;
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 export type SecretResult = { ok: true; value: string } | { ok: false; message: string };

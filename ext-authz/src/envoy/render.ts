@@ -2,7 +2,7 @@
 // virtual host per connection, one route per backend keyed on the routing header, one cluster per
 // backend, the ext_authz cluster, and the same fail-closed edge settings the linter demands.
 import YAML from 'yaml';
-import type { RegistryConfig } from '../config/types';
+import type { RegistryConfig } from '../model/registry';
 
 export interface RenderOptions {
   /** host:port of the ext-authz gRPC listener as Envoy reaches it. */

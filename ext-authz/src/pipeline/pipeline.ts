@@ -1,35 +1,20 @@
 // The decision pipeline (DESIGN §4): request → facts → policy input → policy → decision validation →
 // defense in depth → result. Never throws and never allows on failure (DESIGN §4 "Fail closed").
 import { randomUUID } from 'node:crypto';
-import type { ConnectionConfig } from '../config/types';
+import type { ConnectionConfig } from '../model/registry';
 import { denyDecision, validateDecision } from '../policy/decision';
 import type { DecisionContext } from '../policy/decision';
-import type { EngineErrorCode, EngineResult, PolicyEngine } from '../policy/engine';
-import { attributesFromView } from './attributes';
+import type { EngineResult, PolicyEngine } from '../policy/engine';
 import { cookieHintHeader, gatherFacts } from './facts/gather';
 import type { FactsDeps, GatheredFacts } from './facts/gather';
-import type { ReasonCode } from './reasons';
-import type { Decision, PipelineResult, PolicyInput, RequestView } from './types';
+import type { ReasonCode } from '../model/reasons';
+import type { Decision, PipelineResult } from '../model/decision';
+import type { DecisionEvent } from '../model/decision';
+import type { PolicyInput } from '../model/facts';
+import type { RequestView } from '../model/request';
 
-const VERSION: PolicyInput['version'] = Object.freeze({ ext_authz: 'v3', encoding: 'protojson' }) as PolicyInput['version'];
+const INPUT_VERSION: PolicyInput['version'] = Object.freeze({ ext_authz: 'v3', encoding: 'protojson' }) as PolicyInput['version'];
 const FLOW_KINDS: ReadonlySet<string> = new Set(['oauth_query', 'oidc_form_post', 'saml_post']);
-
-/** One record per decision, for the decision log and metrics (the consumer masks `input`). */
-export interface DecisionEvent {
-  decisionId: string;
-  requestId: string | undefined;
-  engine: string;
-  path: string;
-  revision: string;
-  input: PolicyInput | null;
-  /** The policy's raw value (undefined when it produced none). */
-  result: unknown;
-  decision: Decision;
-  engineError: EngineErrorCode | null;
-  /** Why a decision was rejected or overridden (field names only). */
-  problem: string | null;
-  timings: PipelineResult['timings'];
-}
 
 export interface PipelineDeps {
   /** The current facts dependencies (swapped when the registry reloads). */
@@ -39,7 +24,6 @@ export interface PipelineDeps {
   clock?: () => number;
   /** Policy evaluation budget per request (ms). */
   policyDeadlineMs?: number;
-  onDecision?: (event: DecisionEvent) => void;
 }
 
 const elapsed = (from: bigint, to: bigint): number => Number(to - from);
@@ -62,15 +46,14 @@ export class Pipeline {
     return this.deps.engine;
   }
 
-  /** Decides one request; `attributesJson` is the CheckRequest attributes as protojson, when any. */
-  decide(req: RequestView, attributesJson?: unknown): Promise<PipelineResult> {
-    const t0 = process.hrtime.bigint();
-    const decisionId = randomUUID();
-    // `run` is async: whatever it throws arrives as a rejection and becomes internal_error here.
-    return this.run(req, attributesJson, t0, decisionId).catch(() => {
-      const total = elapsed(t0, process.hrtime.bigint());
-      return { decision: denyDecision(['internal_error']), decisionId, connection: null, headersToRemove: [], timings: { facts: 0, policy: 0, total } };
-    });
+  /**
+   * Decides one request. `attributesJson` is the CheckRequest attributes as protojson (the adapters build
+   * it: from the CheckRequest over gRPC, from the request view over HTTP), the policy's `input.attributes`.
+   */
+  decide(req: RequestView, attributesJson: unknown, decisionId: string = randomUUID()): Promise<PipelineResult> {
+    // No catch here: an exception below is a bug, and the check core (the outermost fail-closed
+    // boundary) turns it into an internal_error deny and logs it once with this decision id.
+    return this.run(req, attributesJson, process.hrtime.bigint(), decisionId);
   }
 
   private async run(req: RequestView, attributesJson: unknown, t0: bigint, decisionId: string): Promise<PipelineResult> {
@@ -93,8 +76,8 @@ export class Pipeline {
 
     // Object.assign, not `{ attributes, ...facts.input, version }`: same keys in the same order, but
     // spread-then-more-properties measured several µs on Node 20, this well under one.
-    const input = Object.assign({ attributes: attributesJson ?? attributesFromView(req) }, facts.input) as PolicyInput;
-    input.version = VERSION;
+    const input = Object.assign({ attributes: attributesJson }, facts.input) as PolicyInput;
+    input.version = INPUT_VERSION;
     event.input = input;
     // The Rego engine answers synchronously: await only an engine that returns a promise.
     const pending = this.evaluate(engine, input);
@@ -119,7 +102,6 @@ export class Pipeline {
     const t2 = process.hrtime.bigint();
     const result = this.finish(event, decision, facts, t0, t1, t2);
     if (extraRemove.length > 0) result.headersToRemove = [...new Set([...result.headersToRemove, ...extraRemove])];
-    result.input = input;
     return result;
   }
 
@@ -171,15 +153,7 @@ export class Pipeline {
     t2: bigint,
   ): PipelineResult {
     const timings = { facts: elapsed(t0, t1), policy: elapsed(t1, t2), total: elapsed(t0, process.hrtime.bigint()) };
-    const result: PipelineResult = { decision, decisionId: event.decisionId, connection: facts.connection, headersToRemove: facts.headersToRemove, timings };
-    if (this.deps.onDecision) {
-      try {
-        this.deps.onDecision({ ...event, decision, timings });
-      } catch {
-        // telemetry never throws into the request path
-      }
-    }
-    return result;
+    return { decision, decisionId: event.decisionId, connection: facts.connection, headersToRemove: facts.headersToRemove, timings, event: { ...event, decision, timings } };
   }
 }
 

@@ -2,9 +2,9 @@
 // Accepts our shape ({action, backend, reasons, ...}) and the OPA-Envoy plugin's (a boolean or
 // {allowed, headers, ...}); anything malformed fails closed as `invalid_decision`, a backend outside
 // the connection as `backend_not_allowed`. Problems name fields only, never values.
-import { denyStatus, isReasonCode } from '../pipeline/reasons';
-import type { ReasonCode } from '../pipeline/reasons';
-import type { Action, Decision } from '../pipeline/types';
+import { denyStatus, isReasonCode } from '../model/reasons';
+import type { ReasonCode } from '../model/reasons';
+import type { Action, Decision } from '../model/decision';
 import { headerProblem, removableHeader } from './headers';
 
 export interface DecisionContext {

@@ -1,6 +1,6 @@
 // Policy phase (DESIGN §5): the one interface every policy engine sits behind. Evaluation never
 // throws — a failure is a coded result the pipeline turns into a deny (DESIGN §4 "Fail closed").
-import { CodedError } from '../errors';
+import { CodedError } from '../model/errors';
 
 /** Request-time engine failures; each is also a reason code in reasons.ts. */
 export type EngineErrorCode = 'policy_error' | 'policy_timeout' | 'policy_undefined';

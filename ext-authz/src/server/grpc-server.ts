@@ -2,20 +2,19 @@
 // one grpc-js Server. Check never fails the RPC: every failure is a deny CheckResponse (fail closed).
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../check/protos';
-import { checkRequestToView } from '../check/request-view';
-import { attributesToJson } from '../check/attributes-json';
+import { adaptCheckRequest } from '../check/adapter';
+import type { AdaptedRequest } from '../check/adapter';
 import { localDeny } from '../check/local-deny';
 import { toCheckResponse } from '../check/check-response';
 import type { CheckResponseObject, DecodedCheckRequest } from '../check/check-request-types';
-import type { RequestView } from '../pipeline/types';
-import type { CheckHandler } from './check-handler';
+import type { CheckCore } from '../check/check-core';
 import type { Readiness } from './health';
 import { PIN_API_STATUS, PinApiError, readPinInput } from './pin-api';
 import type { PinApi } from './pin-api';
 import type { ServiceMetrics } from '../telemetry/metrics';
 
 export interface GrpcServerOptions {
-  handler: CheckHandler;
+  core: CheckCore;
   readiness: Readiness;
   pinApi: PinApi;
   metrics: ServiceMetrics;
@@ -58,18 +57,13 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
     Check: (call: grpc.ServerUnaryCall<DecodedCheckRequest, CheckResponseObject>, callback: grpc.sendUnaryData<CheckResponseObject>) => {
       const t0 = process.hrtime.bigint();
       const routing = opts.routingHeader();
-      let view: RequestView | null = null;
-      let attributes: unknown = undefined;
+      let adapted: AdaptedRequest;
       try {
-        const r = checkRequestToView(call.request);
-        if (r.ok) {
-          view = r.view;
-          attributes = attributesToJson(call.request.attributes ?? {});
-        }
+        adapted = adaptCheckRequest(call.request);
       } catch {
-        view = null; // unreadable → malformed_request below
+        adapted = { ok: false, reason: 'malformed_request' }; // a decoded message of an unexpected shape
       }
-      opts.handler.run(view, view === null ? 'malformed_request' : null, attributes, 'grpc', t0).then(
+      opts.core.run(adapted, 'grpc', t0).then(
         (result) => callback(null, toCheckResponse(result, { routingHeader: routing })),
         () => callback(null, toCheckResponse(localDeny('internal_error'), { routingHeader: routing })),
       );

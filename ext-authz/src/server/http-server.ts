@@ -2,11 +2,11 @@
 // /healthz, /readyz and /metrics. Must only be reachable from the proxy hop: forward-auth trusts the
 // proxy-set X-Original-* / X-Forwarded-* headers.
 import * as http from 'node:http';
-import { envoyHttpServiceToView, proxyForwardAuthToView, toHttpReply } from '../check/forward-auth';
-import { attributesFromView } from '../pipeline/attributes';
-import type { ForwardAuthMode, ForwardViewResult, RawHttpRequest } from '../check/forward-auth';
+import { toHttpReply } from '../check/forward-auth';
+import type { RawHttpRequest } from '../check/forward-auth';
+import { adaptHttpRequest } from '../check/adapter';
 import { localDeny } from '../check/local-deny';
-import type { CheckHandler } from './check-handler';
+import type { CheckCore } from '../check/check-core';
 import type { Readiness } from './health';
 import { PIN_API_STATUS, PinApiError, readPinInput } from './pin-api';
 import type { PinApi } from './pin-api';
@@ -18,7 +18,7 @@ export const PROXY_ROUTES: readonly string[] = ['/authz', '/forward-auth'];
 const PIN_JSON_LIMIT = 16 * 1024;
 
 export interface HttpServerOptions {
-  handler: CheckHandler;
+  core: CheckCore;
   readiness: Readiness;
   pinApi: PinApi;
   metrics: ServiceMetrics;
@@ -77,14 +77,10 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     const { body, tooLarge } = await readBody(req, opts.maxBodyBytes());
     const raw: RawHttpRequest = { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, body };
     if (req.socket.remoteAddress) raw.remoteAddress = req.socket.remoteAddress;
-    const r: ForwardViewResult = envoy ? envoyHttpServiceToView(raw, prefix) : proxyForwardAuthToView(raw);
-    const mode: ForwardAuthMode = r.mode;
+    const adapted = adaptHttpRequest(raw, envoy ? prefix : null);
     const routing = opts.routingHeader();
-    let result;
-    if (tooLarge) result = await opts.handler.run(null, 'body_too_large', undefined, 'http', t0);
-    else if (!r.ok) result = await opts.handler.run(null, r.reason, undefined, 'http', t0);
-    else result = await opts.handler.run(r.view, null, attributesFromView(r.view), 'http', t0);
-    const reply = toHttpReply(result, mode, routing);
+    const result = await opts.core.run(tooLarge ? { ok: false, reason: 'body_too_large' } : adapted, 'http', t0);
+    const reply = toHttpReply(result, adapted.mode, routing);
     send(res, reply.status, reply.headers, reply.body);
   }
 

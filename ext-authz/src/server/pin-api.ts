@@ -1,7 +1,7 @@
 // The Pin API (proto/callbackproxy/v1/pins.proto, DESIGN §2 "Pins" way 2), transport-neutral: bearer
 // authentication per backend (keys.pin_api_tokens), then createPin / mintState from pipeline/pins.
 // The gRPC and HTTP/JSON front ends both call this and map PinApiError codes to their status codes.
-import { CodedError } from '../errors';
+import { CodedError } from '../model/errors';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FactsDeps } from '../pipeline/facts/deps';
 import { createPin, mintState, MintError } from '../pipeline/pins/mint';

@@ -1,6 +1,6 @@
 // Optional TLS / mTLS for the gRPC listener (issue #3): PEM files read once at start; a CA file turns on
 // client-certificate verification. Errors name the file, never its contents.
-import { CodedError } from '../errors';
+import { CodedError } from '../model/errors';
 import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 

@@ -1,6 +1,6 @@
 // Store contracts for pins (DESIGN §2 "Pins") and one-time markers (state envelopes, codes, jti,
 // webhook ids). Keys are keyed hashes only; raw state/code never reach a store.
-import { CodedError } from '../errors';
+import { CodedError } from '../model/errors';
 
 /** A flow's pin: which backend started the flow. Keyed by the flow key hash (state / RelayState). */
 export interface PinRecord {

@@ -3,7 +3,7 @@
 // Masking covers every copy of the query and body (THREATS T-L5): parsed_query, attributes path/query,
 // the :path header and the body fields; non-allow-listed headers and token claims are erased.
 import * as fs from 'node:fs';
-import type { PipelineResult } from '../pipeline/types';
+import type { PipelineResult } from '../model/decision';
 import { LOGGABLE_HEADERS, REDACTED, redactPathQuery } from './redact';
 
 export interface DecisionLogSink {
@@ -11,7 +11,8 @@ export interface DecisionLogSink {
   close(): Promise<void>;
 }
 
-export interface DecisionEvent {
+/** One line of the decision log, in OPA's decision-log event shape. */
+export interface DecisionLogRecord {
   decision_id: string;
   labels: Record<string, string>;
   path: string;
@@ -104,10 +105,12 @@ export class DecisionLogger {
   constructor(private readonly opts: DecisionLogOptions) {}
 
   /** Never throws: a broken sink must not turn into an allow or a failed check. */
-  log(result: PipelineResult, input: unknown, requestId: string | undefined, handlerNs: number): void {
+  log(result: PipelineResult, attributes: unknown, handlerNs: number): void {
     try {
-      const m = maskInput(input);
-      const ev: DecisionEvent = {
+      const event = result.event;
+      const m = maskInput(event?.input ?? { attributes });
+      const requestId = event?.requestId;
+      const ev: DecisionLogRecord = {
         decision_id: result.decisionId,
         labels: this.opts.labels,
         path: this.opts.path,

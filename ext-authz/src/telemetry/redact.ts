@@ -61,3 +61,20 @@ export function redactPathQuery(pathWithQuery: string): string {
   });
   return `${path}?${keys.join('&')}`;
 }
+
+/**
+ * An exception as loggable fields: its class name, its `code` when it is one of ours, and the stack
+ * frames without the first line. The message is left out on purpose: a parser's message can quote the
+ * input it choked on (Node's JSON.parse does), and the input may hold a secret.
+ */
+export function describeError(e: unknown): { error_name: string; error_code?: string; error_stack?: string } {
+  if (!(e instanceof Error)) return { error_name: typeof e };
+  const out: { error_name: string; error_code?: string; error_stack?: string } = { error_name: e.name };
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && /^[a-z][a-z0-9_]{0,63}$/.test(code)) out.error_code = code;
+  if (typeof e.stack === 'string') {
+    const frames = e.stack.split('\n').filter((l) => /^\s+at /.test(l));
+    if (frames.length > 0) out.error_stack = frames.slice(0, 12).map((l) => l.trim()).join('\n');
+  }
+  return out;
+}

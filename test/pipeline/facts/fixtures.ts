@@ -3,10 +3,10 @@
 import { SignJWT } from 'jose';
 import { createDemoSetup } from '../../../ext-authz/src/config/default';
 import type { DemoSetup } from '../../../ext-authz/src/config/default';
-import type { RegistryConfig } from '../../../ext-authz/src/config/types';
+import type { RegistryConfig } from '../../../ext-authz/src/model/registry';
 import { createFactsDeps } from '../../../ext-authz/src/pipeline/facts/gather';
 import type { FactsDeps } from '../../../ext-authz/src/pipeline/facts/gather';
-import type { RequestView } from '../../../ext-authz/src/pipeline/types';
+import type { RequestView } from '../../../ext-authz/src/model/request';
 import { MemoryPinStore, MemoryReplayStore } from '../../../ext-authz/src/store/memory-store';
 
 export const HOST = 'auth.example.com';

@@ -2,7 +2,7 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { CryptoKey } from 'jose';
-import type { IssuerConfig } from '../../../ext-authz/src/config/types';
+import type { IssuerConfig } from '../../../ext-authz/src/model/registry';
 import { prepareIssuers } from '../../../ext-authz/src/pipeline/tokens/issuer-registry';
 import { BCL_EVENT, verifyToken } from '../../../ext-authz/src/pipeline/tokens/verify';
 import type { VerifyContext } from '../../../ext-authz/src/pipeline/tokens/verify';

@@ -1,7 +1,7 @@
 // Webhook verification (THREATS §11 T-W1..T-W6, T-T4, T-H6) over raw bytes, with real HMACs.
 import { createHmac, randomBytes } from 'node:crypto';
-import type { WebhookConfig } from '../../../ext-authz/src/config/types';
-import type { RequestView } from '../../../ext-authz/src/pipeline/types';
+import type { WebhookConfig } from '../../../ext-authz/src/model/registry';
+import type { RequestView } from '../../../ext-authz/src/model/request';
 import { prepareWebhook } from '../../../ext-authz/src/pipeline/webhooks/prepare';
 import { verifyWebhook } from '../../../ext-authz/src/pipeline/webhooks/verify-webhook';
 import { MemoryReplayStore } from '../../../ext-authz/src/store/memory-store';

@@ -1,9 +1,9 @@
 // Callback facts (DESIGN §4 `callback`): classify the request by route + method + body, and apply the
 // parameter rules of THREATS §3/§4/§7/§8 to the strictly parsed query and body. Raw secrets are only
 // returned to the caller for pin lookup / token verification; the facts carry keyed hashes.
-import type { ReasonCode } from '../reasons';
-import type { CallbackFacts, CallbackKind } from '../types';
-import type { Limits } from '../../config/types';
+import type { ReasonCode } from '../../model/reasons';
+import type { CallbackFacts, CallbackKind } from '../../model/facts';
+import type { Limits } from '../../model/registry';
 import type { PreparedConnection, RouteKind } from './deps';
 import { keyedHash } from './keyed-hash';
 import { ambiguousNames, duplicateNames, isOpenRedirect, relayStateViolations } from './params';
@@ -22,21 +22,13 @@ export interface CallbackInput {
   hashKey: Buffer;
 }
 
+
 /** Raw values the later phases need; never logged, never put in the policy input. */
 export interface CallbackSecrets {
   state: string | null;
   relayState: string | null;
   code: string | null;
   token: string | null;
-}
-
-export function emptyCallback(violations: ReasonCode[] = []): CallbackFacts {
-  return {
-    kind: 'other', route: null, response_mode: null, state_present: false, state_hash: null, relay_state_present: false,
-    relay_state_hash: null, code_present: false, code_hash: null, iss: null, client_id: null, error: null,
-    duplicate_params: [], ambiguous_params: [], unexpected_params: [], param_names: [], saml: null, token_location: null,
-    violations,
-  };
 }
 
 function classify(kind: RouteKind | null, method: string, hasForm: boolean): { kind: CallbackKind; mode: CallbackFacts['response_mode'] } {

@@ -1,6 +1,6 @@
 // Facts dependencies prepared once per registry load (STYLE "validate and compile once"): route
 // tables, the host map, issuer verifiers and keys as Buffers. The hot path only reads these.
-import type { BackendConfig, ConnectionConfig, Limits, RegistryConfig, RouteTable } from '../../config/types';
+import type { BackendConfig, ConnectionConfig, Limits, RegistryConfig, RouteTable } from '../../model/registry';
 import type { PinStore, ReplayStore } from '../../store/types';
 import { prepareIssuers } from '../tokens/issuer-registry';
 import type { IssuerRegistry, JwksFetch } from '../tokens/issuer-registry';
@@ -107,7 +107,7 @@ function prepareConnection(c: ConnectionConfig): PreparedConnection {
   const legacy = c.backends.find((b) => b.role === 'legacy');
   const neu = c.backends.find((b) => b.role === 'new');
   if (!legacy || !neu) throw new Error(`connection ${c.name}: needs one legacy and one new backend`);
-  const prepared: PreparedConnection = {
+  return {
     config: c,
     routes,
     expected,
@@ -117,8 +117,6 @@ function prepareConnection(c: ConnectionConfig): PreparedConnection {
     new: neu,
     backends: new Map(c.backends.map((b) => [b.id, b])),
     webhook: c.webhook ? prepareWebhook(c.webhook) : null,
-    migration: undefined as never,
+    migration: migrationBase({ config: c, legacy, new: neu }),
   };
-  prepared.migration = migrationBase(prepared);
-  return prepared;
 }

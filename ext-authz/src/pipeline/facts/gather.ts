@@ -7,16 +7,17 @@
 // state_expired, consumed_before → state_replayed, response mode, issuer comparison) are NOT
 // violations. One-time things (pins, codes, jti, webhook ids) are consumed only when the request
 // has no parser violation, so a polluted request cannot burn a legitimate flow.
-import type { ConnectionConfig } from '../../config/types';
-import type { ReasonCode } from '../reasons';
-import type { CallbackFacts, PinFacts, PolicyInput, RequestView, TokenFacts, WebhookFacts } from '../types';
+import type { ConnectionConfig } from '../../model/registry';
+import type { ReasonCode } from '../../model/reasons';
+import type { CallbackFacts, PinFacts, PolicyInput, TokenFacts, WebhookFacts } from '../../model/facts';
+import type { RequestView } from '../../model/request';
 import { hintSetCookie, readHintCookie, verifyHint } from '../pins/cookie-hint';
 import { emptyPin, resolvePin } from '../pins/resolve';
 import { jsonDepth } from '../tokens/token-shape';
 import { emptyToken, verifyToken } from '../tokens/verify';
 import type { TokenUse } from '../tokens/verify';
 import { verifyWebhook } from '../webhooks/verify-webhook';
-import { emptyCallback, readCallback } from './callback';
+import { readCallback } from './callback';
 import type { FactsDeps, PreparedConnection, RouteKind } from './deps';
 import { checkHeaders, normaliseAuthority } from './host-rules';
 import { migrationFacts } from './migration';
@@ -54,22 +55,12 @@ export function nowFacts(nowMs: number): PolicyInput['now'] {
   return { rfc3339: lastNow.rfc3339, ns: lastNow.ns };
 }
 
-/** Gathers the facts for one request. Any unexpected exception → `internal_error` (fail closed). */
+/**
+ * Gathers the facts for one request. Every request-level problem is a reason code inside the facts; an
+ * exception here is a bug, and it propagates to the check core, which denies internal_error and logs it.
+ */
 export function gatherFacts(req: RequestView, deps: FactsDeps, nowMs: number): Promise<GatheredFacts> {
-  // `gather` is async, so every throw inside it arrives here as a rejection (one promise, not two).
-  return gather(req, deps, nowMs).catch(() => failed(nowMs, 'internal_error'));
-}
-
-function failed(nowMs: number, reason: ReasonCode): GatheredFacts {
-  return {
-    connection: null,
-    input: {
-      parsed_path: [], parsed_query: {}, parsed_body: null, truncated_body: false, callback: emptyCallback([reason]),
-      pin: emptyPin(), token: emptyToken(), migration: null, ignored_headers: [], now: nowFacts(nowMs), webhook: null,
-    },
-    headersToRemove: [],
-    flowKeyHash: null,
-  };
+  return gather(req, deps, nowMs);
 }
 
 function mediaType(ct: string | undefined): string {

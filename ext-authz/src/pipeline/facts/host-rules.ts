@@ -1,7 +1,7 @@
 // Host and header rules (THREATS §5): the connection is chosen by the exact, normalised authority;
 // forwarding and routing headers from the client are never trusted, only reported and stripped.
-import type { ReasonCode } from '../reasons';
-import type { RequestView } from '../types';
+import type { ReasonCode } from '../../model/reasons';
+import type { RequestView } from '../../model/request';
 
 /** Lower-cases and drops the scheme's default port (RFC 9110 §4.2.3 normalisation, nothing more). */
 export function normaliseAuthority(raw: string, scheme: string): string {

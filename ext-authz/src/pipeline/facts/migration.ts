@@ -1,8 +1,7 @@
 // Migration facts (DESIGN §3): the connection's stage and dates evaluated at `now`, plus a keyed
 // cohort bucket — HMAC, so a client cannot choose its cohort by choosing its client_id.
-import type { ConnectionConfig } from '../../config/types';
-import type { MigrationFacts } from '../types';
-import type { PreparedConnection } from './deps';
+import type { BackendConfig, ConnectionConfig } from '../../model/registry';
+import type { MigrationFacts } from '../../model/facts';
 import { keyedHashBytes } from './keyed-hash';
 
 /** Bucket 0..99 from the first 6 bytes of HMAC(cohort|connection|value); bias is < 2^-40. */
@@ -21,10 +20,17 @@ export interface CohortSource {
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
+/** What migration facts are computed from: a connection and its two backends (a PreparedConnection fits). */
+export interface MigrationSource {
+  config: ConnectionConfig;
+  legacy: BackendConfig;
+  new: BackendConfig;
+}
+
 /** The parts that do not depend on the request, computed once per load. */
 export type MigrationBase = Omit<MigrationFacts, 'cohort_bucket' | 'drained' | 'sunset_exceeded' | 'legacy_tokens_retired'>;
 
-export function migrationBase(conn: PreparedConnection): MigrationBase {
+export function migrationBase(conn: MigrationSource): MigrationBase {
   const c: ConnectionConfig = conn.config;
   const issuers: MigrationFacts['issuers'] = {};
   for (const b of c.backends) {
@@ -49,7 +55,7 @@ export function migrationBase(conn: PreparedConnection): MigrationBase {
 }
 
 export function migrationFacts(
-  conn: PreparedConnection,
+  conn: MigrationSource,
   base: MigrationBase,
   hashKey: Buffer,
   source: CohortSource,

@@ -1,6 +1,6 @@
 // ONE strict application/x-www-form-urlencoded parser (WHATWG URL §5.1, THREATS §7) used for both the
 // query string and form bodies: names are case-sensitive, every occurrence is kept, no array syntax.
-import type { ReasonCode } from '../reasons';
+import type { ReasonCode } from '../../model/reasons';
 
 export interface ParsedParams {
   /** name → every value in order (OPA-Envoy `parsed_query` shape). */

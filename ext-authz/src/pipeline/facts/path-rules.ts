@@ -1,6 +1,6 @@
 // Path rules (THREATS §6): callback routes match exactly and case-sensitively on the raw path; any
 // encoding trick that a backend might undo differently from Envoy is a violation of its own.
-import type { ReasonCode } from '../reasons';
+import type { ReasonCode } from '../../model/reasons';
 
 export interface PathCheck {
   /** The raw path without the query string (absolute-form already reduced to origin-form). */

@@ -1,7 +1,7 @@
 // SAML facts (SAML 2.0 Bindings §3.5 HTTP-POST): decode SAMLResponse, refuse any DTD/entity before
 // parsing (XXE, billion laughs), read Issuer / InResponseTo / Destination — read, never trusted alone.
 import { XMLParser } from 'fast-xml-parser';
-import type { ReasonCode } from '../reasons';
+import type { ReasonCode } from '../../model/reasons';
 
 export interface SamlFacts {
   issuer: string | null;

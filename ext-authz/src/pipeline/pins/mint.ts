@@ -1,6 +1,6 @@
 // Pin creation for the Pin API and `pins mint` (DESIGN §2 "Pins" 2): a backend (or an operator)
 // announces a flow; the pin is stored by keyed hash only, or the state is a signed envelope.
-import { CodedError } from '../../errors';
+import { CodedError } from '../../model/errors';
 import { randomBytes } from 'node:crypto';
 import type { PinRecord } from '../../store/types';
 import type { FactsDeps, PreparedConnection } from '../facts/deps';

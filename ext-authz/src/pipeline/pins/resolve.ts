@@ -1,6 +1,6 @@
 // Pin resolution (DESIGN §2 "Pins"): state / RelayState → PinFacts. Signed envelope first, else the
 // store by keyed hash. Both are one-time: the first use is recorded atomically, a second is a replay.
-import type { PinFacts } from '../types';
+import type { PinFacts } from '../../model/facts';
 import type { PinRecord } from '../../store/types';
 import type { FactsDeps, PreparedConnection } from '../facts/deps';
 import { verifyEnvelope } from './state-envelope';

@@ -2,7 +2,7 @@
 // with cooldown and cache for jwks_uri). Keys come only from here, never from a token (RFC 8725 §3.1).
 import { createLocalJWKSet, createRemoteJWKSet, customFetch } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
-import type { IssuerConfig } from '../../config/types';
+import type { IssuerConfig } from '../../model/registry';
 
 export type JwksFetch = (url: string, init: RequestInit) => Promise<Response>;
 

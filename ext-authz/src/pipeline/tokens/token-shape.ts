@@ -1,6 +1,6 @@
 // Structure checks before any crypto (RFC 8725 §2.8/§3.1, THREATS T-J1/J4/J12): size, three
 // base64url parts, JSON object header and payload, bounded nesting, no self-named key sources.
-import type { ReasonCode } from '../reasons';
+import type { ReasonCode } from '../../model/reasons';
 
 export interface TokenShape {
   header: Record<string, unknown>;

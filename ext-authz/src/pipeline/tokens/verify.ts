@@ -2,8 +2,8 @@
 // issuer registry with jose, map every failure to a reason code, never throw.
 import { errors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
-import type { ReasonCode } from '../reasons';
-import type { TokenFacts } from '../types';
+import type { ReasonCode } from '../../model/reasons';
+import type { TokenFacts } from '../../model/facts';
 import type { ReplayStore } from '../../store/types';
 import { keyedHash } from '../facts/keyed-hash';
 import type { IssuerRegistry } from './issuer-registry';

@@ -1,8 +1,9 @@
 // Webhook verification (THREATS §11): Standard Webhooks (id.timestamp.body HMAC-SHA256, several
 // `v1,` signatures, 300 s tolerance) and GitHub (`X-Hub-Signature-256`), over the raw body bytes.
 import { createHmac } from 'node:crypto';
-import type { ReasonCode } from '../reasons';
-import type { RequestView, WebhookFacts } from '../types';
+import type { ReasonCode } from '../../model/reasons';
+import type { RequestView } from '../../model/request';
+import type { WebhookFacts } from '../../model/facts';
 import type { ReplayStore } from '../../store/types';
 import { keyedHash, macEqual } from '../facts/keyed-hash';
 import { sourceAllowed } from './prepare';

@@ -1,7 +1,7 @@
 // Policy input, `input.attributes` for requests that did not arrive as a CheckRequest (HTTP
 // forward-auth, `check` CLI): the protojson AttributeContext the OPA-Envoy plugin would have built
 // (envoy.service.auth.v3.AttributeContext, lowerCamelCase), so one policy serves both transports.
-import type { RequestView } from './types';
+import type { RequestView } from '../model/request';
 
 /** AttributeContext-shaped JSON from a RequestView. Only fields the view actually holds are set. */
 export function attributesFromView(req: RequestView): Record<string, unknown> {

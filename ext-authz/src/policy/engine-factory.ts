@@ -1,8 +1,8 @@
 // Builds the policy engine `serve` and `check` run (DESIGN §5): the TypeScript Rego engine over a
 // policy directory (+ optional data file) at a decision path, with reload events logged.
-import { RegoPolicyEngine } from '../policy/rego-engine';
-import { readDataFile } from '../policy/load-dir';
-import type { PolicyEngine } from '../policy/engine';
+import { RegoPolicyEngine } from './rego-engine';
+import { readDataFile } from './load-dir';
+import type { PolicyEngine } from './engine';
 import type { Logger } from '../telemetry/logger';
 
 export interface EngineFactoryOptions {

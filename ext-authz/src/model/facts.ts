@@ -1,35 +1,9 @@
-// The request-path contracts: request view -> facts (callback, pin, token, migration) -> policy input
-// -> decision. DESIGN §4. Facts never hold raw secrets: state/RelayState/code appear only as keyed
-// hashes (base64url HMAC-SHA256 under keys.hash_key), tokens only as verified claims.
-import type { ConnectionConfig, Stage } from '../config/types';
+// The facts the policy sees (docs/architecture.md, "The policy input"): callback, pin, token, migration
+// and webhook facts, and the `input` document built from them. Facts never hold raw secrets:
+// state/RelayState/code appear only as keyed hashes (base64url HMAC-SHA256 under keys.hash_key), tokens
+// only as verified claims.
+import type { Stage } from './registry';
 import type { ReasonCode } from './reasons';
-
-/**
- * One HTTP request as the forwarding layer saw it, built by the gRPC adapter (from a CheckRequest's
- * attributes.request.http) or the HTTP forward-auth adapter (from X-Original-* / X-Forwarded-*).
- */
-export interface RequestView {
-  method: string;
-  scheme: string;
-  /** :authority / Host as received (not normalised; lower-casing happens in facts). */
-  host: string;
-  /** Raw path including the query string, as Envoy forwards it (`path` attribute). */
-  path: string;
-  /** Header names lower-cased. Envoy joins repeated headers with ","; `duplicateHeaders` lists them. */
-  headers: Record<string, string>;
-  duplicateHeaders: string[];
-  /** Raw body text (Envoy `body`, or `raw_body` as UTF-8) when buffered. */
-  body?: string;
-  /** The body bytes exactly as received (Envoy `raw_body`), when the adapter has them: webhook
-   *  signatures are verified over these (THREATS T-W3), falling back to UTF-8 of `body`. */
-  rawBody?: Uint8Array;
-  bodyTruncated: boolean;
-  /** Peer address from Envoy's source.address (never from X-Forwarded-For). */
-  sourceIp?: string;
-  protocol?: string;
-  /** Request id (x-request-id) for logs. */
-  requestId?: string;
-}
 
 export type CallbackKind = 'oauth_query' | 'oidc_form_post' | 'saml_post' | 'webhook' | 'login_start' | 'logout' | 'agent' | 'other';
 
@@ -140,34 +114,4 @@ export interface PolicyInput {
   now: { rfc3339: string; ns: string };
   /** Webhook routes only (absent or null elsewhere). */
   webhook?: WebhookFacts | null;
-}
-
-export type Action = 'allow' | 'rewrite' | 'deny';
-
-/** `data.callback.decision` after validation. */
-export interface Decision {
-  action: Action;
-  backend: string | null;
-  reasons: ReasonCode[];
-  http_status: number;
-  /** Extra upstream request headers (never the routing header: that one is ours). */
-  headers: Record<string, string>;
-  /** Headers added to the response to the client (e.g. the cookie hint on login start). */
-  response_headers: Record<string, string>;
-  /** A pin to write (login start), by flow-key hash. */
-  pin: { backend: string } | null;
-  dynamic_metadata: Record<string, unknown>;
-}
-
-/** What the pipeline returns: the decision plus what the adapters need to build a response. */
-export interface PipelineResult {
-  decision: Decision;
-  decisionId: string;
-  connection: ConnectionConfig | null;
-  /** Request headers to remove before upstream (client routing/forwarding headers). */
-  headersToRemove: string[];
-  /** Timings in ns for telemetry. */
-  timings: { facts: number; policy: number; total: number };
-  /** The policy input, for the decision log (which masks it); absent when no policy ran. */
-  input?: PolicyInput;
 }

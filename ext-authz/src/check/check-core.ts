@@ -1,0 +1,111 @@
+// The transport-neutral core of one check (docs/architecture.md, "A callback, step by step"): an adapted
+// request → Pipeline.decide → telemetry. This is the outermost fail-closed boundary: it never throws and
+// never allows on failure, and an unexpected exception below it is logged here, once, with the decision
+// id (docs/reason-codes.md `internal_error`).
+import { randomUUID } from 'node:crypto';
+import type { PipelineResult } from '../model/decision';
+import type { ReasonCode } from '../model/reasons';
+import type { RequestView } from '../model/request';
+import type { Logger } from '../telemetry/logger';
+import type { ServiceMetrics } from '../telemetry/metrics';
+import type { DecisionLogger } from '../telemetry/decision-log';
+import { describeError, loggableHeaders, redactPathQuery } from '../telemetry/redact';
+import type { AdaptedRequest } from './adapter';
+import { isForwardable, primaryReason } from './check-response';
+import { localDeny } from './local-deny';
+
+/** What the check core asks; `Pipeline` (pipeline/pipeline.ts) satisfies it structurally. */
+export interface Decider {
+  decide(req: RequestView, attributesJson: unknown, decisionId?: string): Promise<PipelineResult>;
+}
+
+export type Transport = 'grpc' | 'http';
+
+/** Reasons that mean our machinery failed rather than the request (policy_errors_total). */
+const FAILURE_REASONS: ReadonlySet<string> = new Set<ReasonCode>([
+  'policy_error', 'policy_timeout', 'policy_undefined', 'invalid_decision', 'backend_not_allowed',
+  'policy_ignored_violation', 'store_unavailable', 'internal_error', 'authz_unavailable', 'jwks_unavailable',
+]);
+
+export interface CheckCoreOptions {
+  /** The current pipeline, or null while config/policy/keys are still loading. */
+  decider: () => Decider | null;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  decisionLog: DecisionLogger | null;
+}
+
+export class CheckCore {
+  constructor(private readonly opts: CheckCoreOptions) {}
+
+  /** Runs one decision; `t0` is when the transport received the request (process.hrtime.bigint()). */
+  async run(req: AdaptedRequest, transport: Transport, t0: bigint): Promise<PipelineResult> {
+    const decisionId = randomUUID();
+    let result: PipelineResult;
+    const decider = this.opts.decider();
+    if (!req.ok) result = localDeny(req.reason, decisionId);
+    else if (decider === null) result = localDeny('authz_unavailable', decisionId);
+    else {
+      try {
+        result = await decider.decide(req.view, req.attributes, decisionId);
+      } catch (e) {
+        // A bug below us: fail closed, and say so once (name, code and stack frames; never the message,
+        // which may quote request text).
+        result = localDeny('internal_error', decisionId);
+        this.logFailure(e, decisionId, transport);
+      }
+    }
+    this.record(result, req.ok ? req.view : null, req.ok ? req.attributes : undefined, transport, t0);
+    return result;
+  }
+
+  private logFailure(e: unknown, decisionId: string, transport: Transport): void {
+    try {
+      this.opts.logger.error({ event: 'check_failed', decision_id: decisionId, transport, ...describeError(e) }, 'check failed; denied internal_error');
+    } catch {
+      // a logger that throws must not turn into a failed check
+    }
+  }
+
+  /** Metrics, one log line (info for denies, debug for allows), the decision log; never throws. */
+  private record(result: PipelineResult, view: RequestView | null, attributes: unknown, transport: Transport, t0: bigint): void {
+    try {
+      const elapsedNs = Number(process.hrtime.bigint() - t0);
+      const d = result.decision;
+      const action = isForwardable(result) ? d.action : 'deny';
+      const reason = action === 'deny' ? primaryReason(result) : (d.reasons[0] ?? 'none');
+      const connection = result.connection?.name ?? 'none';
+      const stage = result.connection?.stage ?? 'none';
+      this.opts.metrics.decisions.inc({ action, reason, connection, stage, transport });
+      this.opts.metrics.checkDuration.observe({ transport }, elapsedNs / 1e9);
+      if (action === 'deny' && FAILURE_REASONS.has(reason)) this.opts.metrics.policyErrors.inc({ reason });
+      // Denies are security events (info); allows are routine and already counted in the metrics and
+      // the optional decision log, so their line is debug (a redacted pino line measured 9–35 µs).
+      const level = action === 'deny' ? 'info' : 'debug';
+      if (this.opts.logger.isLevelEnabled(level)) {
+        this.opts.logger[level](
+          {
+            event: 'decision',
+            decision_id: result.decisionId,
+            action,
+            reasons: d.reasons,
+            backend: action === 'deny' ? null : d.backend,
+            connection,
+            stage,
+            transport,
+            method: view?.method,
+            host: view?.host,
+            path: view ? redactPathQuery(view.path) : undefined,
+            headers: view ? loggableHeaders(view.headers) : undefined,
+            request_id: view?.requestId,
+            duration_us: Math.round(elapsedNs / 1000),
+          },
+          'decision',
+        );
+      }
+      this.opts.decisionLog?.log(result, attributes, elapsedNs);
+    } catch (e) {
+      this.logFailure(e, result.decisionId, transport);
+    }
+  }
+}

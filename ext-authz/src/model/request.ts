@@ -1,0 +1,29 @@
+// The request as the forwarding layer saw it: the one shape every adapter (gRPC CheckRequest, Envoy
+// http_service, nginx/Traefik/Caddy forward-auth) produces and the facts phase reads. docs/architecture.md.
+
+/**
+ * One HTTP request as the forwarding layer saw it, built by the gRPC adapter (from a CheckRequest's
+ * attributes.request.http) or the HTTP forward-auth adapter (from X-Original-* / X-Forwarded-*).
+ */
+export interface RequestView {
+  method: string;
+  scheme: string;
+  /** :authority / Host as received (not normalised; lower-casing happens in facts). */
+  host: string;
+  /** Raw path including the query string, as Envoy forwards it (`path` attribute). */
+  path: string;
+  /** Header names lower-cased. Envoy joins repeated headers with ","; `duplicateHeaders` lists them. */
+  headers: Record<string, string>;
+  duplicateHeaders: string[];
+  /** Raw body text (Envoy `body`, or `raw_body` as UTF-8) when buffered. */
+  body?: string;
+  /** The body bytes exactly as received (Envoy `raw_body`), when the adapter has them: webhook
+   *  signatures are verified over these (THREATS T-W3), falling back to UTF-8 of `body`. */
+  rawBody?: Uint8Array;
+  bodyTruncated: boolean;
+  /** Peer address from Envoy's source.address (never from X-Forwarded-For). */
+  sourceIp?: string;
+  protocol?: string;
+  /** Request id (x-request-id) for logs. */
+  requestId?: string;
+}
