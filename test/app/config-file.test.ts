@@ -5,8 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { createDemoRegistry } from '../../ext-authz/src/config/default';
-import { startHarness, cb, ISS_LEGACY } from '../e2e-grpc/harness';
-import type { Harness } from '../e2e-grpc/harness';
+import { startHarness, cb, ISS_LEGACY } from '../support/app-harness';
+import type { Harness } from '../support/app-harness';
 
 jest.setTimeout(60_000);
 

@@ -9,7 +9,7 @@ import { Pipeline } from '../../ext-authz/src/pipeline/pipeline';
 import type { FactsDeps } from '../../ext-authz/src/pipeline/facts/gather';
 import { createLogger } from '../../ext-authz/src/telemetry/logger';
 import { createMetrics } from '../../ext-authz/src/telemetry/metrics';
-import { callbackEngine, freshCode, makeDemo } from '../acceptance/demo-harness';
+import { callbackEngine, freshCode, makeDemo } from '../support/demo-harness';
 
 function capture(): { lines: () => Record<string, unknown>[]; stream: Writable } {
   const chunks: string[] = [];
