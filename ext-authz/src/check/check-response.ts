@@ -4,7 +4,7 @@
 import type { PipelineResult } from '../model/decision';
 import { denyStatus, isReasonCode } from '../model/reasons';
 import type { ReasonCode } from '../model/reasons';
-import { jsonToValue, structToJson } from './attributes-json';
+import { jsonToValue } from './attributes-json';
 import type { CheckResponseObject, DecodedStruct, DecodedValue, HeaderValueOption } from './check-request-types';
 
 export const DEFAULT_ROUTING_HEADER = 'x-callback-backend';
@@ -68,14 +68,10 @@ function opt(key: string, value: string, appendAction: HeaderValueOption['append
   return { header: { key, value }, appendAction };
 }
 
-/** Low-cardinality metadata for Envoy access logs and later filters (no request values). */
-export function dynamicMetadataJson(result: PipelineResult): Record<string, unknown> {
-  return structToJson(dynamicMetadataStruct(result));
-}
-
 /**
- * The same, built straight into google.protobuf.Struct fields: this runs on every check, and going
- * through an intermediate object (spread + conversion) cost several µs per call.
+ * Low-cardinality metadata for Envoy access logs and later filters (no request values), built straight
+ * into google.protobuf.Struct fields: this runs on every check, and going through an intermediate
+ * object (spread + conversion) cost several µs per call.
  */
 export function dynamicMetadataStruct(result: PipelineResult): DecodedStruct {
   const d = result.decision;

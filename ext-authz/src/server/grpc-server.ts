@@ -21,11 +21,6 @@ export interface GrpcServerOptions {
   routingHeader: () => string;
 }
 
-export interface BoundGrpcServer {
-  server: grpc.Server;
-  port: number;
-}
-
 /** "host:port" → parts; IPv6 literals in brackets. Port 0 asks the OS for a free port. */
 export function splitAddr(addr: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(addr);
