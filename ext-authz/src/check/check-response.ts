@@ -7,7 +7,6 @@ import type { ReasonCode } from '../model/reasons';
 import { jsonToValue } from './attributes-json';
 import type { CheckResponseObject, DecodedStruct, DecodedValue, HeaderValueOption } from './check-request-types';
 
-export const DEFAULT_ROUTING_HEADER = 'x-callback-backend';
 export const REASON_HEADER = 'x-callback-reason';
 export const DECISION_ID_HEADER = 'x-callback-decision-id';
 
@@ -64,6 +63,24 @@ export function isForwardable(result: PipelineResult): boolean {
   return (d.action === 'allow' || d.action === 'rewrite') && typeof d.backend === 'string' && d.backend.length > 0;
 }
 
+/**
+ * Whether a decision may set this request header towards the upstream: never the routing header (only
+ * the decision's backend fills it), a pseudo-header or Host. Names are lower-case.
+ */
+export function upstreamSettable(name: string, routing: string): boolean {
+  return name !== routing && !name.startsWith(':') && name !== 'host';
+}
+
+/** The decision's headers to remove, lower-cased and de-duplicated, without the ones no decision may touch. */
+export function upstreamRemovals(names: readonly string[], routing: string): string[] {
+  const out: string[] = [];
+  for (const h of names) {
+    const name = h.toLowerCase();
+    if (upstreamSettable(name, routing) && !out.includes(name)) out.push(name);
+  }
+  return out;
+}
+
 function opt(key: string, value: string, appendAction: HeaderValueOption['appendAction']): HeaderValueOption {
   return { header: { key, value }, appendAction };
 }
@@ -103,15 +120,9 @@ export function toCheckResponse(result: PipelineResult, opts: ResponseOptions): 
     const headers: HeaderValueOption[] = [opt(routing, d.backend as string, 'OVERWRITE_IF_EXISTS_OR_ADD')];
     for (const k of Object.keys(d.headers)) {
       const name = k.toLowerCase();
-      if (name === routing || name.startsWith(':') || name === 'host') continue;
-      headers.push(opt(name, String(d.headers[k]), 'OVERWRITE_IF_EXISTS_OR_ADD'));
+      if (upstreamSettable(name, routing)) headers.push(opt(name, String(d.headers[k]), 'OVERWRITE_IF_EXISTS_OR_ADD'));
     }
-    const headersToRemove: string[] = [];
-    for (const h of result.headersToRemove) {
-      const name = h.toLowerCase();
-      if (name === routing || name.startsWith(':') || name === 'host' || headersToRemove.includes(name)) continue;
-      headersToRemove.push(name);
-    }
+    const headersToRemove = upstreamRemovals(result.headersToRemove, routing);
     const responseHeadersToAdd: HeaderValueOption[] = [];
     for (const k of Object.keys(d.response_headers)) {
       const name = k.toLowerCase();

@@ -6,7 +6,9 @@ import type { RequestView } from '../model/request';
 import type { ReasonCode } from '../model/reasons';
 import { addHeader, emptyHeaders } from './header-collect';
 import type { CollectedHeaders } from './header-collect';
-import { denyBody, denyHintHeaders, denyHttpStatus, isForwardable, primaryReason, REASON_HEADER, DECISION_ID_HEADER } from './check-response';
+import {
+  denyBody, denyHintHeaders, denyHttpStatus, isForwardable, primaryReason, REASON_HEADER, DECISION_ID_HEADER, upstreamRemovals, upstreamSettable,
+} from './check-response';
 
 export type ForwardAuthMode = 'envoy' | 'nginx' | 'traefik';
 
@@ -134,10 +136,10 @@ export function toHttpReply(result: PipelineResult, mode: ForwardAuthMode, routi
     const routing = routingHeader.toLowerCase();
     for (const k of Object.keys(d.headers)) {
       const name = k.toLowerCase();
-      if (name !== routing && !name.startsWith(':') && name !== 'host') headers[name] = String(d.headers[k]);
+      if (upstreamSettable(name, routing)) headers[name] = String(d.headers[k]);
     }
     headers[routing] = d.backend as string;
-    const remove = result.headersToRemove.map((h) => h.toLowerCase()).filter((h) => h !== routing && !h.startsWith(':') && h !== 'host');
+    const remove = upstreamRemovals(result.headersToRemove, routing);
     // Envoy's HTTP authz client removes these from the upstream request (x-envoy-auth-headers-to-remove).
     if (remove.length > 0) headers['x-envoy-auth-headers-to-remove'] = remove.join(',');
     for (const k of Object.keys(d.response_headers)) headers[k.toLowerCase()] = String(d.response_headers[k]);
