@@ -2,6 +2,7 @@
 // with readiness (NOT_SERVING until all of it loaded) and an ordered, bounded shutdown.
 import type * as grpc from '@grpc/grpc-js';
 import type * as http from 'node:http';
+import { DEFAULT_ROUTING_HEADER } from './model/registry';
 import type { RegistryConfig } from './model/registry';
 import { createDemoSetup } from './config/default';
 import type { DemoSetup } from './config/default';
@@ -184,7 +185,7 @@ export class App {
       decisionLog: this.decisionLog,
     });
     const pinApi = new PinApi(() => (this.runtime && this.readiness.ready ? this.runtime.factsDeps() : null));
-    const routingHeader = (): string => this.runtime?.registry().routing_header ?? 'x-callback-backend';
+    const routingHeader = (): string => this.runtime?.registry().routing_header ?? DEFAULT_ROUTING_HEADER;
     const credentials = serverCredentials(this.opts.tls);
     this.grpcServer = createGrpcServer({ core, readiness: this.readiness, pinApi, metrics: this.metrics, routingHeader });
     const grpcPort = await bindGrpc(this.grpcServer, this.opts.grpcAddr ?? '127.0.0.1:9191', credentials);

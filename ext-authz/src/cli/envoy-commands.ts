@@ -6,6 +6,7 @@ import { checkEnvoyFile, formatReport, reportOk } from '../envoy/check-file';
 import { renderEnvoyYaml } from '../envoy/render';
 import { createDemoRegistry } from '../config/default';
 import { loadRegistryFile } from '../config/registry';
+import { DEFAULT_ROUTING_HEADER } from '../model/registry';
 
 export function registerEnvoyCommands(program: Command): void {
   const envoy = program.command('envoy').description('check and generate Envoy configuration');
@@ -14,7 +15,7 @@ export function registerEnvoyCommands(program: Command): void {
     .command('lint')
     .description('decode an envoy.yaml against envoy.config.bootstrap.v3.Bootstrap and apply the callback-proxy rules')
     .argument('<file...>', 'Envoy bootstrap YAML/JSON files')
-    .option('--routing-header <name>', 'routing header the routes must match on', 'x-callback-backend')
+    .option('--routing-header <name>', 'routing header the routes must match on', DEFAULT_ROUTING_HEADER)
     .option('--json', 'print the findings as JSON')
     .action((files: string[], opts: { routingHeader: string; json?: boolean }) => {
       let failed = false;

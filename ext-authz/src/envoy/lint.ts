@@ -1,6 +1,8 @@
 // Our rules for a callback-proxy Envoy config, on top of the schema check: fail-closed ext_authz,
 // whole-body buffering for form_post/SAML, edge path/header normalisation, no query strings in access
 // logs, loopback admin, and routes that only forward on the routing header (THREATS §5, §6, §8, T-X4).
+import { DEFAULT_ROUTING_HEADER } from '../model/registry';
+
 export interface LintFinding {
   code: LintCode;
   path: string;
@@ -46,7 +48,7 @@ const ROUTER = 'envoy.extensions.filters.http.router.v3.Router';
 type Obj = Record<string, unknown>;
 
 export function lintEnvoyConfig(cfg: unknown, opts: LintOptions = {}): LintFinding[] {
-  const header = (opts.routingHeader ?? 'x-callback-backend').toLowerCase();
+  const header = (opts.routingHeader ?? DEFAULT_ROUTING_HEADER).toLowerCase();
   const minBody = opts.minBodyBytes ?? 65536;
   const maxTimeout = opts.maxTimeoutS ?? 1;
   const out: LintFinding[] = [];
