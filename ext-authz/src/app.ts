@@ -18,6 +18,7 @@ import type { PolicyEngine } from './policy/engine';
 import { createLogger, flushLogger } from './telemetry/logger';
 import type { Logger } from './telemetry/logger';
 import { createMetrics } from './telemetry/metrics';
+import { describeError } from './telemetry/redact';
 import type { ServiceMetrics } from './telemetry/metrics';
 import { DecisionLogger, fileSink, stdoutSink } from './telemetry/decision-log';
 import type { DecisionLogSink } from './telemetry/decision-log';
@@ -80,18 +81,22 @@ export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Run
     watcher = new RegistryWatcher(opts.configFile, {
       env: opts.env ?? {},
       onChange: (reg) => {
+        // Prepare first, then swap both references: a registry that cannot be prepared never becomes
+        // current (the last good one stays). Unchanged issuers keep their JWKS caches.
+        let next: FactsDeps;
         try {
-          // Prepare first, then swap both references: a registry that cannot be prepared never
-          // becomes current (the last good one stays).
-          const next = createFactsDeps(reg, { pinStore, replayStore });
-          deps = next;
-          current = reg;
-          logger.info({ event: 'registry_reloaded', connections: reg.connections.length }, 'registry reloaded');
-        } catch {
-          logger.error({ event: 'registry_reload_failed' }, 'registry reload failed; keeping the last good one');
+          next = createFactsDeps(reg, { pinStore, replayStore, previous: deps });
+        } catch (e) {
+          // The schema accepted it, so this is our bug: its class, code and stack, never its message.
+          logger.error({ event: 'registry_reload_failed', stage: 'prepare', ...describeError(e) }, 'registry reload failed: the new registry could not be prepared; keeping the last good one');
+          return;
         }
+        deps = next;
+        current = reg;
+        logger.info({ event: 'registry_reloaded', connections: reg.connections.length }, 'registry reloaded');
       },
-      onError: (err: ConfigError) => logger.error({ event: 'registry_reload_failed', code: err.code, problem: err.message }, 'registry reload failed; keeping the last good one'),
+      // ConfigError messages name the file and the field, never a value (config/registry-errors.ts).
+      onError: (err: ConfigError) => logger.error({ event: 'registry_reload_failed', stage: 'validate', error_code: err.code, problem: err.message }, 'registry reload failed; keeping the last good one'),
     });
     current = watcher.current;
   } else {
@@ -106,8 +111,8 @@ export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Run
     pinStore = s.pinStore;
     replayStore = s.replayStore;
     closeStores = async () => {
-      await s.pinStore.close().catch(() => undefined);
-      await s.replayStore.close().catch(() => undefined);
+      await s.pinStore.close().catch(closeFailed(logger, 'pin_store'));
+      await s.replayStore.close().catch(closeFailed(logger, 'replay_store'));
     };
   } else {
     pinStore = new MemoryPinStore();
@@ -135,10 +140,15 @@ export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Run
     demo,
     close: async () => {
       watcher?.close();
-      await engine.close().catch(() => undefined);
+      await engine.close().catch(closeFailed(logger, 'policy_engine'));
       await closeStores();
     },
   };
+}
+
+/** Shutdown goes on when one part fails to close; the failure is logged once, by class and code. */
+function closeFailed(logger: Logger, part: string): (e: unknown) => void {
+  return (e) => logger.warn({ event: 'close_failed', part, ...describeError(e) }, `${part} did not close cleanly`);
 }
 
 export interface Listening {
@@ -238,8 +248,8 @@ export class App {
       this.grpcServer ? stopGrpc(this.grpcServer, deadline) : Promise.resolve(),
       this.httpServer ? stopHttp(this.httpServer, deadline) : Promise.resolve(),
     ]);
-    await this.decisionLog?.close().catch(() => undefined);
-    await this.runtime?.close().catch(() => undefined);
+    await this.decisionLog?.close().catch(closeFailed(this.logger, 'decision_log'));
+    await this.runtime?.close().catch(closeFailed(this.logger, 'runtime'));
     this.logger.info({ event: 'stopped' }, 'stopped');
     await flushLogger(this.logger);
   }

@@ -54,7 +54,9 @@ test('an edited registry is reloaded; a broken edit keeps the last good one', as
   fs.writeFileSync(file, 'version: 1\nconnections: nope\n');
   await new Promise((r) => setTimeout(r, 2500));
   expect(stage()).toBe('cutover');
-  expect(h.logs.join('')).toContain('"event":"registry_reload_failed"');
+  // The failure says why: its code and the field at fault (never a value).
+  const failed = h.logs.join('').split('\n').filter((l) => l.includes('"event":"registry_reload_failed"')).map((l) => JSON.parse(l));
+  expect(failed).toEqual([expect.objectContaining({ stage: 'validate', error_code: 'config_invalid', problem: expect.stringContaining(`${file}: connections`) })]);
   // Still serving.
   expect(await h.ask('grpc', { path: cb({ code: 'file-c2' }) })).toMatchObject({ allowed: false, reason: 'state_missing' });
 });
