@@ -24,8 +24,9 @@ export function resolveSecret(raw: string, ctx: SecretContext): SecretResult {
     const p = path.resolve(ctx.baseDir, rel);
     try {
       return { ok: true, value: fs.readFileSync(p, 'utf8').trim() };
-    } catch {
-      return { ok: false, message: `secret file ${rel} is not readable` };
+    } catch (e) {
+      // The errno code says why (ENOENT, EACCES, EISDIR); the file's content is never part of it.
+      return { ok: false, message: `secret file ${rel} is not readable (${(e as NodeJS.ErrnoException).code ?? 'error'})` };
     }
   }
   return { ok: true, value: raw };

@@ -3,7 +3,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../check/protos';
 import { adaptCheckRequest } from '../check/adapter';
-import type { AdaptedRequest } from '../check/adapter';
 import { localDeny } from '../check/local-deny';
 import { toCheckResponse } from '../check/check-response';
 import type { CheckResponseObject, DecodedCheckRequest } from '../check/check-request-types';
@@ -52,16 +51,17 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
     Check: (call: grpc.ServerUnaryCall<DecodedCheckRequest, CheckResponseObject>, callback: grpc.sendUnaryData<CheckResponseObject>) => {
       const t0 = process.hrtime.bigint();
       const routing = opts.routingHeader();
-      let adapted: AdaptedRequest;
-      try {
-        adapted = adaptCheckRequest(call.request);
-      } catch {
-        adapted = { ok: false, reason: 'malformed_request' }; // a decoded message of an unexpected shape
-      }
-      opts.core.run(adapted, 'grpc', t0).then(
-        (result) => callback(null, toCheckResponse(result, { routingHeader: routing })),
-        () => callback(null, toCheckResponse(localDeny('internal_error'), { routingHeader: routing })),
-      );
+      // The core never rejects; it runs the adapter inside its fail-closed boundary.
+      void opts.core.run(() => adaptCheckRequest(call.request), 'grpc', t0).then((result) => {
+        let response: CheckResponseObject;
+        try {
+          response = toCheckResponse(result, { routingHeader: routing });
+        } catch (e) {
+          opts.core.reportFailure(e, result.decisionId, 'grpc');
+          response = toCheckResponse(localDeny('internal_error', result.decisionId), { routingHeader: routing });
+        }
+        callback(null, response);
+      });
     },
   });
 
