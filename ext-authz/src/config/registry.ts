@@ -5,6 +5,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { RegistryConfig } from '../model/registry';
+import { keysSection, parseKeyFile } from './key-file';
 import { ConfigError, formatPath } from './registry-errors';
 import type { ConfigIssue } from './registry-errors';
 import { registrySchema } from './registry-schema';
@@ -39,14 +40,35 @@ export function parseRegistry(text: string, file: string, opts: ParseOptions = {
       return { path: '', message: `YAML ${e.code} at line ${at.line}, column ${at.col}` };
     }));
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 50 });
-  const schema = registrySchema({ baseDir: opts.baseDir ?? path.dirname(file), env: opts.env ?? {} });
+  const baseDir = opts.baseDir ?? path.dirname(file);
+  const data = withKeyFile(doc.toJS({ maxAliasCount: 50 }), baseDir, file);
+  const schema = registrySchema({ baseDir, env: opts.env ?? {} });
   const r = schema.safeParse(data);
   if (!r.success) {
     const issues: ConfigIssue[] = r.error.issues.map((i) => ({ path: formatPath(i.path), message: issueMessage(i) }));
     throw new ConfigError('config_invalid', file, issues);
   }
   return r.data as RegistryConfig;
+}
+
+/**
+ * `keys: file:<path>` → the key file's content as the keys section (docs/operations.md, "Keys"); any
+ * other `keys` value is left for the schema to judge.
+ */
+function withKeyFile(data: unknown, baseDir: string, file: string): unknown {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return data;
+  const keys = (data as Record<string, unknown>).keys;
+  if (typeof keys !== 'string' || !keys.startsWith('file:')) return data;
+  const rel = keys.slice('file:'.length);
+  const keyPath = path.resolve(baseDir, rel);
+  let text: string;
+  try {
+    text = fs.readFileSync(keyPath, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new ConfigError('config_invalid', file, [{ path: 'keys', message: `key file ${rel} is not readable (${code}); \`callback-proxy keys generate ${file}\` makes one` }]);
+  }
+  return { ...data, keys: keysSection(parseKeyFile(text, path.join(path.dirname(file), rel))) };
 }
 
 /** Reads and parses a registry file synchronously (start-up and `config validate`). */
