@@ -6,7 +6,7 @@ import { fromProtojson } from '../check/protojson-request';
 import { checkRequestToView } from '../check/request-view';
 import { isForwardable, toCheckResponse } from '../check/check-response';
 import { localDeny } from '../check/local-deny';
-import { CliError, describeError, EXIT_DENY_OR_INVALID, EXIT_OK } from './cli-errors';
+import { CliError, describeError, EXIT_DENY_OR_INVALID, EXIT_OK, exitCodesHelp } from './cli-errors';
 
 interface CheckFlags {
   config?: string;
@@ -27,8 +27,8 @@ export function registerCheckCommand(program: Command): void {
     .addHelpText(
       'after',
       '\nOutput: {"decision_id", "action", "backend", "reasons", "http_status", "headers_to_remove", "check_response"}.\n' +
-        'Exit codes: 0 allow or rewrite, 1 deny, 2 unreadable input or start-up failure.\n' +
-        'Pins live in memory for this one run, so a state is only "known" if it is a signed envelope.',
+        'Pins live in memory for this one run, so a state is only "known" if it is a signed envelope.' +
+        exitCodesHelp({ ok: 'allow or rewrite', failed: 'deny', usage: 'bad usage, an unreadable or malformed CheckRequest, or a failed start-up' }),
     )
     .action(async (file: string, f: CheckFlags) => {
       let text: string;

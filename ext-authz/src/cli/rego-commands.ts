@@ -9,7 +9,7 @@ import {
   type CaseResult, type PolicyModule,
 } from '../rego/index';
 import { loadPolicyDir, mergeData } from '../policy/load-dir';
-import { CliError, EXIT_DENY_OR_INVALID } from './cli-errors';
+import { CliError, EXIT_DENY_OR_INVALID, EXIT_USAGE, exitCodesHelp } from './cli-errors';
 
 export function registerRegoCommands(program: Command): void {
   const rego = program.command('rego').description('evaluate Rego and measure the engine against OPA');
@@ -24,6 +24,7 @@ export function registerRegoCommands(program: Command): void {
     .option('--strict', 'builtin errors are errors (OPA --strict-builtin-errors)')
     .option('--all', 'print every solution\'s bindings (like opa eval result rows)')
     .option('--max-steps <n>', 'evaluation step budget', '5000000')
+    .addHelpText('after', exitCodesHelp({ ok: 'the value was printed (undefined prints {})', failed: 'the query raised errors (parse, compile or evaluation; printed as JSON on stderr)' }))
     .action((query: string, opts: { data: string[]; input?: string; strict?: boolean; all?: boolean; maxSteps: string }) => {
       const { modules, data } = loadSources(opts.data);
       const input = opts.input === undefined ? undefined : readDoc(opts.input);
@@ -54,6 +55,7 @@ export function registerRegoCommands(program: Command): void {
     .option('--topic <name>', 'only this topic (file or folder name)')
     .option('--known-gaps <file>', 'JSON {"gaps": [{"note", "reason"}]}: listed failures do not fail the exit code')
     .option('-q, --quiet', 'print only per-topic figures and the closing line')
+    .addHelpText('after', exitCodesHelp({ ok: 'every case passed, or failed only as a listed known gap', failed: 'unexpected failures', usage: 'bad usage, or not a directory' }))
     .action((dir: string, opts: { opaSuite?: boolean; topic?: string; knownGaps?: string; quiet?: boolean }) => {
       if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new CliError('cli_input', `${dir}: not a directory`);
       const started = Date.now();
@@ -86,13 +88,14 @@ export function registerRegoCommands(program: Command): void {
     .argument('<dir...>', 'policy directories (data.json/data.yaml files are loaded as in a bundle)')
     .option('-r, --run <regex>', 'only tests whose package.name matches')
     .option('-v, --verbose', 'print PASS lines too')
+    .addHelpText('after', exitCodesHelp({ ok: 'every test passed', failed: 'a test failed or errored, or the policy does not compile', usage: 'bad usage, an unreadable path, or no test_ rules found' }))
     .action((dirs: string[], opts: { run?: string; verbose?: boolean }) => {
       const { modules, data } = loadSources(dirs, true);
       let policy;
       try {
         policy = compilePolicy(modules, { data });
       } catch (e) {
-        if (e instanceof RegoError) throw new CliError('cli_input', e.toString());
+        if (e instanceof RegoError) throw new CliError('cli_input', e.toString(), EXIT_DENY_OR_INVALID);
         throw e;
       }
       const filter = opts.run ? new RegExp(opts.run) : null;
@@ -119,7 +122,7 @@ export function registerRegoCommands(program: Command): void {
       }
       process.stdout.write(`${'-'.repeat(60)}\nPASS: ${passed}/${tests.length}${failed ? `\nFAIL: ${failed}/${tests.length}` : ''}\n`);
       process.stdout.write(`${passed} passed, ${failed} failed\n`);
-      if (tests.length === 0) throw new CliError('cli_input', `no test_ rules found under ${dirs.join(', ')}`, EXIT_DENY_OR_INVALID);
+      if (tests.length === 0) throw new CliError('cli_input', `no test_ rules found under ${dirs.join(', ')}`, EXIT_USAGE);
       process.exitCode = failed > 0 ? EXIT_DENY_OR_INVALID : 0;
     });
 }
