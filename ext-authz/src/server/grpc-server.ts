@@ -37,8 +37,12 @@ function authorizationMeta(call: grpc.ServerUnaryCall<unknown, unknown>): string
   return v.length === 1 && typeof v[0] === 'string' ? v[0] : undefined;
 }
 
+/** Checks still being decided, per server: what stopGrpc answers at its deadline. */
+const checksInFlight = new WeakMap<grpc.Server, Set<() => void>>();
+
 export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
   const protos = loadProtos();
+  const inFlight = new Set<() => void>();
   // Envoy keeps one long-lived HTTP/2 connection per worker. Channelz bookkeeping is per call and
   // nobody reads it here, so it is off.
   const server = new grpc.Server({
@@ -51,6 +55,16 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
     Check: (call: grpc.ServerUnaryCall<DecodedCheckRequest, CheckResponseObject>, callback: grpc.sendUnaryData<CheckResponseObject>) => {
       const t0 = process.hrtime.bigint();
       const routing = opts.routingHeader();
+      let answered = false;
+      const answer = (response: CheckResponseObject): void => {
+        if (answered) return;
+        answered = true;
+        inFlight.delete(cut);
+        callback(null, response);
+      };
+      // At a stop's deadline a check still waiting is answered with a deny (stopGrpc).
+      const cut = (): void => answer(toCheckResponse(localDeny('authz_unavailable'), { routingHeader: routing }));
+      inFlight.add(cut);
       // The core never rejects; it runs the adapter inside its fail-closed boundary.
       void opts.core.run(() => adaptCheckRequest(call.request), 'grpc', t0).then((result) => {
         let response: CheckResponseObject;
@@ -60,7 +74,7 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
           opts.core.reportFailure(e, result.decisionId, 'grpc');
           response = toCheckResponse(localDeny('internal_error', result.decisionId), { routingHeader: routing });
         }
-        callback(null, response);
+        answer(response);
       });
     },
   });
@@ -94,6 +108,7 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
   });
 
   opts.readiness.health.addToServer(server);
+  checksInFlight.set(server, inFlight);
   return server;
 }
 
@@ -104,10 +119,16 @@ export function bindGrpc(server: grpc.Server, addr: string, credentials: grpc.Se
   });
 }
 
-/** Graceful stop: tryShutdown lets in-flight calls finish (GOAWAY); forceShutdown after the deadline. */
+/**
+ * Graceful stop: tryShutdown lets in-flight calls finish (GOAWAY). At the deadline every check still
+ * waiting is answered with an authz_unavailable deny (fail closed), then forceShutdown. The answers are
+ * needed: with channelz off (createGrpcServer), grpc-js 1.14's forceShutdown does not destroy the
+ * sessions it never tracked, so a call left waiting would outlive the stop and could still be answered.
+ */
 export function stopGrpc(server: grpc.Server, deadlineMs: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
+      for (const cut of [...(checksInFlight.get(server) ?? [])]) cut();
       server.forceShutdown();
       resolve();
     }, deadlineMs);
