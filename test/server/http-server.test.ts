@@ -84,7 +84,7 @@ test('forward-auth routes: the proxy routes and the Envoy prefix reach the check
   }
 });
 
-test('a forward-auth body over the limit is a body_too_large deny (413), the rest of the check never runs', async () => {
+test('T-Z2: a forward-auth body over the limit is a body_too_large deny (413), the rest of the check never runs', async () => {
   const r = await start(64);
   r.fx.readiness.markLoaded();
   try {
