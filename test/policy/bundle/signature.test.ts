@@ -2,11 +2,9 @@
 // verify or fail exactly as their README says; bundles signed here with jose and keys made in the test
 // cover what the fixtures lack: an unlisted file, a listed file that is missing, scope, key ids, HS256,
 // several JWTs, and excluded files.
-import { createHash, generateKeyPairSync } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CompactSign } from 'jose';
 import { BundleError } from '../../../ext-authz/src/policy/bundle/bundle-errors';
 import { loadBundleArchive, loadBundlePath } from '../../../ext-authz/src/policy/bundle/load-bundle';
 import { singleKeyVerification } from '../../../ext-authz/src/policy/bundle/signature';
@@ -14,6 +12,7 @@ import type { VerificationConfig } from '../../../ext-authz/src/policy/bundle/si
 import { sharedFixture } from '../../support/shared-fixtures';
 import { tarGz } from '../../support/tar-gz';
 import type { TreeFiles } from '../../support/tar-gz';
+import { sha256, signedBundle } from './signed-bundle';
 
 const shared = sharedFixture('opa-wasm', 'signed bundle fixtures');
 const withFixtures = shared ? describe : describe.skip;
@@ -75,30 +74,6 @@ withFixtures('the signed fixtures', () => {
     expect(b.signed).toBe(true);
   });
 });
-
-// --- bundles signed in the test --------------------------------------------------------------------
-
-const sha256 = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
-
-interface SignOpts {
-  key: KeyObject | Uint8Array;
-  alg?: string;
-  kid?: string;
-  payload?: Record<string, unknown>;
-  /** Files to list (default: all of them, hashed over their raw bytes). */
-  list?: Record<string, string>;
-  extra?: TreeFiles;
-}
-
-/** Lists `files` as OPA does (raw-byte SHA-256; data files here are already canonical JSON). */
-async function signedBundle(files: TreeFiles, o: SignOpts): Promise<Buffer> {
-  const list = o.list ?? Object.fromEntries(Object.entries(files).map(([n, c]) => [n, sha256(c)]));
-  const payload = { files: Object.entries(list).map(([name, hash]) => ({ name, hash, algorithm: 'SHA-256' })), ...o.payload };
-  const header: Record<string, string> = { alg: o.alg ?? 'RS256' };
-  if (o.kid !== undefined) header.kid = o.kid;
-  const jws = await new CompactSign(Buffer.from(JSON.stringify(payload))).setProtectedHeader(header as { alg: string }).sign(o.key);
-  return tarGz({ ...files, ...o.extra, '.signatures.json': JSON.stringify({ signatures: [jws] }) });
-}
 
 describe('bundles signed in the test', () => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
