@@ -6,22 +6,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { loadBundleArchive, loadBundlePath, modulePackagePath } from '../../../ext-authz/src/policy/bundle/load-bundle';
-import { BundleError } from '../../../ext-authz/src/policy/bundle/bundle-errors';
+import { failure } from './bundle-failure';
 import { sharedFixture } from '../../support/shared-fixtures';
 import { rawTarGz, tarGz, writeTree } from '../../support/tar-gz';
 
 const opaWasm = sharedFixture('opa-wasm', 'OPA-built bundle fixtures');
 const withFixtures = opaWasm ? describe : describe.skip;
-
-async function failure(p: Promise<unknown>): Promise<BundleError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof BundleError) return e;
-    throw e;
-  }
-  throw new Error('expected a BundleError');
-}
 
 withFixtures('bundles built by OPA 0.61', () => {
   test('the callback wasm bundle: manifest, wasm module with its entrypoint, rewritten modules, data', async () => {

@@ -5,7 +5,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BundleError } from '../../../ext-authz/src/policy/bundle/bundle-errors';
+import { failure } from './bundle-failure';
 import { loadBundleArchive, loadBundlePath } from '../../../ext-authz/src/policy/bundle/load-bundle';
 import { singleKeyVerification } from '../../../ext-authz/src/policy/bundle/signature';
 import type { VerificationConfig } from '../../../ext-authz/src/policy/bundle/signature';
@@ -16,16 +16,6 @@ import { sha256, signedBundle } from './signed-bundle';
 
 const shared = sharedFixture('opa-wasm', 'signed bundle fixtures');
 const withFixtures = shared ? describe : describe.skip;
-
-async function failure(p: Promise<unknown>): Promise<BundleError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof BundleError) return e;
-    throw e;
-  }
-  throw new Error('expected a BundleError');
-}
 
 withFixtures('the signed fixtures', () => {
   const signed = (f: string): string => path.join(shared!, 'signed', f);
