@@ -47,8 +47,12 @@ function readFile(file: string, what: string, code: ServiceErrorCode): Buffer {
   }
 }
 
-/** `https://h/base` + `bundles/x` → `https://h/base/bundles/x` (one slash between, as OPA joins them). */
+/**
+ * `https://h/base` + `bundles/x` → `https://h/base/bundles/x` (one slash between, as OPA joins them);
+ * an empty path is the service URL itself (a bundle URL given whole, e.g. `--policy https://...`).
+ */
 export function joinServiceUrl(base: string, path: string): URL {
+  if (path === '') return new URL(base);
   return new URL(`${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`);
 }
 

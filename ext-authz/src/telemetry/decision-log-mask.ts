@@ -2,7 +2,9 @@
 // list of rules, each a JSON-pointer-like path under /input, /result or /nd_builtin_cache (segments
 // separated by "/", percent-escaped), or an object {op: "remove" | "upsert", path, value}. Removed
 // paths are recorded in the event's `erased`, upserted ones in `masked`; a path that is not there is
-// left alone and not recorded. Works on a copy: the caller's event is never modified.
+// left alone and not recorded. applyMaskRules changes the event it is given: the uploader passes its
+// own copy, so a caller's event is never modified.
+import { CodedError } from '../errors';
 
 export type MaskRule = string | { op?: string; path?: unknown; value?: unknown };
 
@@ -17,7 +19,11 @@ export interface ParsedMaskRule {
 
 const ROOTS = new Set(['input', 'result', 'nd_builtin_cache']);
 
-export class MaskRuleError extends Error {}
+export class MaskRuleError extends CodedError<'mask_rule_invalid'> {
+  constructor(message: string) {
+    super('mask_rule_invalid', message);
+  }
+}
 
 function decode(seg: string): string {
   try {

@@ -7,6 +7,7 @@
 // whole check an error (the plugin answers with a gRPC error, never a guess). dry-run turns a denial
 // into an empty allow after all checks passed. The result is transport-neutral: the gRPC and HTTP
 // adapters encode it.
+import { CodedError } from '../../errors';
 
 export interface HeaderPair {
   key: string;
@@ -67,7 +68,11 @@ export const ENVOY_HTTP_STATUSES: ReadonlySet<number> = new Set([
   503, 504, 505, 506, 507, 508, 510, 511,
 ]);
 
-class DecisionError extends Error {}
+class DecisionError extends CodedError<'decision_invalid'> {
+  constructor(message: string) {
+    super('decision_invalid', message);
+  }
+}
 
 function typeName(v: unknown): string {
   if (v === null) return 'null';

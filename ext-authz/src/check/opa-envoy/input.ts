@@ -8,6 +8,7 @@ import type { DecodedCheckRequest, DecodedHttpRequest } from '../check-request-t
 import { attributesToJson } from '../attributes-json';
 import { parseMultipartForm, parseMediaType } from './multipart';
 import { parseQuery, pathUnescape } from './url-decoding';
+import { OpaEnvoyRequestError } from './request-error';
 
 export interface OpaEnvoyInputOptions {
   /** The plugin's `skip-request-body-parse`: no parsed_body / truncated_body in the input. */
@@ -23,8 +24,6 @@ export const OPA_ENVOY_INPUT_VERSION = Object.freeze({ ext_authz: 'v3', encoding
 
 /** Envoy sets this request header when the buffered body was cut at max_request_bytes. */
 const PARTIAL_BODY_HEADER = 'x-envoy-auth-partial-body';
-
-class BodyParseError extends Error {}
 
 /** `/a/b%2Fc?x=1` → `{parsed_path: ['a','b/c'], parsed_query: {x: ['1']}}` (leading slashes trimmed). */
 export function parsePathAndQuery(path: string): { parsedPath: string[]; parsedQuery: Record<string, string[]> } {
@@ -42,7 +41,7 @@ function bytesToString(b: Uint8Array | undefined): string {
 function truncatedBy(headers: Record<string, string>, payload: string): boolean {
   const cl = headers['content-length'];
   if (cl === undefined) return false;
-  if (!/^[+-]?\d+$/.test(cl)) throw new BodyParseError('content-length is not an integer');
+  if (!/^[+-]?\d+$/.test(cl)) throw new OpaEnvoyRequestError('content-length is not an integer');
   const n = Number(cl);
   return n !== -1 && n > Buffer.byteLength(payload, 'utf8');
 }
@@ -60,7 +59,7 @@ export function parseBody(http: DecodedHttpRequest): [unknown, boolean] {
     try {
       return [JSON.parse(payload) as unknown, false];
     } catch {
-      throw new BodyParseError('the JSON body does not parse');
+      throw new OpaEnvoyRequestError('the JSON body does not parse');
     }
   }
   if (ct.includes('application/grpc')) return [null, false]; // needs a proto descriptor set, which this mode does not load

@@ -1,9 +1,8 @@
 // multipart/form-data bodies (RFC 7578) and media-type parameters (RFC 2045 §5.1), as far as
 // opa-envoy-plugin reads them: parts named by `Content-Disposition: form-data; name="..."`, their bodies
 // as strings, or as JSON when the part's Content-Type says application/json. Lines may end in CRLF or
-// LF (Go's multipart reader accepts both). A malformed body throws MultipartError.
-
-export class MultipartError extends Error {}
+// LF (Go's multipart reader accepts both). A malformed body throws OpaEnvoyRequestError.
+import { OpaEnvoyRequestError } from './request-error';
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -15,10 +14,10 @@ function parseParams(text: string): Record<string, string> {
     const m = /^\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([!#$%&'*+\-.^_`|~0-9A-Za-z]+))\s*(?:;|$)/.exec(rest);
     if (!m) {
       if (/^\s*;\s*$/.test(rest)) break;
-      throw new MultipartError('malformed media type parameter');
+      throw new OpaEnvoyRequestError('malformed media type parameter');
     }
     const name = m[1].toLowerCase();
-    if (Object.prototype.hasOwnProperty.call(params, name)) throw new MultipartError('duplicate media type parameter');
+    if (Object.prototype.hasOwnProperty.call(params, name)) throw new OpaEnvoyRequestError('duplicate media type parameter');
     params[name] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3];
     rest = rest.slice(m[0].length);
   }
@@ -30,7 +29,7 @@ export function parseMediaType(value: string): { type: string; params: Record<st
   const semi = value.indexOf(';');
   const type = (semi >= 0 ? value.slice(0, semi) : value).trim().toLowerCase();
   const [major, minor, extra] = type.split('/');
-  if (!major || !TOKEN.test(major) || minor === undefined || !TOKEN.test(minor) || extra !== undefined) throw new MultipartError('malformed media type');
+  if (!major || !TOKEN.test(major) || minor === undefined || !TOKEN.test(minor) || extra !== undefined) throw new OpaEnvoyRequestError('malformed media type');
   return { type, params: parseParams(semi >= 0 ? value.slice(semi + 1) : '') };
 }
 
@@ -44,7 +43,7 @@ function readParts(payload: string, boundary: string): Part[] {
   const parts: Part[] = [];
   // The first delimiter may start the payload or follow a preamble line.
   let at = payload.startsWith(delim) ? 0 : payload.indexOf(`\n${delim}`);
-  if (at < 0) throw new MultipartError('no boundary in body');
+  if (at < 0) throw new OpaEnvoyRequestError('no boundary in body');
   if (at > 0) at += 1;
   for (;;) {
     let i = at + delim.length;
@@ -52,20 +51,20 @@ function readParts(payload: string, boundary: string): Part[] {
     while (payload[i] === ' ' || payload[i] === '\t') i++;
     if (payload.startsWith('\r\n', i)) i += 2;
     else if (payload[i] === '\n') i += 1;
-    else throw new MultipartError('malformed boundary line');
+    else throw new OpaEnvoyRequestError('malformed boundary line');
     const headers: Record<string, string> = {};
     for (;;) {
       const nl = payload.indexOf('\n', i);
-      if (nl < 0) throw new MultipartError('unexpected end of part headers');
+      if (nl < 0) throw new OpaEnvoyRequestError('unexpected end of part headers');
       const line = payload.slice(i, nl).replace(/\r$/, '');
       i = nl + 1;
       if (line === '') break;
       const colon = line.indexOf(':');
-      if (colon <= 0) throw new MultipartError('malformed part header');
+      if (colon <= 0) throw new OpaEnvoyRequestError('malformed part header');
       headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
     const next = payload.indexOf(`\n${delim}`, i);
-    if (next < 0) throw new MultipartError('unexpected end of multipart body');
+    if (next < 0) throw new OpaEnvoyRequestError('unexpected end of multipart body');
     const end = next > i && payload[next - 1] === '\r' ? next - 1 : next;
     parts.push({ headers, body: payload.slice(i, Math.max(i, end)) });
     at = next + 1;
@@ -84,7 +83,7 @@ function formName(disposition: string | undefined): string {
   }
 }
 
-/** `{name: [value, ...]}` for every named part; JSON parts parsed. Throws MultipartError / SyntaxError. */
+/** `{name: [value, ...]}` for every named part; JSON parts parsed. Throws OpaEnvoyRequestError / SyntaxError. */
 export function parseMultipartForm(payload: string, boundary: string): Record<string, unknown[]> {
   const out = new Map<string, unknown[]>();
   for (const p of readParts(payload, boundary)) {

@@ -2,8 +2,7 @@
 // `parsed_query` (and form bodies) come out as they do there: path unescaping keeps `+`, query
 // unescaping turns `+` into a space, a malformed `%` escape is an error, and `;` in a query is an
 // error (Go ≥ 1.17 no longer treats it as a separator). Bytes that are not UTF-8 become U+FFFD.
-
-export class UrlDecodeError extends Error {}
+import { OpaEnvoyRequestError } from './request-error';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -15,7 +14,7 @@ function unescape(s: string, plusIsSpace: boolean): string {
     const b = src[i];
     if (b === 0x25) {
       const hex = src.subarray(i + 1, i + 3).toString('latin1');
-      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new UrlDecodeError(`invalid URL escape ${JSON.stringify(src.subarray(i, i + 3).toString('latin1'))}`);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new OpaEnvoyRequestError(`invalid URL escape ${JSON.stringify(src.subarray(i, i + 3).toString('latin1'))}`);
       bytes.push(parseInt(hex, 16));
       i += 2;
     } else if (b === 0x2b && plusIsSpace) bytes.push(0x20);
@@ -36,13 +35,13 @@ export function queryUnescape(s: string): string {
 
 /**
  * Go's url.ParseQuery: `&`-separated `key=value` pairs, each unescaped, values collected in order per
- * key. Throws UrlDecodeError on the first malformed pair (opa-envoy-plugin then refuses the request).
+ * key. Throws OpaEnvoyRequestError on the first malformed pair (opa-envoy-plugin then refuses the request).
  */
 export function parseQuery(query: string): Record<string, string[]> {
   const out = new Map<string, string[]>();
   for (const part of query.split('&')) {
     if (part === '') continue;
-    if (part.includes(';')) throw new UrlDecodeError('invalid semicolon separator in query');
+    if (part.includes(';')) throw new OpaEnvoyRequestError('invalid semicolon separator in query');
     const eq = part.indexOf('=');
     const key = queryUnescape(eq >= 0 ? part.slice(0, eq) : part);
     const value = queryUnescape(eq >= 0 ? part.slice(eq + 1) : '');
