@@ -4,7 +4,7 @@
 // paths are recorded in the event's `erased`, upserted ones in `masked`; a path that is not there is
 // left alone and not recorded. applyMaskRules changes the event it is given: the uploader passes its
 // own copy, so a caller's event is never modified.
-import { CodedError } from '../errors';
+import { CodedError } from '../model/errors';
 
 export type MaskRule = string | { op?: string; path?: unknown; value?: unknown };
 

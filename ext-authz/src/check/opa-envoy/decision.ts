@@ -7,7 +7,7 @@
 // whole check an error (the plugin answers with a gRPC error, never a guess). dry-run turns a denial
 // into an empty allow after all checks passed. The result is transport-neutral: the gRPC and HTTP
 // adapters encode it.
-import { CodedError } from '../../errors';
+import { CodedError } from '../../model/errors';
 
 export interface HeaderPair {
   key: string;

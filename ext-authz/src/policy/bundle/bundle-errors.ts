@@ -1,7 +1,7 @@
 // OPA bundle failures (reading, limits, signature verification, download): one class, a union of stable
 // codes, and the bundle file the error is about when there is one. Messages name files and fields,
 // never a key, a token or file contents.
-import { CodedError } from '../../errors';
+import { CodedError } from '../../model/errors';
 
 export type BundleErrorCode =
   // reading and layout
