@@ -3,6 +3,7 @@
 // be written only on a flow whose pin verified.
 import { newFactsContext, runPhases } from '../../../../ext-authz/src/pipeline/facts/gather';
 import { keyedHash } from '../../../../ext-authz/src/pipeline/facts/keyed-hash';
+import { oneTimePhase } from '../../../../ext-authz/src/pipeline/facts/phases/one-time';
 import { pinPhase } from '../../../../ext-authz/src/pipeline/facts/phases/pin';
 import { requestPhase } from '../../../../ext-authz/src/pipeline/facts/phases/request';
 import { createPin, mintState } from '../../../../ext-authz/src/pipeline/pins/mint';
@@ -41,7 +42,7 @@ describe('pin phase', () => {
     expect(ctx.markers).toEqual([{ namespace: 'code', hash: keyedHash(deps.keys.hash, 'code', 'c'), ttlMs: deps.codeReplayTtlMs, commit: false }]);
   });
 
-  it('a pin of another connection or an expired one is reported but carries no marker', async () => {
+  it('an expired pin is reported but carries no marker', async () => {
     const { deps } = fixture();
     await createPin('demo', 'legacy', 'old', null, deps, NOW - 3_600_000);
     const ctx = await runPhases(newFactsContext(get('/oauth2/callback?code=c&state=old'), deps, NOW), PHASES);
@@ -60,5 +61,27 @@ describe('pin phase', () => {
     const { deps } = fixture();
     const ctx = await runPhases(newFactsContext(get('/oauth2/callback?code=c&state=v1.new.9999999999.AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'), deps, NOW), PHASES);
     expect(ctx.violations).toEqual(['state_bad_mac']);
+  });
+});
+
+describe('envelope markers are keyed on what was verified, never on the spelling', () => {
+  const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  /** The other spellings of the same MAC bytes: the last base64url character carries 2 unused bits. */
+  const siblings = (state: string): string[] => {
+    const last = ALPHABET.indexOf(state[state.length - 1]);
+    return [0, 1, 2, 3].map((k) => (last & ~3) + k).filter((i) => i !== last).map((i) => state.slice(0, -1) + ALPHABET[i]);
+  };
+
+  it('after the envelope was used, every other spelling of it is refused (replayed, or refused as non-canonical)', async () => {
+    const { deps } = fixture();
+    const { state } = await mintState('demo', 'new', deps, NOW);
+    const first = await runPhases(newFactsContext(get(`/oauth2/callback?code=c&state=${encodeURIComponent(state)}`), deps, NOW), PHASES);
+    expect(await deps.replayStore.commit(first.markers.filter((m) => m.commit))).toEqual({ ok: true });
+    for (const other of siblings(state)) {
+      const ctx = await runPhases(newFactsContext(get(`/oauth2/callback?code=c2&state=${encodeURIComponent(other)}`), deps, NOW), [requestPhase, pinPhase, oneTimePhase]);
+      // A lenient decoder accepts the spelling and finds the same marker; a strict one refuses it.
+      const refused = ctx.pin.consumed_before || ctx.violations.includes('state_bad_mac');
+      expect(refused).toBe(true);
+    }
   });
 });
