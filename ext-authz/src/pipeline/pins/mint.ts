@@ -59,7 +59,7 @@ export async function createPin(
   }
   if (put.status === 'conflict') {
     // Never re-pinned: one backend must not steer another's flow (docs/threat-model.md, pins).
-    const e = new MintError('already_pinned', 'this flow key is already pinned to another backend or connection');
+    const e = new MintError('already_pinned', 'this flow key is already pinned (to another backend, connection or response mode)');
     e.flowKeyHash = pin.flow_key_hash;
     throw e;
   }
