@@ -22,7 +22,7 @@ export const REASONS = {
   code_injection_out_of_scope: [200, 'a valid state with a foreign code: the backend must enforce PKCE/nonce'],
   ambiguous_param_location: [400, 'a parameter appears in both query and body'],
   no_mirror_nonidempotent: [200, 'shadow stage: the candidate decision is logged, never mirrored'],
-  open_redirect: [400, 'a redirect target points off-site'],
+  open_redirect: [400, 'a return target is not a same-origin https URL or path (checked after normalising the path)'],
   rate_limited: [429, 'too many callbacks'],
   // -- redirect / RelayState (§4)
   relaystate_not_opaque: [400, 'RelayState is a URL, not an opaque handle'],
@@ -30,6 +30,11 @@ export const REASONS = {
   unexpected_param: [400, 'a parameter that may influence routing is not expected here'],
   unsolicited_saml: [403, 'IdP-initiated SAML response not allow-listed for this stage'],
   saml_malformed: [400, 'SAMLResponse is not base64 XML, or it declares a DTD or entities'],
+  saml_multiple_assertions: [400, 'the SAML response holds more than one Assertion or EncryptedAssertion'],
+  saml_assertion_misplaced: [400, 'an Assertion or EncryptedAssertion that is not a direct child of the Response (e.g. inside Extensions)'],
+  saml_issuer_namespace: [400, 'an Issuer or Assertion element outside the SAML 2.0 assertion namespace'],
+  saml_issuer_ambiguous: [400, 'more than one Issuer where one belongs, an Issuer elsewhere, or an Issuer text split by comments or CDATA'],
+  saml_issuer_conflict: [403, 'the Response Issuer and the Assertion Issuer differ'],
   // -- host / forwarding headers (§5)
   host_not_allowed: [403, 'Host / :authority matches no connection'],
   duplicate_host: [400, 'more than one Host'],
@@ -55,7 +60,9 @@ export const REASONS = {
   kid_unknown: [403, 'kid names no key in the issuer JWKS'],
   key_source_not_allowed: [403, 'token names its own key (jku/x5u/jwk)'],
   token_expired: [403, 'exp in the past beyond skew'],
-  token_not_yet_valid: [403, 'nbf in the future beyond skew'],
+  token_not_yet_valid: [403, 'nbf or iat in the future beyond skew'],
+  token_too_old: [403, 'iat older than the maximum token age for its use'],
+  token_claim_missing: [403, 'a claim the token use requires is absent (exp, iat, sub/sid, jti, azp with several audiences, client_id)'],
   aud_mismatch: [403, 'aud is not the expected audience'],
   legacy_issuer_retired: [403, 'a legacy-issued token after the stage retired it'],
   typ_mismatch: [403, 'token typ does not fit where it was presented'],
@@ -75,6 +82,7 @@ export const REASONS = {
   // -- tenants (§12)
   tenant_mismatch: [403, 'the flow or key belongs to another tenant'],
   tenant_not_allowed: [403, 'token tenant not on the allow-list'],
+  client_id_unknown: [403, "client_id is not one of the connection's registered client_ids"],
   identity_mapping_required: [403, 'cross-backend identity must come from the mapping table'],
   // -- downgrade / stale (§13, §14)
   downgrade_blocked: [403, 'client attempt to force the legacy backend'],
