@@ -59,10 +59,12 @@ describe('MemoryReplayStore', () => {
   });
 
   it('markers expire after their TTL, per namespace', async () => {
+    // The TTL runs on the wall clock: 40 ms (as it once was) failed when a loaded machine paused the test
+    // for longer between commit and the first peek. 500 ms leaves room for that pause.
     const s = new MemoryReplayStore();
-    await s.commit([m('code', 'x', 40)]);
+    await s.commit([m('code', 'x', 500)]);
     expect(await s.peek([m('code', 'x'), m('jti', 'x')])).toEqual([true, false]);
-    await sleep(80);
+    await sleep(600);
     expect(await s.peek([m('code', 'x')])).toEqual([false]);
   });
 
