@@ -129,8 +129,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ],
       stage,
       canary_percent: stageOpts.percent ?? (stage === 'canary' ? 50 : 0),
-      // Per user, so a canary splits users (through nginx every source address is 127.0.0.1).
-      cohort_key: 'login_hint',
+      // Drawn server-side at login start and pinned by the cookie hint: a canary splits logins, and no
+      // value a user sends (login_hint, client_id, address) can choose the side.
+      cohort_key: 'random',
       require_pin: true,
       pin_ttl_s: 600,
       return_params: ['returnTo'],

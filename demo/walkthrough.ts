@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     const ivan = await hold('ivan');
     const mallory = await hold('mallory');
 
-    await stage('canary', { percent: 50 }, 'half the users (keyed hash of login_hint) start on new, decided once and pinned');
+    await stage('canary', { percent: 50 }, 'half the logins (a server-side draw, never a value the user sends) start on new, decided once and pinned');
     for (const u of ['bob', 'dave', 'erin', 'frank', 'gus', 'hana']) await loginAs(u);
 
     const drain = Date.now() + 1500;

@@ -194,7 +194,7 @@ export class App {
       metrics: this.metrics,
       decisionLog: this.decisionLog,
     });
-    const pinApi = new PinApi(() => (this.runtime && this.readiness.ready ? this.runtime.factsDeps() : null));
+    const pinApi = new PinApi(() => (this.runtime && this.readiness.ready ? this.runtime.factsDeps() : null), Date.now, this.logger);
     const routingHeader = (): string => this.runtime?.registry().routing_header ?? DEFAULT_ROUTING_HEADER;
     const credentials = serverCredentials(this.opts.tls);
     this.grpcServer = createGrpcServer({ core, readiness: this.readiness, pinApi, metrics: this.metrics, routingHeader });

@@ -37,7 +37,7 @@ describe('createDemoSetup', () => {
     const deps = createFactsDeps(setup.registry, { pinStore: new MemoryPinStore(), replayStore: new MemoryReplayStore() });
     for (const backend of ['legacy', 'new'] as const) {
       const tok = await signToken(setup, { backend });
-      const t = await verifyToken(tok, 'id_token', { issuers: deps.issuers, maxTokenBytes: 16384, nowMs: NOW });
+      const t = await verifyToken(tok, 'id_token', { issuers: deps.issuers, maxTokenBytes: 16384, nowMs: NOW, audiences: deps.connections.get('demo')!.audiences });
       expect(t).toMatchObject({ verified: true, backend });
     }
   });

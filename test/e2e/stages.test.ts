@@ -2,7 +2,7 @@
 // migration stage (DESIGN §3), and flows that straddle a stage change finishing where they started.
 import { nginxAvailability, startStack } from '../../demo/harness';
 import type { Stack } from '../../demo/harness';
-import { callbackHop, holdLogin, login, servedBy, sleep } from './flows';
+import { callbackHop, holdLogin, login, servedBy, sleep, startUrl } from './flows';
 
 const run = nginxAvailability() === 'run' ? describe : describe.skip;
 
@@ -46,6 +46,7 @@ run('e2e through nginx: logins per stage', () => {
 
   test('canary 50 %: several users land on both backends, each flow completes where it started', async () => {
     await stack.setStage('canary', { percent: 50 });
+    // 24 logins: all on one side would have probability 2 × 2^-24 (the draw is random, server-side).
     const results = await Promise.all(Array.from({ length: 24 }, (_, i) => login(stack, `c50-user-${i}`)));
     const backends = new Set<string>();
     for (const { result } of results) {
@@ -56,14 +57,15 @@ run('e2e through nginx: logins per stage', () => {
       backends.add(String(start));
     }
     expect([...backends].sort()).toEqual(['legacy', 'new']);
-    // The cohort is keyed by user, decided at flow start: the same user lands on the same backend.
-    const again = await login(stack, 'c50-user-0');
-    expect(again.result.json?.backend).toBe(results[0].result.json?.backend);
+    // The draw is pinned by the MAC'd cookie hint: the same browser lands on the same backend again.
+    const again = await results[0].browser.get(startUrl('c50-user-0'));
+    expect(again.json?.backend).toBe(results[0].result.json?.backend);
   });
 
   test('flows started at canary 50 % finish on their own backend after a move to cutover', async () => {
     await stack.setStage('canary', { percent: 50 });
-    const held = await Promise.all(Array.from({ length: 12 }, (_, i) => holdLogin(stack, `straddle-${i}`)));
+    // 24 held logins, so both sides are all but certain (2 × 2^-24 otherwise).
+    const held = await Promise.all(Array.from({ length: 24 }, (_, i) => holdLogin(stack, `straddle-${i}`)));
     expect(new Set(held.map((h) => h.startedOn)).size).toBe(2);
     await stack.setStage('cutover', { drainUntil: Date.now() + 60_000 });
     for (const h of held) {

@@ -11,6 +11,10 @@ import { PinApiError } from '../../ext-authz/src/server/pin-api';
 import { TlsConfigError } from '../../ext-authz/src/server/tls';
 import { ProtojsonError } from '../../ext-authz/src/check/protojson-request';
 import { CliError } from '../../ext-authz/src/cli/cli-errors';
+import { BundleError } from '../../ext-authz/src/policy/bundle/bundle-errors';
+import { ServiceError } from '../../ext-authz/src/config/opa-service-client';
+import { MaskRuleError } from '../../ext-authz/src/telemetry/decision-log-mask';
+import { OpaEnvoyRequestError } from '../../ext-authz/src/check/opa-envoy/request-error';
 
 const SRC = path.join(__dirname, '..', '..', 'ext-authz', 'src');
 
@@ -23,6 +27,10 @@ const samples: [string, CodedError][] = [
   ['TlsConfigError', new TlsConfigError('tls_incomplete', 'm')],
   ['ProtojsonError', new ProtojsonError('protojson_not_object', 'm')],
   ['CliError', new CliError('cli_input', 'm')],
+  ['BundleError', new BundleError('bundle_digest_mismatch', 'm', 'src/a.rego')],
+  ['ServiceError', new ServiceError('service_timeout', 'm')],
+  ['MaskRuleError', new MaskRuleError('m')],
+  ['OpaEnvoyRequestError', new OpaEnvoyRequestError('m')],
 ];
 
 describe('coded errors', () => {

@@ -71,7 +71,10 @@ const TABLE: Row[] = [
   },
 ];
 
-/** Client ids whose keyed cohort bucket falls inside / outside a 50 % canary. */
+/** Registered client_ids: a cohort is a keyed hash of a client_id the connection registered. */
+const CLIENT_IDS = ['demo-client', ...Array.from({ length: 200 }, (_, i) => `client-${i}`)];
+
+/** Registered client ids whose keyed cohort bucket falls inside / outside a 50 % canary. */
 function cohortClients(demo: Demo): { inside: string; outside: string } {
   let inside: string | null = null;
   let outside: string | null = null;
@@ -92,7 +95,7 @@ function expectCell(r: PipelineResult, [action, backend, reason, also]: Cell): v
 
 /** Runs one cell: pins/tokens are made under canary at t0, then the row's stage applies at t0 + 2 min. */
 async function runCell(row: Row, column: Column): Promise<PipelineResult> {
-  const demo = makeDemo({ routes: ROUTES });
+  const demo = makeDemo({ routes: ROUTES, client_ids: CLIENT_IDS });
   const t0 = demo.clock.now;
   const callbackAt = t0 + 2 * MIN;
   const pinned = column === 'legacyPin' || column === 'newPin' ? await demo.mint(column === 'legacyPin' ? 'legacy' : 'new') : null;
@@ -114,7 +117,8 @@ async function runCell(row: Row, column: Column): Promise<PipelineResult> {
       return demo.decide(view(`/login?client_id=${id}`));
     }
     case 'legacyToken': {
-      const jwt = await demoJwt(demo.setup, 'legacy', { sub: 'agent-1', jti: randomUUID() }, {}, callbackAt);
+      // An RFC 9068 access token (typ at+jwt, client_id) for the agent route.
+      const jwt = await demoJwt(demo.setup, 'legacy', { sub: 'agent-1', client_id: 'demo-client', jti: randomUUID() }, { typ: 'at+jwt' }, callbackAt);
       return demo.decide(view('/agent/callback', { method: 'POST', headers: { authorization: `Bearer ${jwt}` } }));
     }
   }
@@ -129,7 +133,7 @@ describe('DESIGN §3 stage table (pipeline + callback policy)', () => {
   });
 
   test('canary login start pins the chosen backend in the MAC’d cookie hint', async () => {
-    const demo = makeDemo();
+    const demo = makeDemo({ client_ids: CLIENT_IDS });
     const { inside } = cohortClients(demo);
     const r = await demo.decide(view(`/login?client_id=${inside}`));
     expect(r.decision.backend).toBe('new');

@@ -9,9 +9,13 @@ import { LEGACY_ISS, NEW_ISS, demoJwt, demoSetup, formPost, freshCode, makeDemo,
 import type { Demo } from '../support/demo-harness';
 import { BCL_EVENT, MIN, ROUTES, agentCall, b64url, cb, expectDeny, expectRoute, samlXml, standardWebhook } from './threat-helpers';
 
+/** The RFC 9068 §2.1 header of an access token. */
+const AT = { typ: 'at+jwt' };
+
 describe('THREATS §9 JWT attacks', () => {
   const tokenDemo = (): Demo => makeDemo({ routes: ROUTES });
-  const claims = (): Record<string, unknown> => ({ sub: 'agent-1', jti: randomUUID() });
+  // Agent bearers are RFC 9068 access tokens: typ at+jwt, sub, client_id (and a jti: one-shot).
+  const claims = (): Record<string, unknown> => ({ sub: 'agent-1', client_id: 'demo-client', jti: randomUUID() });
 
   test('T-J1 alg none → alg_not_allowed', async () => {
     const demo = tokenDemo();
@@ -76,10 +80,10 @@ describe('THREATS §9 JWT attacks', () => {
 
   test('T-J9 legacy-issued token after grace (retired, decommissioned) → legacy_issuer_retired; allowed before', async () => {
     const demo = tokenDemo();
-    expectRoute(await demo.decide(agentCall(await demoJwt(demo.setup, 'legacy', claims(), {}, demo.clock.now))), 'allow', 'legacy', 'token_issuer');
+    expectRoute(await demo.decide(agentCall(await demoJwt(demo.setup, 'legacy', claims(), AT, demo.clock.now))), 'allow', 'legacy', 'token_issuer');
     for (const stage of ['retired', 'decommissioned'] as const) {
       demo.setConnection({ stage });
-      expectDeny(await demo.decide(agentCall(await demoJwt(demo.setup, 'legacy', claims(), {}, demo.clock.now))), 'legacy_issuer_retired');
+      expectDeny(await demo.decide(agentCall(await demoJwt(demo.setup, 'legacy', claims(), AT, demo.clock.now))), 'legacy_issuer_retired');
     }
   });
 
@@ -87,7 +91,7 @@ describe('THREATS §9 JWT attacks', () => {
     const demo = tokenDemo();
     const backends = demo.setup.registry.connections[0].backends.map((b) => (b.role === 'legacy' ? { ...b, retire_tokens_at: demo.clock.now - MIN } : b));
     demo.setConnection({ stage: 'cutover', backends });
-    expectDeny(await demo.decide(agentCall(await demoJwt(demo.setup, 'legacy', claims(), {}, demo.clock.now))), 'legacy_issuer_retired');
+    expectDeny(await demo.decide(agentCall(await demoJwt(demo.setup, 'legacy', claims(), AT, demo.clock.now))), 'legacy_issuer_retired');
   });
 
   test('T-J10 type confusion: a logout token presented as a bearer → typ_mismatch', async () => {
@@ -98,7 +102,7 @@ describe('THREATS §9 JWT attacks', () => {
 
   test('T-J11 replayed one-shot bearer (same jti) → jti_replayed', async () => {
     const demo = tokenDemo();
-    const jwt = await demoJwt(demo.setup, 'legacy', claims(), {}, demo.clock.now);
+    const jwt = await demoJwt(demo.setup, 'legacy', claims(), AT, demo.clock.now);
     expectRoute(await demo.decide(agentCall(jwt)), 'allow', 'legacy');
     expectDeny(await demo.decide(agentCall(jwt)), 'jti_replayed');
   });
@@ -228,9 +232,9 @@ describe('THREATS §12 tenant confusion', () => {
   test('T-T2 multi-tenant issuer: tid not on the allow-list → tenant_not_allowed', async () => {
     const tenants = (r: RegistryConfig): RegistryConfig => ({ ...r, issuers: r.issuers.map((i) => (i.issuer === LEGACY_ISS ? { ...i, tenants: ['tenant-a'] } : i)) });
     const demo = makeDemo({ routes: ROUTES }, demoSetup(), tenants);
-    const bad = await demoJwt(demo.setup, 'legacy', { sub: 'x', jti: randomUUID(), tid: 'tenant-z' }, {}, demo.clock.now);
+    const bad = await demoJwt(demo.setup, 'legacy', { sub: 'x', client_id: 'demo-client', jti: randomUUID(), tid: 'tenant-z' }, AT, demo.clock.now);
     expectDeny(await demo.decide(agentCall(bad)), 'tenant_not_allowed');
-    const good = await demoJwt(demo.setup, 'legacy', { sub: 'x', jti: randomUUID(), tid: 'tenant-a' }, {}, demo.clock.now);
+    const good = await demoJwt(demo.setup, 'legacy', { sub: 'x', client_id: 'demo-client', jti: randomUUID(), tid: 'tenant-a' }, AT, demo.clock.now);
     expectRoute(await demo.decide(agentCall(good)), 'allow', 'legacy');
   });
 
@@ -272,7 +276,7 @@ describe('THREATS §14 stale proxy', () => {
     const state = await demo.mint('legacy');
     demo.setConnection({ sunset_at: demo.clock.now - MIN });
     expectDeny(await cb(demo, [['code', freshCode()], ['state', state], ['iss', LEGACY_ISS]]), 'proxy_sunset_exceeded');
-    expectDeny(await demo.decide(agentCall(await demoJwt(demo.setup, 'legacy', { sub: 'a', jti: randomUUID() }, {}, demo.clock.now))), 'proxy_sunset_exceeded');
+    expectDeny(await demo.decide(agentCall(await demoJwt(demo.setup, 'legacy', { sub: 'a', client_id: 'demo-client', jti: randomUUID() }, AT, demo.clock.now))), 'proxy_sunset_exceeded');
     const neu = await demo.mint('new');
     const r = await cb(demo, [['code', freshCode()], ['state', neu], ['iss', NEW_ISS]]);
     expectRoute(r, 'allow', 'new', 'proxy_sunset_exceeded');

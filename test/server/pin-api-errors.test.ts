@@ -1,6 +1,9 @@
 // The Pin API error table stays in sync with its codes and maps to real gRPC / HTTP statuses.
 import * as grpc from '@grpc/grpc-js';
-import { PIN_API_STATUS, PinApiError, backendsForToken } from '../../ext-authz/src/server/pin-api';
+import { createFactsDeps } from '../../ext-authz/src/pipeline/facts/gather';
+import { PIN_API_STATUS, PinApiError, ownersOfToken } from '../../ext-authz/src/server/pin-api';
+import { MemoryPinStore, MemoryReplayStore } from '../../ext-authz/src/store/memory-store';
+import { demoSetup } from '../pipeline/facts/fixtures';
 import type { PinApiErrorCode } from '../../ext-authz/src/server/pin-api';
 
 test('every code has a gRPC and an HTTP status', () => {
@@ -9,6 +12,7 @@ test('every code has a gRPC and an HTTP status', () => {
     permission_denied: [grpc.status.PERMISSION_DENIED, 403],
     invalid_argument: [grpc.status.INVALID_ARGUMENT, 400],
     not_found: [grpc.status.NOT_FOUND, 404],
+    already_exists: [grpc.status.ALREADY_EXISTS, 409],
     unavailable: [grpc.status.UNAVAILABLE, 503],
   };
   expect(Object.keys(PIN_API_STATUS).sort()).toEqual(Object.keys(expected).sort());
@@ -20,11 +24,18 @@ test('every code has a gRPC and an HTTP status', () => {
   }
 });
 
-test('bearer tokens: exact match only, several backends may share one', () => {
-  const tokens = { legacy: 'tok-a', new: 'tok-a', other: 'tok-b' };
-  expect([...backendsForToken(tokens, 'Bearer tok-a')].sort()).toEqual(['legacy', 'new']);
-  expect([...backendsForToken(tokens, 'bearer tok-b')]).toEqual(['other']);
-  for (const bad of [undefined, '', 'tok-a', 'Bearer ', 'Bearer tok-a ', 'Basic tok-a', 'Bearer tok-', 'Bearer tok-a\u0000']) {
-    expect(backendsForToken(tokens, bad).size).toBe(bad === 'Bearer tok-a ' ? 2 : 0);
+test('bearer tokens: exact match only; a token belongs to (connection, backend) pairs, several backends may share one', () => {
+  const reg = structuredClone(demoSetup().registry);
+  const other = structuredClone(reg.connections[0]);
+  other.name = 'other';
+  other.hosts = ['other.example.com'];
+  reg.connections.push(other);
+  // Backend ids repeat across the two connections: their tokens are named per connection.
+  reg.keys.pin_api_tokens = { 'demo/legacy': 'tok-a-0123456789', 'demo/new': 'tok-a-0123456789', 'other/legacy': 'tok-b-0123456789' };
+  const deps = createFactsDeps(reg, { pinStore: new MemoryPinStore(), replayStore: new MemoryReplayStore() });
+  expect([...ownersOfToken(deps, 'Bearer tok-a-0123456789')].sort()).toEqual(['demo/legacy', 'demo/new']);
+  expect([...ownersOfToken(deps, 'bearer tok-b-0123456789')]).toEqual(['other/legacy']);
+  for (const bad of [undefined, '', 'tok-a-0123456789', 'Bearer ', 'Bearer tok-a-0123456789 ', 'Basic tok-a-0123456789', 'Bearer tok-a-012345678', 'Bearer tok-a-0123456789\u0000']) {
+    expect(ownersOfToken(deps, bad).size).toBe(bad === 'Bearer tok-a-0123456789 ' ? 2 : 0);
   }
 });

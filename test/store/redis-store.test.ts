@@ -4,7 +4,7 @@ import { gatherFacts } from '../../ext-authz/src/pipeline/facts/gather';
 import { createFactsDeps } from '../../ext-authz/src/pipeline/facts/gather';
 import { createPin } from '../../ext-authz/src/pipeline/pins/mint';
 import { createRedisStores } from '../../ext-authz/src/store/redis-store';
-import type { PinRecord } from '../../ext-authz/src/store/types';
+import type { Marker, PinRecord } from '../../ext-authz/src/store/types';
 import { demoSetup, get, NOW } from '../pipeline/facts/fixtures';
 import { redisAvailability, startRedis, type RunningRedis } from '../support/redis-server';
 import { freePort } from '../../demo/ports';
@@ -20,7 +20,8 @@ maybe('Redis stores', () => {
 
   beforeAll(async () => {
     server = await startRedis();
-    stores = createRedisStores({ url: server.url, prefix });
+    // A generous command timeout: the machine running the suite may be loaded.
+    stores = createRedisStores({ url: server.url, prefix, commandTimeoutMs: 5000 });
   });
 
   afterAll(async () => {
@@ -28,26 +29,22 @@ maybe('Redis stores', () => {
     server?.stop();
   });
 
-  it('put/get/consume once', async () => {
-    await stores.pinStore.put(pin('h1'), 10_000);
+  const m = (namespace: Marker['namespace'], hash: string, ttlMs = 10_000): Marker => ({ namespace, hash, ttlMs });
+
+  it('put/get: the first registration owns the pin, the same one again is idempotent, another is refused', async () => {
+    expect(await stores.pinStore.put(pin('h1'), 10_000)).toEqual({ status: 'created', pin: pin('h1') });
     expect(await stores.pinStore.get('h1')).toEqual(pin('h1'));
-    expect(await stores.pinStore.consume('h1')).toEqual({ pin: pin('h1'), consumedBefore: false });
-    expect(await stores.pinStore.consume('h1')).toEqual({ pin: pin('h1'), consumedBefore: true });
-    expect(await stores.pinStore.consume('nope')).toEqual({ pin: null, consumedBefore: false });
+    expect(await stores.pinStore.put({ ...pin('h1'), created_at: 7 }, 10_000)).toEqual({ status: 'unchanged', pin: pin('h1') });
+    expect(await stores.pinStore.put({ ...pin('h1'), backend: 'legacy' }, 10_000)).toEqual({ status: 'conflict', owner: pin('h1') });
+    expect(await stores.pinStore.put({ ...pin('h1'), connection: 'other' }, 10_000)).toEqual({ status: 'conflict', owner: pin('h1') });
+    expect(await stores.pinStore.get('h1')).toEqual(pin('h1'));
+    expect(await stores.pinStore.get('nope')).toBeNull();
   });
 
-  it('a re-put keeps the consumed count', async () => {
-    await stores.pinStore.put(pin('h2'), 10_000);
-    await stores.pinStore.consume('h2');
-    await stores.pinStore.put(pin('h2'), 10_000);
-    expect((await stores.pinStore.consume('h2')).consumedBefore).toBe(true);
-  });
-
-  it('concurrent consumes across clients: exactly one first use', async () => {
-    const other = createRedisStores({ url: server.url, prefix });
-    await stores.pinStore.put(pin('h3'), 10_000);
-    const r = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? other : stores).pinStore.consume('h3')));
-    expect(r.filter((x) => !x.consumedBefore)).toHaveLength(1);
+  it('concurrent registrations for two backends across clients: exactly one owns the pin', async () => {
+    const other = createRedisStores({ url: server.url, prefix, commandTimeoutMs: 5000 });
+    const r = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? other : stores).pinStore.put({ ...pin('h3'), backend: i % 3 ? 'new' : 'legacy' }, 10_000)));
+    expect(r.filter((x) => x.status === 'created')).toHaveLength(1);
     await other.pinStore.close();
   });
 
@@ -57,10 +54,28 @@ maybe('Redis stores', () => {
     expect(await stores.pinStore.get('h4')).toBeNull();
   });
 
-  it('replay markers: SET NX PX', async () => {
-    expect(await stores.replayStore.firstSeen('code', 'x', 10_000)).toBe(true);
-    expect(await stores.replayStore.firstSeen('code', 'x', 10_000)).toBe(false);
-    expect(await stores.replayStore.firstSeen('webhook', 'x', 10_000)).toBe(true);
+  it('markers: peek never writes; commit is all or nothing', async () => {
+    expect(await stores.replayStore.peek([m('code', 'x'), m('state', 'x')])).toEqual([false, false]);
+    expect(await stores.replayStore.peek([m('code', 'x')])).toEqual([false]);
+    expect(await stores.replayStore.commit([m('code', 'x'), m('state', 'y')])).toEqual({ ok: true });
+    expect(await stores.replayStore.peek([m('code', 'x'), m('state', 'y'), m('webhook', 'x')])).toEqual([true, true, false]);
+    expect(await stores.replayStore.commit([m('jti', 'fresh'), m('state', 'y'), m('webhook', 'fresh')])).toEqual({ ok: false, taken: 1 });
+    expect(await stores.replayStore.peek([m('jti', 'fresh'), m('webhook', 'fresh')])).toEqual([false, false]);
+  });
+
+  it('markers carry their TTL', async () => {
+    expect(await stores.replayStore.commit([m('code', 'short', 50)])).toEqual({ ok: true });
+    await new Promise((r) => setTimeout(r, 120));
+    expect(await stores.replayStore.peek([m('code', 'short')])).toEqual([false]);
+  });
+
+  it('50 concurrent commits of one state across two clients: exactly one succeeds, losers write nothing', async () => {
+    const other = createRedisStores({ url: server.url, prefix, commandTimeoutMs: 5000 });
+    const r = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? other : stores).replayStore.commit([m('state', 'S50'), m('code', `c50-${i}`)])));
+    expect(r.filter((x) => x.ok)).toHaveLength(1);
+    const seen = await stores.replayStore.peek(Array.from({ length: 50 }, (_, i) => m('code', `c50-${i}`)));
+    expect(seen.filter(Boolean)).toHaveLength(1);
+    await other.pinStore.close();
   });
 
   it('pins shared between two facts instances (two replicas)', async () => {
@@ -70,6 +85,8 @@ maybe('Redis stores', () => {
     await createPin('demo', 'legacy', 'shared-state', null, a, NOW);
     const f = await gatherFacts(get('/oauth2/callback?code=c&state=shared-state'), b, NOW);
     expect(f.input.pin).toMatchObject({ found: true, backend: 'legacy', consumed_before: false });
+    // Facts only read: B's commit (what the pipeline does when it forwards) is what A then sees.
+    expect(await b.replayStore.commit(f.markers.filter((x) => x.commit))).toEqual({ ok: true });
     const g = await gatherFacts(get('/oauth2/callback?code=c2&state=shared-state'), a, NOW);
     expect(g.input.pin.consumed_before).toBe(true);
   });

@@ -1,7 +1,7 @@
 // The registry YAML schema (zod 4) → RegistryConfig (config/types.ts is the contract; the YAML uses
 // the same field names). Instants are RFC 3339 strings in YAML and epoch ms after parsing.
 import { z } from 'zod';
-import { DEFAULT_ROUTING_HEADER, STAGES } from '../model/registry';
+import { credentialFor, DEFAULT_ROUTING_HEADER, STAGES } from '../model/registry';
 import type { RegistryConfig, Stage } from '../model/registry';
 import { resolveSecret } from './secret-refs';
 import type { SecretContext } from './secret-refs';
@@ -22,6 +22,8 @@ export const DEFAULT_STRIP_HEADERS = [
 ];
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** A credential name: `<connection>/<backend>`, or a bare backend id (see credentialFor). */
+const CREDENTIAL_NAME = /^([A-Za-z0-9_-]{1,64}\/)?[A-Za-z0-9_-]{1,64}$/;
 const HEADER = /^[a-z0-9-]+$/;
 
 const instant = z.iso.datetime({ offset: true, message: 'expected an RFC 3339 date-time with offset' }).transform((s) => Date.parse(s));
@@ -73,7 +75,11 @@ export function registrySchema(ctx: SecretContext) {
     backends: z.array(backend).min(2),
     stage,
     canary_percent: z.number().min(0, 'expected 0..100').max(100, 'expected 0..100').default(0),
-    cohort_key: z.enum(['client_id', 'source_ip', 'login_hint', 'session'], { message: 'expected one of client_id|source_ip|login_hint|session' }).default('client_id'),
+    // Only facts the caller cannot choose (docs/threat-model.md): a caller-chosen value (login_hint, a
+    // state, an address it can vary) would let it search for the cohort it wants.
+    cohort_key: z.enum(['client_id', 'random'], {
+      message: 'expected one of client_id|random (login_hint, source_ip and session are chosen by the caller and cannot pick a cohort)',
+    }).default('client_id'),
     drain_until: instant.optional(),
     sunset_at: instant.optional(),
     require_pin: z.boolean().default(true),
@@ -95,6 +101,8 @@ export function registrySchema(ctx: SecretContext) {
     algs: z.array(z.string().regex(/^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/, 'expected an asymmetric JWS alg (RS/PS/ES 256..512, EdDSA)')).min(1),
     audiences: z.array(z.string().min(1)).default([]),
     typ: z.strictObject({ id_token: z.string().optional(), access_token: z.string().optional(), logout_token: z.string().optional() }).optional(),
+    allow_untyped_access_tokens: z.boolean().optional(),
+    max_token_age_s: z.strictObject({ id_token: posInt(7 * 86400).optional(), access_token: posInt(30 * 86400).optional(), logout_token: posInt(7 * 86400).optional() }).optional(),
     clock_skew_s: z.number().int().min(0).max(600).default(60),
     tenants: z.array(z.string().min(1)).optional(),
   });
@@ -105,9 +113,9 @@ export function registrySchema(ctx: SecretContext) {
     issuers: z.array(issuer).default([]),
     keys: z.strictObject({
       hash_key: key,
-      state_keys: z.record(z.string().regex(ID), key).default({}),
+      state_keys: z.record(z.string().regex(CREDENTIAL_NAME, 'expected <connection>/<backend> or <backend>'), key).default({}),
       cookie_key: key,
-      pin_api_tokens: z.record(z.string().regex(ID), secret.pipe(z.string().min(16, 'pin API tokens need at least 16 characters'))).default({}),
+      pin_api_tokens: z.record(z.string().regex(CREDENTIAL_NAME, 'expected <connection>/<backend> or <backend>'), secret.pipe(z.string().min(16, 'pin API tokens need at least 16 characters'))).default({}),
     }),
     limits: z.strictObject({
       max_params: posInt(1000).default(DEFAULT_LIMITS.max_params),
@@ -158,6 +166,9 @@ function crossCheck(reg: RegistryConfig, c: Ctx): void {
     }
     if (conn.routes.webhook.length > 0 && !conn.webhook) issue(['connections', ci, 'webhook'], 'webhook routes need a webhook section (secrets)');
     if (conn.stage === 'canary' && conn.canary_percent === 0) issue(['connections', ci, 'canary_percent'], 'canary with 0 % sends no traffic to new; use observe/shadow');
+    if (conn.stage === 'canary' && conn.cohort_key === 'client_id' && conn.client_ids.length === 0) {
+      issue(['connections', ci, 'client_ids'], 'a canary keyed by client_id needs registered client_ids (or cohort_key: random)');
+    }
   });
   reg.issuers.forEach((iss, ii) => {
     if (!backendIds.has(iss.backend)) issue(['issuers', ii, 'backend'], `no connection has a backend ${iss.backend}`);
@@ -168,10 +179,49 @@ function crossCheck(reg: RegistryConfig, c: Ctx): void {
     if (issuerNames.has(iss.issuer)) issue(['issuers', ii, 'issuer'], 'duplicate issuer');
     issuerNames.add(iss.issuer);
   });
-  for (const b of Object.keys(reg.keys.state_keys)) {
-    if (!backendIds.has(b)) issue(['keys', 'state_keys', b], `no connection has a backend ${b}`);
+  checkCredentials(reg, 'state_keys', issue);
+  checkCredentials(reg, 'pin_api_tokens', issue);
+}
+
+/**
+ * Credentials are scoped by connection AND backend (docs/threat-model.md, pins): every name resolves to
+ * a backend of a connection; a bare backend id is allowed only when that id belongs to one connection;
+ * and no credential value serves two connections (one token must never pin flows on both).
+ */
+function checkCredentials(reg: RegistryConfig, field: 'state_keys' | 'pin_api_tokens', issue: (path: (string | number)[], message: string) => void): void {
+  const map = reg.keys[field];
+  const owners = new Map<string, string[]>(); // backend id → connections that have it
+  for (const conn of reg.connections) {
+    for (const b of conn.backends) owners.set(b.id, [...(owners.get(b.id) ?? []), conn.name]);
   }
-  for (const b of Object.keys(reg.keys.pin_api_tokens)) {
-    if (!backendIds.has(b)) issue(['keys', 'pin_api_tokens', b], `no connection has a backend ${b}`);
+  for (const name of Object.keys(map)) {
+    const slash = name.indexOf('/');
+    if (slash >= 0) {
+      const conn = reg.connections.find((c) => c.name === name.slice(0, slash));
+      const backend = name.slice(slash + 1);
+      if (!conn) issue(['keys', field, name], `no connection ${name.slice(0, slash)}`);
+      else if (!conn.backends.some((b) => b.id === backend)) issue(['keys', field, name], `connection ${conn.name} has no backend ${backend}`);
+      continue;
+    }
+    const conns = owners.get(name) ?? [];
+    if (conns.length === 0) issue(['keys', field, name], `no connection has a backend ${name}`);
+    else if (conns.length > 1) {
+      issue(['keys', field, name], `backend id ${name} belongs to connections ${conns.join(', ')}: name each credential <connection>/${name}, with distinct values`);
+    } else if (Object.prototype.hasOwnProperty.call(map, `${conns[0]}/${name}`)) {
+      issue(['keys', field, name], `both ${name} and ${conns[0]}/${name} are given; keep one`);
+    }
+  }
+  // One value, one connection: compare what each (connection, backend) resolves to.
+  const firstUse = new Map<string, { conn: string; name: string }>();
+  for (const conn of reg.connections) {
+    for (const b of conn.backends) {
+      const value = credentialFor(map, conn.name, b.id);
+      if (value === undefined) continue;
+      const name = Object.prototype.hasOwnProperty.call(map, `${conn.name}/${b.id}`) ? `${conn.name}/${b.id}` : b.id;
+      const prev = firstUse.get(value);
+      if (prev && prev.conn !== conn.name) {
+        issue(['keys', field, name], `the same value as ${prev.name} of connection ${prev.conn}: a credential may serve one connection only`);
+      } else if (!prev) firstUse.set(value, { conn: conn.name, name });
+    }
   }
 }

@@ -82,7 +82,7 @@ export const REASONS = {
     { by: 'policy', fix: 'Nothing: in the shadow stage the candidate decision is logged and the callback is forwarded once, never mirrored.' },
   ],
   open_redirect: [
-    400, 'a redirect target points off-site',
+    400, 'a return target is not a same-origin https URL or path (checked after normalising the path)',
     { by: 'facts', fix: 'A return parameter (`return_params`) points off-site. If the target is yours, send a relative path; otherwise the deny is right.' },
   ],
   rate_limited: [
@@ -109,6 +109,26 @@ export const REASONS = {
   saml_malformed: [
     400, 'SAMLResponse is not base64 XML, or it declares a DTD or entities',
     { by: 'facts', fix: 'SAMLResponse is not base64 XML, or it declares a DTD or entities. Check the IdP uses the HTTP-POST binding; never allow DTDs.' },
+  ],
+  saml_multiple_assertions: [
+    400, 'the SAML response holds more than one Assertion or EncryptedAssertion',
+    { by: 'facts', fix: 'A response with several assertions (a signature-wrapping trick). Fix the IdP if it is yours; otherwise the deny is right.' },
+  ],
+  saml_assertion_misplaced: [
+    400, 'an Assertion or EncryptedAssertion that is not a direct child of the Response (e.g. inside Extensions)',
+    { by: 'facts', fix: 'An assertion hidden somewhere other than directly under the Response (signature wrapping). Nothing to configure: the deny is right.' },
+  ],
+  saml_issuer_namespace: [
+    400, 'an Issuer or Assertion element outside the SAML 2.0 assertion namespace',
+    { by: 'facts', fix: 'An Issuer or Assertion in a foreign XML namespace. Check the IdP emits SAML 2.0; otherwise the deny is right.' },
+  ],
+  saml_issuer_ambiguous: [
+    400, 'more than one Issuer where one belongs, an Issuer elsewhere, or an Issuer text split by comments or CDATA',
+    { by: 'facts', fix: 'The Issuer cannot be read one way only (several, misplaced, or split by comments/CDATA). Fix the IdP if it is yours; otherwise it is an attack.' },
+  ],
+  saml_issuer_conflict: [
+    403, 'the Response Issuer and the Assertion Issuer differ',
+    { by: 'facts', fix: 'The Response and its Assertion name different issuers. Check the IdP\'s entity ID settings; otherwise it is an attack.' },
   ],
   // -- host / forwarding headers (§5)
   host_not_allowed: [
@@ -199,8 +219,16 @@ export const REASONS = {
     { by: 'facts', fix: '`exp` is in the past by more than the issuer\'s `clock_skew_s`. Check the clocks (NTP) of the IdP and of ext-authz.' },
   ],
   token_not_yet_valid: [
-    403, 'nbf in the future beyond skew',
-    { by: 'facts', fix: '`nbf` is in the future by more than the issuer\'s `clock_skew_s`. Check the clocks (NTP) of the IdP and of ext-authz.' },
+    403, 'nbf or iat in the future beyond skew',
+    { by: 'facts', fix: '`nbf` or `iat` is in the future by more than the issuer\'s `clock_skew_s`. Check the clocks (NTP) of the IdP and of ext-authz.' },
+  ],
+  token_too_old: [
+    403, 'iat older than the maximum token age for its use',
+    { by: 'facts', fix: '`iat` is older than the issuer\'s `max_token_age_s` for this use allows. Check the IdP\'s clock and the token lifetime; raise the limit only if the IdP really issues long-lived tokens of this kind.' },
+  ],
+  token_claim_missing: [
+    403, 'a claim the token use requires is absent (exp, iat, sub/sid, jti, azp with several audiences, client_id)',
+    { by: 'facts', fix: 'The token lacks a claim its use requires (exp, iat, sub or sid, jti, azp, client_id). Configure the IdP to issue it; the proxy never fills one in.' },
   ],
   aud_mismatch: [
     403, 'aud is not the expected audience',
@@ -271,6 +299,10 @@ export const REASONS = {
   tenant_not_allowed: [
     403, 'token tenant not on the allow-list',
     { by: 'facts', fix: 'The token\'s tenant is not on its issuer\'s `tenants` list. Add it if the tenant is yours.' },
+  ],
+  client_id_unknown: [
+    403, "client_id is not one of the connection's registered client_ids",
+    { by: 'facts', fix: 'The client_id is not in the connection\'s `client_ids`. Register it there if it is yours (a canary keyed by client_id only places registered clients).' },
   ],
   identity_mapping_required: [
     403, 'cross-backend identity must come from the mapping table',

@@ -44,8 +44,15 @@ export interface IssuerConfig {
   jwks?: { keys: Record<string, unknown>[] }; // inline JWKS
   algs: string[]; // allow-list, e.g. ["RS256"]
   audiences: string[];
-  /** Expected `typ` per token use; absent means "not checked" for that use. */
+  /**
+   * Expected `typ` per token use. Absent for access tokens means `at+jwt` (RFC 9068 §2.1), unless
+   * `allow_untyped_access_tokens` opts out; absent for the other uses means "not checked".
+   */
   typ?: { id_token?: string; access_token?: string; logout_token?: string };
+  /** Opt-out of the RFC 9068 `typ: at+jwt` requirement (id_tokens are still refused as access tokens). */
+  allow_untyped_access_tokens?: boolean;
+  /** Maximum age (now − iat) per use, seconds; defaults in pipeline/tokens/claims.ts. */
+  max_token_age_s?: { id_token?: number; access_token?: number; logout_token?: number };
   clock_skew_s: number;
   /** Multi-tenant issuers: allowed `tid` values. */
   tenants?: string[];
@@ -67,8 +74,12 @@ export interface ConnectionConfig {
   backends: BackendConfig[]; // exactly one legacy and one new
   stage: Stage;
   canary_percent: number; // 0..100, used in canary
-  /** What the cohort bucket is computed from at flow start. */
-  cohort_key: 'client_id' | 'source_ip' | 'login_hint' | 'session';
+  /**
+   * What the canary cohort bucket comes from at flow start: facts the caller cannot choose. `client_id`:
+   * a keyed hash of a registered client_id (an unregistered one is denied); `random`: a server-side
+   * draw at login start, pinned from then on by the MAC'd cookie hint.
+   */
+  cohort_key: 'client_id' | 'random';
   drain_until?: number;
   sunset_at?: number;
   require_pin: boolean;
@@ -86,11 +97,17 @@ export interface ConnectionConfig {
 export interface KeysConfig {
   /** HMAC key for state/code/cohort hashes (base64url). Secret. */
   hash_key: string;
-  /** Per-backend keys that sign state envelopes (base64url HMAC keys). Secret. */
+  /**
+   * Keys that sign state envelopes (base64url HMAC keys), named `<connection>/<backend>`, or just
+   * `<backend>` when that backend id belongs to one connection only. Secret.
+   */
   state_keys: Record<string, string>;
   /** Key for the cookie hint MAC (base64url). Secret. */
   cookie_key: string;
-  /** Bearer tokens accepted by the pin API, by backend id. Secret. */
+  /**
+   * Bearer tokens of the Pin API, named like state_keys (`<connection>/<backend>` or `<backend>`). A
+   * token serves one connection only. Secret.
+   */
   pin_api_tokens: Record<string, string>;
 }
 
@@ -113,4 +130,16 @@ export interface RegistryConfig {
   routing_header: string;
   /** Headers a client may not send (stripped, never trusted). */
   strip_headers: string[];
+}
+
+/**
+ * The credential of (connection, backend) in `keys.state_keys` / `keys.pin_api_tokens`: the qualified
+ * name `<connection>/<backend>` first, else the bare backend id (the registry schema allows a bare id
+ * only when the backend id belongs to a single connection).
+ */
+export function credentialFor(map: Readonly<Record<string, string>>, connection: string, backend: string): string | undefined {
+  const own = Object.prototype.hasOwnProperty;
+  const qualified = `${connection}/${backend}`;
+  if (own.call(map, qualified)) return map[qualified];
+  return own.call(map, backend) ? map[backend] : undefined;
 }

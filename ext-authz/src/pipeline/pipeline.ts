@@ -1,10 +1,12 @@
 // The decision pipeline (DESIGN §4): request → facts → policy input → policy → decision validation →
-// defense in depth → result. Never throws and never allows on failure (DESIGN §4 "Fail closed").
+// defense in depth → commit (one-time markers, only when the request is forwarded) → result. Never
+// throws for a request and never allows on failure (DESIGN §4 "Fail closed").
 import { randomUUID } from 'node:crypto';
 import type { ConnectionConfig } from '../model/registry';
 import { denyDecision, validateDecision } from '../policy/decision';
 import type { DecisionContext } from '../policy/decision';
 import type { EngineResult, PolicyEngine } from '../policy/engine';
+import { commitOneTime, forwards } from './commit';
 import { cookieHintHeader, gatherFacts } from './facts/gather';
 import type { FactsDeps, GatheredFacts } from './facts/gather';
 import type { ReasonCode } from '../model/reasons';
@@ -97,6 +99,14 @@ export class Pipeline {
     const enforced = enforcePinAndViolations(decision, input);
     if (enforced !== decision) event.problem = event.problem ?? 'policy decision overridden by defense in depth';
     decision = this.loginStartHint(enforced, input, factsDeps, facts.connection, nowMs);
+    // Last: consume the one-time markers, all or none, only if the request goes upstream.
+    if (facts.markers.length > 0 && forwards(decision)) {
+      const committed = await commitOneTime(decision, facts.markers, factsDeps.replayStore);
+      if (committed.decision !== decision) {
+        decision = committed.decision;
+        event.problem = event.problem ?? committed.problem;
+      }
+    }
     const t2 = process.hrtime.bigint();
     const result = this.finish(event, decision, facts, t0, t1, t2);
     if (extraRemove.length > 0) result.headersToRemove = [...new Set([...result.headersToRemove, ...extraRemove])];

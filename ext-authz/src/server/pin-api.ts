@@ -1,12 +1,15 @@
 // The Pin API (proto/callbackproxy/v1/pins.proto, DESIGN §2 "Pins" way 2), transport-neutral: bearer
-// authentication per backend (keys.pin_api_tokens), then createPin / mintState from pipeline/pins.
+// authentication per (connection, backend) (keys.pin_api_tokens, scoped like the pins themselves),
+// then createPin / mintState from pipeline/pins. A pin is owned by whoever registered it first: a
+// registration for another backend is refused (already_exists), logged and counted.
 // The gRPC and HTTP/JSON front ends both call this and map PinApiError codes to their status codes.
 import { CodedError } from '../model/errors';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FactsDeps } from '../pipeline/facts/deps';
 import { createPin, mintState, MintError } from '../pipeline/pins/mint';
+import type { Logger } from '../telemetry/logger';
 
-export type PinApiErrorCode = 'unauthenticated' | 'permission_denied' | 'invalid_argument' | 'not_found' | 'unavailable';
+export type PinApiErrorCode = 'unauthenticated' | 'permission_denied' | 'invalid_argument' | 'not_found' | 'already_exists' | 'unavailable';
 
 /** gRPC status code and HTTP status per error code (one table, STYLE "one table maps code → status"). */
 export const PIN_API_STATUS: Record<PinApiErrorCode, { grpc: number; http: number }> = {
@@ -14,6 +17,7 @@ export const PIN_API_STATUS: Record<PinApiErrorCode, { grpc: number; http: numbe
   permission_denied: { grpc: 7, http: 403 },
   invalid_argument: { grpc: 3, http: 400 },
   not_found: { grpc: 5, http: 404 },
+  already_exists: { grpc: 6, http: 409 },
   unavailable: { grpc: 14, http: 503 },
 };
 
@@ -49,18 +53,24 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
-/**
- * The backend ids a bearer token belongs to (a deployment may give several backends one token, as the
- * demo does). Every configured token is compared, digest against digest, in constant time.
- */
-export function backendsForToken(tokens: Record<string, string>, authorization: string | undefined): Set<string> {
-  const out = new Set<string>();
-  if (!authorization) return out;
+/** The presented bearer token, or null when the header is absent or not `Bearer <token>`. */
+function bearer(authorization: string | undefined): Buffer | null {
+  if (!authorization) return null;
   const m = /^Bearer ([\x21-\x7e]+)$/i.exec(authorization.trim());
-  if (!m) return out;
-  const presented = digest(m[1]);
-  for (const backend of Object.keys(tokens)) {
-    if (timingSafeEqual(presented, digest(tokens[backend]))) out.add(backend);
+  return m ? digest(m[1]) : null;
+}
+
+/**
+ * The (connection, backend) pairs a bearer token belongs to, as `connection/backend`. Every configured
+ * token is compared, digest against digest, in constant time (tokens are scoped by connection and
+ * backend, so one token never pins flows on two connections: the registry schema refuses that).
+ */
+export function ownersOfToken(deps: FactsDeps, authorization: string | undefined): Set<string> {
+  const out = new Set<string>();
+  const presented = bearer(authorization);
+  if (presented === null) return out;
+  for (const conn of deps.connections.values()) {
+    for (const [backend, want] of conn.pinTokens) if (timingSafeEqual(presented, want)) out.add(`${conn.config.name}/${backend}`);
   }
   return out;
 }
@@ -82,6 +92,8 @@ function mapMintError(e: unknown): PinApiError {
         return new PinApiError('invalid_argument', e.message);
       case 'store_unavailable':
         return new PinApiError('unavailable', e.message);
+      case 'already_pinned':
+        return new PinApiError('already_exists', e.message);
     }
   }
   return new PinApiError('unavailable', 'the pin could not be recorded');
@@ -91,18 +103,33 @@ export class PinApi {
   constructor(
     private readonly getDeps: () => FactsDeps | null,
     private readonly now: () => number = Date.now,
+    private readonly logger: Logger | null = null,
   ) {}
 
   private authorize(authorization: string | undefined, connection: string, backend: string): FactsDeps {
     const deps = this.getDeps();
     if (!deps) throw new PinApiError('unavailable', 'the service is not ready');
-    const callers = backendsForToken(deps.registry.keys.pin_api_tokens, authorization);
+    const callers = ownersOfToken(deps, authorization);
     if (callers.size === 0) throw new PinApiError('unauthenticated', 'a valid bearer token is required');
     if (typeof connection !== 'string' || connection === '') throw new PinApiError('invalid_argument', 'connection is required');
     if (typeof backend !== 'string' || backend === '') throw new PinApiError('invalid_argument', 'backend is required');
-    // A backend's token pins flows to that backend only: one compromised backend cannot steer another's.
-    if (!callers.has(backend)) throw new PinApiError('permission_denied', 'the token does not belong to this backend');
+    const conn = deps.connections.get(connection);
+    if (!conn) throw new PinApiError('not_found', `unknown connection ${JSON.stringify(connection)}`);
+    if (!conn.backends.has(backend)) throw new PinApiError('not_found', `connection ${connection} has no backend ${JSON.stringify(backend)}`);
+    // A token pins flows to its own backend on its own connection only: one compromised backend
+    // cannot steer another's flows, here or on another connection.
+    if (!callers.has(`${connection}/${backend}`)) throw new PinApiError('permission_denied', 'the token does not belong to this backend of this connection');
     return deps;
+  }
+
+  /** A refused re-pin is a security event: logged (keyed hash only) here, counted by the front ends. */
+  private refused(e: unknown, connection: string, backend: string): void {
+    if (!(e instanceof MintError) || e.code !== 'already_pinned' || this.logger === null) return;
+    try {
+      this.logger.warn({ event: 'pin_takeover_refused', connection, backend, state_hash: e.flowKeyHash ?? null }, 'a pin for another backend was refused');
+    } catch {
+      // a logger that throws must not change the answer
+    }
   }
 
   async createPin(authorization: string | undefined, input: CreatePinInput): Promise<CreatePinOutput> {
@@ -114,6 +141,7 @@ export class PinApi {
       const pin = await createPin(input.connection, input.backend, input.state, mode, deps, this.now(), purpose);
       return { stateHash: pin.flow_key_hash, expiresAtMs: String(pin.expires_at) };
     } catch (e) {
+      this.refused(e, input.connection, input.backend);
       throw mapMintError(e);
     }
   }

@@ -1,41 +1,31 @@
 // In-memory pin and replay stores (DESIGN §2: the default for one replica): lru-cache with per-entry
-// TTL and a bounded size. Single-threaded JS makes each consume/firstSeen atomic.
+// TTL and a bounded size. Single-threaded JS makes each put and each commit atomic: every check and
+// every write of one call happen in the same synchronous run, with no await in between.
 import { LRUCache } from 'lru-cache';
-import type { ConsumeResult, PinRecord, PinStore, ReplayNamespace, ReplayStore } from './types';
+import type { CommitResult, Marker, MarkerKey, PinRecord, PinStore, PutResult, ReplayNamespace, ReplayStore } from './types';
+import { samePinOwner } from './types';
 
 export interface MemoryStoreOptions {
   /** Maximum entries before the least recently used are evicted. */
   max?: number;
 }
 
-interface Entry {
-  pin: PinRecord;
-  consumed: boolean;
-}
-
 export class MemoryPinStore implements PinStore {
-  private readonly cache: LRUCache<string, Entry>;
+  private readonly cache: LRUCache<string, PinRecord>;
 
   constructor(opts: MemoryStoreOptions = {}) {
-    this.cache = new LRUCache<string, Entry>({ max: opts.max ?? 100_000, ttlAutopurge: false, allowStale: false });
+    this.cache = new LRUCache<string, PinRecord>({ max: opts.max ?? 100_000, ttlAutopurge: false, allowStale: false });
   }
 
-  async put(pin: PinRecord, ttlMs: number): Promise<void> {
+  async put(pin: PinRecord, ttlMs: number): Promise<PutResult> {
     const prev = this.cache.get(pin.flow_key_hash);
-    // A consumed pin stays consumed: re-announcing a spent state must not make it usable again.
-    this.cache.set(pin.flow_key_hash, { pin, consumed: prev?.consumed ?? false }, { ttl: Math.max(1, ttlMs) });
-  }
-
-  async consume(hash: string): Promise<ConsumeResult> {
-    const e = this.cache.get(hash);
-    if (!e) return { pin: null, consumedBefore: false };
-    if (e.consumed) return { pin: e.pin, consumedBefore: true };
-    e.consumed = true;
-    return { pin: e.pin, consumedBefore: false };
+    if (prev !== undefined) return samePinOwner(prev, pin) ? { status: 'unchanged', pin: prev } : { status: 'conflict', owner: prev };
+    this.cache.set(pin.flow_key_hash, pin, { ttl: Math.max(1, ttlMs) });
+    return { status: 'created', pin };
   }
 
   async get(hash: string): Promise<PinRecord | null> {
-    return this.cache.get(hash)?.pin ?? null;
+    return this.cache.get(hash) ?? null;
   }
 
   get size(): number {
@@ -47,6 +37,8 @@ export class MemoryPinStore implements PinStore {
   }
 }
 
+const markerKey = (namespace: ReplayNamespace, hash: string): string => `${namespace}:${hash}`;
+
 export class MemoryReplayStore implements ReplayStore {
   private readonly cache: LRUCache<string, true>;
 
@@ -54,11 +46,19 @@ export class MemoryReplayStore implements ReplayStore {
     this.cache = new LRUCache<string, true>({ max: opts.max ?? 200_000, ttlAutopurge: false, allowStale: false });
   }
 
-  async firstSeen(namespace: ReplayNamespace, hash: string, ttlMs: number): Promise<boolean> {
-    const key = `${namespace}:${hash}`;
-    if (this.cache.has(key)) return false;
-    this.cache.set(key, true, { ttl: Math.max(1, ttlMs) });
-    return true;
+  async peek(keys: readonly MarkerKey[]): Promise<boolean[]> {
+    const out = new Array<boolean>(keys.length);
+    for (let i = 0; i < keys.length; i++) out[i] = this.cache.has(markerKey(keys[i].namespace, keys[i].hash));
+    return out;
+  }
+
+  async commit(markers: readonly Marker[]): Promise<CommitResult> {
+    // Check all, then set all, in one synchronous run: no other commit can interleave.
+    for (let i = 0; i < markers.length; i++) {
+      if (this.cache.has(markerKey(markers[i].namespace, markers[i].hash))) return { ok: false, taken: i };
+    }
+    for (const m of markers) this.cache.set(markerKey(m.namespace, m.hash), true, { ttl: Math.max(1, Math.ceil(m.ttlMs)) });
+    return { ok: true };
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,10 @@
-// Redis pin and replay stores (DESIGN §2: several replicas share pins). Consume is one Lua script
-// (atomic on the server); replay markers are SET NX PX. Failures surface as StoreError → fail closed.
+// Redis pin and replay stores (DESIGN §2: several replicas share pins). A pin registration and a
+// marker commit are each one Lua script, so each is atomic on the server across replicas; peeks are
+// one MGET. Failures surface as StoreError → fail closed.
 import Redis from 'ioredis';
 import type { RedisOptions } from 'ioredis';
-import type { ConsumeResult, PinRecord, PinStore, ReplayNamespace, ReplayStore } from './types';
-import { StoreError } from './types';
+import type { CommitResult, Marker, MarkerKey, PinRecord, PinStore, PutResult, ReplayNamespace, ReplayStore } from './types';
+import { samePinOwner, StoreError } from './types';
 
 export interface RedisStoreOptions {
   /** redis://host:port/db */
@@ -19,19 +20,26 @@ export interface RedisStoreOptions {
   onError?: (err: Error) => void;
 }
 
-// KEYS[1] = pin key. Marks consumed and returns {pin json, consume count}; nil when absent.
-const CONSUME = `
-local p = redis.call('HGET', KEYS[1], 'pin')
-if not p then return nil end
-local c = redis.call('HINCRBY', KEYS[1], 'consumed', 1)
-return {p, c}
-`;
-// KEYS[1] = pin key, ARGV[1] = pin json, ARGV[2] = ttl ms. A consumed count survives a re-put.
+// KEYS[1] = pin key, ARGV[1] = pin json, ARGV[2] = ttl ms. Writes only when no pin exists for the
+// key (the first registration owns the flow) and returns nil; otherwise returns the stored pin json,
+// unchanged. The hash layout (field `pin`) is the one earlier releases wrote.
 const PUT = `
-redis.call('HSET', KEYS[1], 'pin', ARGV[1])
-redis.call('HSETNX', KEYS[1], 'consumed', 0)
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
+if redis.call('HSETNX', KEYS[1], 'pin', ARGV[1]) == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return false
+end
+return redis.call('HGET', KEYS[1], 'pin')
+`;
+// KEYS = marker keys, ARGV = their ttl ms in the same order. Checks every key first and returns the
+// 1-based index of one already set (writing nothing); else sets them all and returns 0.
+const COMMIT = `
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then return i end
+end
+for i = 1, #KEYS do
+  redis.call('SET', KEYS[i], '1', 'PX', ARGV[i])
+end
+return 0
 `;
 
 function unavailable(): StoreError {
@@ -63,24 +71,16 @@ export class RedisPinStore implements PinStore {
     return `${this.prefix}pin:${hash}`;
   }
 
-  async put(pin: PinRecord, ttlMs: number): Promise<void> {
-    try {
-      await this.redis.eval(PUT, 1, this.key(pin.flow_key_hash), JSON.stringify(pin), String(Math.max(1, Math.ceil(ttlMs))));
-    } catch {
-      throw unavailable();
-    }
-  }
-
-  async consume(hash: string): Promise<ConsumeResult> {
+  async put(pin: PinRecord, ttlMs: number): Promise<PutResult> {
     let r: unknown;
     try {
-      r = await this.redis.eval(CONSUME, 1, this.key(hash));
+      r = await this.redis.eval(PUT, 1, this.key(pin.flow_key_hash), JSON.stringify(pin), String(Math.max(1, Math.ceil(ttlMs))));
     } catch {
       throw unavailable();
     }
-    if (r === null) return { pin: null, consumedBefore: false };
-    if (!Array.isArray(r) || r.length !== 2) throw new StoreError('store_bad_record', 'unexpected consume reply');
-    return { pin: parsePin(r[0]), consumedBefore: Number(r[1]) > 1 };
+    if (r === null) return { status: 'created', pin };
+    const prev = parsePin(r);
+    return samePinOwner(prev, pin) ? { status: 'unchanged', pin: prev } : { status: 'conflict', owner: prev };
   }
 
   async get(hash: string): Promise<PinRecord | null> {
@@ -101,13 +101,36 @@ export class RedisPinStore implements PinStore {
 export class RedisReplayStore implements ReplayStore {
   constructor(private readonly redis: Redis, private readonly prefix = 'cbp:') {}
 
-  async firstSeen(namespace: ReplayNamespace, hash: string, ttlMs: number): Promise<boolean> {
+  private key(namespace: ReplayNamespace, hash: string): string {
+    return `${this.prefix}seen:${namespace}:${hash}`;
+  }
+
+  async peek(keys: readonly MarkerKey[]): Promise<boolean[]> {
+    if (keys.length === 0) return [];
+    let r: (string | null)[];
     try {
-      const r = await this.redis.set(`${this.prefix}seen:${namespace}:${hash}`, '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
-      return r === 'OK';
+      r = await this.redis.mget(keys.map((k) => this.key(k.namespace, k.hash)));
     } catch {
       throw unavailable();
     }
+    if (!Array.isArray(r) || r.length !== keys.length) throw new StoreError('store_bad_record', 'unexpected peek reply');
+    return r.map((v) => v !== null);
+  }
+
+  async commit(markers: readonly Marker[]): Promise<CommitResult> {
+    if (markers.length === 0) return { ok: true };
+    const args: string[] = [];
+    for (const m of markers) args.push(this.key(m.namespace, m.hash));
+    for (const m of markers) args.push(String(Math.max(1, Math.ceil(m.ttlMs))));
+    let r: unknown;
+    try {
+      r = await this.redis.eval(COMMIT, markers.length, ...args);
+    } catch {
+      throw unavailable();
+    }
+    const n = Number(r);
+    if (!Number.isInteger(n) || n < 0 || n > markers.length) throw new StoreError('store_bad_record', 'unexpected commit reply');
+    return n === 0 ? { ok: true } : { ok: false, taken: n - 1 };
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,9 @@
-// Store contracts for pins (DESIGN §2 "Pins") and one-time markers (state envelopes, codes, jti,
+// Store contracts for pins (DESIGN §2 "Pins") and one-time markers (states, RelayStates, codes, jti,
 // webhook ids). Keys are keyed hashes only; raw state/code never reach a store.
+//
+// One-time things are read during the facts phase (`peek`, never a write) and consumed only after a
+// decision forwards the request, all of a request's markers in ONE all-or-nothing `commit`
+// (docs/architecture.md, "A callback, step by step"). A refused request therefore writes nothing.
 import { CodedError } from '../model/errors';
 
 /** A flow's pin: which backend started the flow. Keyed by the flow key hash (state / RelayState). */
@@ -15,29 +19,53 @@ export interface PinRecord {
   expires_at: number;
 }
 
-export interface ConsumeResult {
-  /** The pin, when one exists (consumed now or before). */
-  pin: PinRecord | null;
-  /** True when the pin had already been consumed by an earlier request (replay). */
-  consumedBefore: boolean;
-}
+/**
+ * What a pin registration did. A pin is owned by the (connection, backend) that registered it first:
+ * the same registration again is idempotent (`unchanged`, the stored pin kept as it was), anything else
+ * for the same flow key is a `conflict` and nothing is written.
+ */
+export type PutResult =
+  | { status: 'created'; pin: PinRecord }
+  | { status: 'unchanged'; pin: PinRecord }
+  | { status: 'conflict'; owner: PinRecord };
 
 export interface PinStore {
-  /** Writes a pin; it disappears after ttlMs. Overwrites an unconsumed pin with the same hash. */
-  put(pin: PinRecord, ttlMs: number): Promise<void>;
-  /** Atomically marks the pin consumed and returns it with whether an earlier call consumed it. */
-  consume(hash: string): Promise<ConsumeResult>;
-  /** Reads without consuming (admin/inspection). */
+  /** Registers a pin for ttlMs unless one exists for its hash (see PutResult). Atomic. */
+  put(pin: PinRecord, ttlMs: number): Promise<PutResult>;
+  /** Reads a pin; never writes (consumption is a marker in the ReplayStore). */
   get(hash: string): Promise<PinRecord | null>;
   close(): Promise<void>;
 }
 
 export type ReplayNamespace = 'state' | 'code' | 'jti' | 'webhook' | 'relay';
 
+export interface MarkerKey {
+  namespace: ReplayNamespace;
+  hash: string;
+}
+
+export interface Marker extends MarkerKey {
+  /** How long the marker must outlive now: until the flow's / token's own expiry plus skew. */
+  ttlMs: number;
+}
+
+/** `taken` is the index (into the markers given) of one that was already set; nothing was written. */
+export type CommitResult = { ok: true } | { ok: false; taken: number };
+
 export interface ReplayStore {
-  /** Atomically records (namespace, hash) for ttlMs; true when this is the first sighting. */
-  firstSeen(namespace: ReplayNamespace, hash: string, ttlMs: number): Promise<boolean>;
+  /** Which of these markers are set, in order. Never writes. */
+  peek(keys: readonly MarkerKey[]): Promise<boolean[]>;
+  /**
+   * Sets every marker, or none: if any is already set, nothing is written and its index is returned.
+   * Atomic against concurrent commits (other requests, other replicas sharing the store).
+   */
+  commit(markers: readonly Marker[]): Promise<CommitResult>;
   close(): Promise<void>;
+}
+
+/** Same identity rules both stores apply: the fields a registration must repeat to be idempotent. */
+export function samePinOwner(a: PinRecord, b: PinRecord): boolean {
+  return a.connection === b.connection && a.backend === b.backend && a.issuer === b.issuer && a.response_mode === b.response_mode;
 }
 
 export type StoreErrorCode = 'store_unavailable' | 'store_bad_record';

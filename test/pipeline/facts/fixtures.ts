@@ -5,7 +5,7 @@ import { createDemoSetup } from '../../../ext-authz/src/config/default';
 import type { DemoSetup } from '../../../ext-authz/src/config/default';
 import type { RegistryConfig } from '../../../ext-authz/src/model/registry';
 import { createFactsDeps } from '../../../ext-authz/src/pipeline/facts/gather';
-import type { FactsDeps } from '../../../ext-authz/src/pipeline/facts/gather';
+import type { FactsDeps, FactsDepsOptions } from '../../../ext-authz/src/pipeline/facts/gather';
 import type { RequestView } from '../../../ext-authz/src/model/request';
 import { MemoryPinStore, MemoryReplayStore } from '../../../ext-authz/src/store/memory-store';
 
@@ -28,13 +28,13 @@ export function demoSetup(): DemoSetup {
   return shared;
 }
 
-export function fixture(mutate?: (r: RegistryConfig) => void): Fixture {
+export function fixture(mutate?: (r: RegistryConfig) => void, opts: Partial<FactsDepsOptions> = {}): Fixture {
   const setup = demoSetup();
   const registry = structuredClone(setup.registry);
   mutate?.(registry);
   const pinStore = new MemoryPinStore({ max: 1000 });
   const replayStore = new MemoryReplayStore({ max: 1000 });
-  return { setup: { ...setup, registry }, deps: createFactsDeps(registry, { pinStore, replayStore }), pinStore, replayStore };
+  return { setup: { ...setup, registry }, deps: createFactsDeps(registry, { ...opts, pinStore, replayStore }), pinStore, replayStore };
 }
 
 export function get(path: string, extra: Partial<RequestView> = {}): RequestView {

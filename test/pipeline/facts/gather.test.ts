@@ -6,7 +6,14 @@ import type { FactsDeps } from '../../../ext-authz/src/pipeline/facts/gather';
 import { keyedHash } from '../../../ext-authz/src/pipeline/facts/keyed-hash';
 import { hintSetCookie } from '../../../ext-authz/src/pipeline/pins/cookie-hint';
 import { createPin, mintState } from '../../../ext-authz/src/pipeline/pins/mint';
+import type { GatheredFacts } from '../../../ext-authz/src/pipeline/facts/gather';
 import { fixture, get, ISS_L, ISS_N, NOW, post, signToken } from './fixtures';
+
+/** What the pipeline's commit phase does for a forwarded request: write the request's markers. */
+async function commit(deps: FactsDeps, f: GatheredFacts): Promise<void> {
+  const r = await deps.replayStore.commit(f.markers.filter((m) => m.commit));
+  if (!r.ok) throw new Error('commit refused');
+}
 
 const CB = '/oauth2/callback';
 
@@ -29,6 +36,9 @@ describe('gatherFacts: happy paths and pins (DESIGN §2)', () => {
     expect(f.input.callback).toMatchObject({ kind: 'oauth_query', route: CB, response_mode: 'query', iss: ISS_N, violations: [] });
     expect(f.input.pin).toMatchObject({ found: true, backend: 'new', issuer: ISS_N, source: 'envelope', consumed_before: false, error: null });
     expect(f.flowKeyHash).toBe(keyedHash(deps.keys.hash, 'state', s));
+    // Facts only read: without a commit (a refused request), the state stays usable.
+    expect((await gatherFacts(get(q.replace('c1', 'c3')), deps, NOW)).input.pin.consumed_before).toBe(false);
+    await commit(deps, f);
     const again = await gatherFacts(get(q.replace('c1', 'c2')), deps, NOW + 1000);
     expect(again.input.pin.consumed_before).toBe(true); // T-S4 → state_replayed
   });
@@ -45,7 +55,7 @@ describe('gatherFacts: happy paths and pins (DESIGN §2)', () => {
   it('T-S4: a store pin replayed', async () => {
     const { deps } = fixture();
     const s = await stored(deps, 'new');
-    await gatherFacts(get(`${CB}?code=a&state=${s}`), deps, NOW);
+    await commit(deps, await gatherFacts(get(`${CB}?code=a&state=${s}`), deps, NOW));
     const f = await gatherFacts(get(`${CB}?code=b&state=${s}`), deps, NOW);
     expect(f.input.pin).toMatchObject({ found: true, consumed_before: true });
   });
@@ -179,7 +189,9 @@ describe('gatherFacts: code, parameters and redirects (THREATS §3, §4, §7, §
     const { deps } = fixture();
     const a = await stored(deps, 'new');
     const b = await stored(deps, 'new');
-    expect((await gatherFacts(get(`${CB}?code=SAME&state=${a}`), deps, NOW)).input.callback.violations).toEqual([]);
+    const first = await gatherFacts(get(`${CB}?code=SAME&state=${a}`), deps, NOW);
+    expect(first.input.callback.violations).toEqual([]);
+    await commit(deps, first);
     expect((await gatherFacts(get(`${CB}?code=SAME&state=${b}`), deps, NOW)).input.callback.violations).toEqual(['code_replayed']);
   });
 
@@ -420,6 +432,7 @@ describe('gatherFacts: tokens on logout routes (THREATS T-W9, T-J11)', () => {
     const tok = await signToken(setup, { backend: 'legacy', header: { typ: 'logout+jwt' }, claims: { events: BCL, jti: 'j1', sid: 's1' } });
     const f = await gatherFacts(post('/backchannel-logout', `logout_token=${tok}`), deps, NOW);
     expect(f.input.token).toMatchObject({ verified: true, use: 'logout_token', backend: 'legacy' });
+    await commit(deps, f);
     const g = await gatherFacts(post('/backchannel-logout', `logout_token=${tok}`), deps, NOW);
     expect(g.input.token.error).toBe('jti_replayed');
     expect(g.input.callback.violations).toContain('jti_replayed');

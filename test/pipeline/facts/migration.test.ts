@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { cohortBucket } from '../../../ext-authz/src/pipeline/facts/migration';
 import { keyedHash } from '../../../ext-authz/src/pipeline/facts/keyed-hash';
 import { gatherFacts } from '../../../ext-authz/src/pipeline/facts/gather';
+import { hintSetCookie } from '../../../ext-authz/src/pipeline/pins/cookie-hint';
 import { fixture, get, NOW } from './fixtures';
 
 describe('cohortBucket', () => {
@@ -56,12 +57,34 @@ describe('migration facts in gather', () => {
     expect(later.input.migration?.sunset_exceeded).toBe(true);
   });
 
-  it('cohort from source_ip when configured (never X-Forwarded-For)', async () => {
+  it('cohort_key random: drawn server-side at login start, and a valid cookie hint keeps the side', async () => {
+    let draw = 7;
     const { deps } = fixture((r) => {
-      r.connections[0].cohort_key = 'source_ip';
-    });
-    const a = await gatherFacts(get('/login', { sourceIp: '192.0.2.1', headers: { 'x-forwarded-for': '198.51.100.1' } }), deps, NOW);
-    expect(a.input.migration?.cohort_bucket).toBe(cohortBucket(deps.keys.hash, 'demo', '192.0.2.1'));
+      r.connections[0].cohort_key = 'random';
+    }, { cohortDraw: () => draw });
+    // Whatever the caller sends (login_hint, client_id, source address), the bucket is the draw.
+    const a = await gatherFacts(get('/login?login_hint=alice', { sourceIp: '192.0.2.1' }), deps, NOW);
+    expect(a.input.migration?.cohort_bucket).toBe(7);
+    draw = 93;
+    expect((await gatherFacts(get('/login?login_hint=alice'), deps, NOW)).input.migration?.cohort_bucket).toBe(93);
+    // A hint from an earlier draw pins the side: new → 0 (in the canary), legacy → 99 (outside it).
+    const hintNew = hintSetCookie(deps.keys.cookie, 'demo', 'new', NOW, 600).split(';')[0];
+    const hintLegacy = hintSetCookie(deps.keys.cookie, 'demo', 'legacy', NOW, 600).split(';')[0];
+    expect((await gatherFacts(get('/login', { headers: { cookie: hintNew } }), deps, NOW)).input.migration?.cohort_bucket).toBe(0);
+    expect((await gatherFacts(get('/login', { headers: { cookie: hintLegacy } }), deps, NOW)).input.migration?.cohort_bucket).toBe(99);
+    // Callbacks belong to their flow: no draw.
+    expect((await gatherFacts(get('/oauth2/callback?code=c&state=s'), deps, NOW)).input.migration?.cohort_bucket).toBeNull();
+  });
+
+  it('cohort_key client_id: only a registered client_id has a bucket; login_hint never does', async () => {
+    const { deps } = fixture();
+    const a = await gatherFacts(get('/login?client_id=demo-client&login_hint=x'), deps, NOW);
+    expect(a.input.migration?.cohort_bucket).toBe(cohortBucket(deps.keys.hash, 'demo', 'demo-client'));
+    const b = await gatherFacts(get('/login?client_id=demo-client&login_hint=y'), deps, NOW);
+    expect(b.input.migration?.cohort_bucket).toBe(a.input.migration?.cohort_bucket);
+    const u = await gatherFacts(get('/login?client_id=someone-else'), deps, NOW);
+    expect(u.input.migration?.cohort_bucket).toBeNull();
+    expect(u.input.callback.violations).toEqual(['client_id_unknown']);
   });
 });
 

@@ -8,7 +8,7 @@ const resp = (inner: string, attrs = ''): string => `<samlp:Response xmlns:samlp
 describe('readSamlResponse', () => {
   it('reads the Response Issuer and attributes', () => {
     const r = readSamlResponse(b64(resp('<saml:Issuer>https://idp</saml:Issuer>', ' InResponseTo="_req1" Destination="https://sp/acs"')), 262144);
-    expect(r).toEqual({ ok: true, facts: { issuer: 'https://idp', in_response_to: '_req1', destination: 'https://sp/acs' }, issuerConflict: false });
+    expect(r).toEqual({ ok: true, facts: { issuer: 'https://idp', in_response_to: '_req1', destination: 'https://sp/acs' } });
   });
 
   it('falls back to the Assertion Issuer, any prefix', () => {
@@ -17,9 +17,9 @@ describe('readSamlResponse', () => {
     expect(r.ok && r.facts.issuer).toBe('https://idp2');
   });
 
-  it('flags Response and Assertion issuers that disagree', () => {
+  it('refuses Response and Assertion issuers that disagree (saml_issuer_conflict)', () => {
     const r = readSamlResponse(b64(resp('<saml:Issuer>https://a</saml:Issuer><saml:Assertion><saml:Issuer>https://b</saml:Issuer></saml:Assertion>')), 262144);
-    expect(r).toMatchObject({ ok: true, issuerConflict: true });
+    expect(r).toEqual({ ok: false, reason: 'saml_issuer_conflict' });
   });
 
   it('tolerates base64 line wrapping', () => {

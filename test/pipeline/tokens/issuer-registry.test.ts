@@ -45,8 +45,9 @@ function registry(edit: (r: RegistryConfig) => void = () => undefined): Registry
 const stores = { pinStore: new MemoryPinStore(), replayStore: new MemoryReplayStore() };
 
 async function verifies(deps: FactsDeps): Promise<boolean> {
-  const jwt = await new SignJWT({ iss: REMOTE, aud: 'c', exp: Math.floor(Date.now() / 1000) + 60 }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(privateKey);
-  const r = await verifyToken(jwt, 'id_token', { issuers: deps.issuers, maxTokenBytes: 16384, nowMs: Date.now() });
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = await new SignJWT({ iss: REMOTE, aud: 'c', sub: 'u', iat: now, exp: now + 60 }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(privateKey);
+  const r = await verifyToken(jwt, 'id_token', { issuers: deps.issuers, maxTokenBytes: 16384, nowMs: Date.now(), audiences: new Map([[REMOTE, ['c']]]) });
   return r.verified;
 }
 

@@ -8,6 +8,8 @@ import { prepareIssuers } from '../../../ext-authz/src/pipeline/tokens/issuer-re
 import { verifyToken } from '../../../ext-authz/src/pipeline/tokens/verify';
 
 const ISS = 'https://remote.example.com';
+/** The audiences this issuer's tokens must name on the (test) connection. */
+const AUD: ReadonlyMap<string, readonly string[]> = new Map([[ISS, ['c']]]);
 let server: http.Server;
 let base = '';
 let status = 200;
@@ -32,12 +34,13 @@ afterAll(async () => {
 });
 
 async function token(kid = 'r1'): Promise<string> {
-  return new SignJWT({ iss: ISS, aud: 'c', exp: Math.floor(Date.now() / 1000) + 60 }).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey);
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ iss: ISS, aud: 'c', sub: 'u', iat: now, exp: now + 60 }).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey);
 }
 
 it('fetches once, caches, and verifies', async () => {
   const reg = prepareIssuers([{ issuer: ISS, backend: 'new', jwks_uri: `${base}/jwks`, algs: ['ES256'], audiences: ['c'], clock_skew_s: 60 }]);
-  const ctx = { issuers: reg, maxTokenBytes: 16384, nowMs: Date.now() };
+  const ctx = { issuers: reg, maxTokenBytes: 16384, nowMs: Date.now(), audiences: AUD };
   expect((await verifyToken(await token(), 'id_token', ctx)).verified).toBe(true);
   expect((await verifyToken(await token(), 'id_token', ctx)).verified).toBe(true);
   expect(hits).toBe(1);
@@ -48,11 +51,11 @@ it('fetches once, caches, and verifies', async () => {
 it('a failing JWKS endpoint → jwks_unavailable', async () => {
   status = 500;
   const reg = prepareIssuers([{ issuer: ISS, backend: 'new', jwks_uri: `${base}/jwks`, algs: ['ES256'], audiences: ['c'], clock_skew_s: 60 }]);
-  expect((await verifyToken(await token(), 'id_token', { issuers: reg, maxTokenBytes: 16384, nowMs: Date.now() })).error).toBe('jwks_unavailable');
+  expect((await verifyToken(await token(), 'id_token', { issuers: reg, maxTokenBytes: 16384, nowMs: Date.now(), audiences: AUD })).error).toBe('jwks_unavailable');
   status = 200;
 });
 
 it('an unreachable JWKS endpoint → jwks_unavailable', async () => {
   const reg = prepareIssuers([{ issuer: ISS, backend: 'new', jwks_uri: 'http://127.0.0.1:9/jwks', algs: ['ES256'], audiences: ['c'], clock_skew_s: 60 }], { timeoutMs: 500 });
-  expect((await verifyToken(await token(), 'id_token', { issuers: reg, maxTokenBytes: 16384, nowMs: Date.now() })).error).toBe('jwks_unavailable');
+  expect((await verifyToken(await token(), 'id_token', { issuers: reg, maxTokenBytes: 16384, nowMs: Date.now(), audiences: AUD })).error).toBe('jwks_unavailable');
 });

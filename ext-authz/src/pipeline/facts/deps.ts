@@ -1,6 +1,8 @@
 // Facts dependencies prepared once per registry load (STYLE "validate and compile once"): route
 // tables, the host map, issuer verifiers and keys as Buffers. The hot path only reads these.
-import type { BackendConfig, ConnectionConfig, Limits, RegistryConfig, RouteTable } from '../../model/registry';
+import { createHash, randomInt } from 'node:crypto';
+import type { BackendConfig, ConnectionConfig, IssuerConfig, Limits, RegistryConfig, RouteTable } from '../../model/registry';
+import { credentialFor } from '../../model/registry';
 import type { PinStore, ReplayStore } from '../../store/types';
 import { prepareIssuers } from '../tokens/issuer-registry';
 import type { IssuerRegistry, JwksFetch } from '../tokens/issuer-registry';
@@ -36,11 +38,21 @@ export interface PreparedConnection {
   webhook: PreparedWebhook | null;
   /** Request-independent migration facts (stage, backends, issuers, dates as RFC 3339). */
   migration: MigrationBase;
+  /** Registered client_ids (cohorts, the client_id check, token audiences). */
+  clientIds: ReadonlySet<string>;
+  /** backend id → its state-envelope key on THIS connection (keys are scoped by connection and backend). */
+  stateKeys: ReadonlyMap<string, Buffer>;
+  /** backend id → SHA-256 of its Pin API token on this connection. */
+  pinTokens: ReadonlyMap<string, Buffer>;
+  /**
+   * issuer → the audiences a token of that issuer must name on this connection: the issuer's
+   * audiences ∩ the connection's client_ids (all client_ids when the issuer lists none).
+   */
+  audiences: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface PreparedKeys {
   hash: Buffer;
-  state: Map<string, Buffer>;
   cookie: Buffer;
 }
 
@@ -55,8 +67,10 @@ export interface FactsDeps {
   stripHeaders: ReadonlySet<string>;
   pinStore: PinStore;
   replayStore: ReplayStore;
-  /** How long a seen authorization code hash is remembered (T-C1: 10 min). */
+  /** How long a seen authorization code hash is remembered at least (T-C1: 10 min). */
   codeReplayTtlMs: number;
+  /** A uniform draw 0..99 for `cohort_key: random` (tests may fix it; default crypto randomInt). */
+  cohortDraw: () => number;
 }
 
 export interface FactsDepsOptions {
@@ -68,23 +82,25 @@ export interface FactsDepsOptions {
   now?: () => number;
   /** The dependencies of the last good registry (a reload): unchanged issuers keep their JWKS caches. */
   previous?: FactsDeps;
+  /** Cohort draw for `cohort_key: random` (default: crypto.randomInt(100)). */
+  cohortDraw?: () => number;
 }
+
+const drawPercent = (): number => randomInt(100);
 
 /** Builds the prepared facts dependencies. Throws only on a registry that skipped validation. */
 export function createFactsDeps(registry: RegistryConfig, opts: FactsDepsOptions): FactsDeps {
   const connections = new Map<string, PreparedConnection>();
   const hosts = new Map<string, PreparedConnection>();
   for (const c of registry.connections) {
-    const p = prepareConnection(c);
+    const p = prepareConnection(c, registry);
     connections.set(c.name, p);
     for (const h of p.hosts) hosts.set(h, p);
   }
-  const state = new Map<string, Buffer>();
-  for (const [b, k] of Object.entries(registry.keys.state_keys)) state.set(b, keyBytes(k));
   return {
     registry,
     limits: registry.limits,
-    keys: { hash: keyBytes(registry.keys.hash_key), state, cookie: keyBytes(registry.keys.cookie_key) },
+    keys: { hash: keyBytes(registry.keys.hash_key), cookie: keyBytes(registry.keys.cookie_key) },
     hosts,
     connections,
     issuers: prepareIssuers(registry.issuers, { fetch: opts.fetchJwks }, opts.previous?.issuers),
@@ -92,10 +108,16 @@ export function createFactsDeps(registry: RegistryConfig, opts: FactsDepsOptions
     pinStore: opts.pinStore,
     replayStore: opts.replayStore,
     codeReplayTtlMs: 10 * 60 * 1000,
+    cohortDraw: opts.cohortDraw ?? drawPercent,
   };
 }
 
-function prepareConnection(c: ConnectionConfig): PreparedConnection {
+/** The token audiences of one issuer on one connection (docs/threat-model.md T-J7). */
+function audiencesFor(iss: IssuerConfig, clientIds: readonly string[]): string[] {
+  return iss.audiences.length === 0 ? [...clientIds] : iss.audiences.filter((a) => clientIds.includes(a));
+}
+
+function prepareConnection(c: ConnectionConfig, registry: RegistryConfig): PreparedConnection {
   const routes = new Map<string, RouteKind>();
   for (const kind of Object.keys(c.routes) as RouteKind[]) {
     for (const path of c.routes[kind]) routes.set(path, kind);
@@ -109,6 +131,14 @@ function prepareConnection(c: ConnectionConfig): PreparedConnection {
   const legacy = c.backends.find((b) => b.role === 'legacy');
   const neu = c.backends.find((b) => b.role === 'new');
   if (!legacy || !neu) throw new Error(`connection ${c.name}: needs one legacy and one new backend`);
+  const stateKeys = new Map<string, Buffer>();
+  const pinTokens = new Map<string, Buffer>();
+  for (const b of c.backends) {
+    const key = credentialFor(registry.keys.state_keys, c.name, b.id);
+    if (key !== undefined) stateKeys.set(b.id, keyBytes(key));
+    const token = credentialFor(registry.keys.pin_api_tokens, c.name, b.id);
+    if (token !== undefined) pinTokens.set(b.id, createHash('sha256').update(token).digest());
+  }
   return {
     config: c,
     routes,
@@ -120,5 +150,9 @@ function prepareConnection(c: ConnectionConfig): PreparedConnection {
     backends: new Map(c.backends.map((b) => [b.id, b])),
     webhook: c.webhook ? prepareWebhook(c.webhook) : null,
     migration: migrationBase({ config: c, legacy, new: neu }),
+    clientIds: new Set(c.client_ids),
+    stateKeys,
+    pinTokens,
+    audiences: new Map(registry.issuers.map((iss) => [iss.issuer, audiencesFor(iss, c.client_ids)])),
   };
 }

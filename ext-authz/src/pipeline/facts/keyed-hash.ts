@@ -2,7 +2,8 @@
 // keys.hash_key, domain-separated by purpose so a state hash can never be confused with a code hash.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export type HashPurpose = 'state' | 'code' | 'relay' | 'cohort' | 'jti' | 'webhook';
+/** `envelope`: the replay marker of a signed state envelope, over its verified fields (pins/resolve.ts). */
+export type HashPurpose = 'state' | 'code' | 'relay' | 'cohort' | 'jti' | 'webhook' | 'envelope';
 
 /** base64url(HMAC-SHA256(key, purpose || 0x00 || value)). The raw value is never kept. */
 export function keyedHash(key: Buffer, purpose: HashPurpose, value: string): string {

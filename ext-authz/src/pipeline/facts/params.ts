@@ -133,26 +133,41 @@ export function ambiguousNames(query: Map<string, string[]>, body: Map<string, s
   return out;
 }
 
+/** Any origin: only used as the base to resolve relative return targets against. */
+const RESOLVE_BASE = 'https://callback-proxy.invalid/';
+const RESOLVE_HOST = 'callback-proxy.invalid';
+
 /**
- * Open-redirect check for post-login return parameters (THREATS T-R3): only a same-site absolute path
- * is acceptable. `//evil`, `/\evil`, `https:evil`, `javascript:`, and absolute URLs off `allowedHosts`
- * are rejected. Browsers treat `\` as `/` and strip tabs/newlines (WHATWG URL), so those are refused too.
+ * Open-redirect check for post-login return parameters (THREATS T-R3): the target must be same-origin
+ * over https. A relative target is resolved the way a browser resolves a Location (WHATWG URL: dot
+ * segments and `%2e` removed) BEFORE it is checked, so `/.//evil.example` — whose path becomes
+ * `//evil.example`, a protocol-relative redirect once a backend re-emits it — is refused like
+ * `//evil.example`. Absolute targets must be `https:` on one of the connection's hosts (`http:` is a
+ * downgrade of the own origin). `\`, tabs and newlines are refused (browsers treat `\` as `/` and drop
+ * the others).
  */
 export function isOpenRedirect(value: string, allowedHosts: ReadonlySet<string>): boolean {
   if (/[\u0000-\u001f\u007f\\]/.test(value)) return true;
-  if (value.startsWith('/')) return value.startsWith('//');
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/s.exec(value);
-  if (!m) return false; // relative path like `account` — stays on this host
-  const scheme = m[1].toLowerCase();
-  if (scheme !== 'https' && scheme !== 'http') return true;
-  if (!m[2].startsWith('//')) return true; // `https:evil.example`
-  let host: string;
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(value);
+  if (m) {
+    if (m[1].toLowerCase() !== 'https') return true;
+    if (!value.slice(m[0].length).startsWith('//')) return true; // `https:evil.example`
+    let u: URL;
+    try {
+      u = new URL(value);
+    } catch {
+      return true;
+    }
+    return !allowedHosts.has(u.host.toLowerCase()) || u.username !== '' || u.password !== '' || u.pathname.startsWith('//');
+  }
+  if (value.startsWith('//')) return true;
+  let u: URL;
   try {
-    host = new URL(value).host.toLowerCase();
+    u = new URL(value, RESOLVE_BASE);
   } catch {
     return true;
   }
-  return !allowedHosts.has(host);
+  return u.host !== RESOLVE_HOST || u.pathname.startsWith('//');
 }
 
 /** RelayState must be an opaque handle (SAML bindings §3.4.3 allows 80 bytes; THREATS T-R1/T-R2). */

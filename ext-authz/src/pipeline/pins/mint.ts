@@ -1,8 +1,10 @@
 // Pin creation for the Pin API and `pins mint` (DESIGN §2 "Pins" 2): a backend (or an operator)
-// announces a flow; the pin is stored by keyed hash only, or the state is a signed envelope.
+// announces a flow; the pin is stored by keyed hash only, or the state is a signed envelope. A stored
+// pin is owned by the (connection, backend) that registered it first: the same registration again is
+// idempotent, and a registration for another backend or connection is refused (already_pinned).
 import { CodedError } from '../../model/errors';
 import { randomBytes } from 'node:crypto';
-import type { PinRecord } from '../../store/types';
+import type { PinRecord, PutResult } from '../../store/types';
 import type { FactsDeps, PreparedConnection } from '../facts/deps';
 import { keyedHash } from '../facts/keyed-hash';
 import { signEnvelope } from './state-envelope';
@@ -10,9 +12,12 @@ import { signEnvelope } from './state-envelope';
 /** Pins stay readable this long past expiry so a late callback reads state_expired, not state_unknown. */
 export const PIN_EXPIRED_GRACE_MS = 10 * 60_000;
 
-export type MintErrorCode = 'unknown_connection' | 'unknown_backend' | 'bad_state' | 'store_unavailable';
+export type MintErrorCode = 'unknown_connection' | 'unknown_backend' | 'bad_state' | 'store_unavailable' | 'already_pinned';
 
-export class MintError extends CodedError<MintErrorCode> {}
+export class MintError extends CodedError<MintErrorCode> {
+  /** For already_pinned: the keyed hash of the flow key (loggable; never the raw state). */
+  flowKeyHash?: string;
+}
 
 /** The pin's issuer is what the callback will name: the SAML entityID for RelayState pins. */
 function lookup(deps: FactsDeps, connection: string, backend: string, purpose: 'state' | 'relay' = 'state'): { conn: PreparedConnection; issuer: string } {
@@ -46,12 +51,19 @@ export async function createPin(
     created_at: nowMs,
     expires_at: nowMs + ttlMs,
   };
+  let put: PutResult;
   try {
-    await deps.pinStore.put(pin, ttlMs + PIN_EXPIRED_GRACE_MS);
+    put = await deps.pinStore.put(pin, ttlMs + PIN_EXPIRED_GRACE_MS);
   } catch {
     throw new MintError('store_unavailable', 'the pin store could not be reached');
   }
-  return pin;
+  if (put.status === 'conflict') {
+    // Never re-pinned: one backend must not steer another's flow (docs/threat-model.md, pins).
+    const e = new MintError('already_pinned', 'this flow key is already pinned (to another backend, connection or response mode)');
+    e.flowKeyHash = pin.flow_key_hash;
+    throw e;
+  }
+  return put.pin;
 }
 
 /**
@@ -66,7 +78,7 @@ export async function mintState(
   responseMode: 'query' | 'form_post' | null = null,
 ): Promise<{ state: string; pin: PinRecord }> {
   const { conn, issuer } = lookup(deps, connection, backend);
-  const key = deps.keys.state.get(backend);
+  const key = conn.stateKeys.get(backend);
   if (key && responseMode === null) {
     const state = signEnvelope(key, connection, backend, nowMs, conn.config.pin_ttl_s);
     const pin: PinRecord = {

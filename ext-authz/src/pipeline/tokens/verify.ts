@@ -1,26 +1,31 @@
-// Token phase (DESIGN §4 `token`, THREATS §9): verify an id_token / logout token / bearer against the
-// issuer registry with jose, map every failure to a reason code, never throw.
+// Token verification (DESIGN §4 `token`, THREATS §9): verify an id_token / logout token / bearer against
+// the issuer registry with jose, then the claim rules of its use (tokens/claims.ts), map every failure to
+// a reason code, never throw. Pure: no store access (a one-shot token's jti is a one-time marker the
+// token phase peeks and the commit phase writes).
 import { errors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
 import type { ReasonCode } from '../../model/reasons';
 import type { TokenFacts } from '../../model/facts';
-import type { ReplayStore } from '../../store/types';
-import { keyedHash } from '../facts/keyed-hash';
+import { claimProblem, maxAgeS, normTyp, REQUIRED_CLAIMS } from './claims';
+import type { TokenUse } from './claims';
 import type { IssuerRegistry } from './issuer-registry';
 import { checkTokenShape } from './token-shape';
 
-export type TokenUse = 'id_token' | 'logout_token' | 'access_token';
-
-/** OIDC Back-Channel Logout 1.0 §2.4: the event that makes a JWT a logout token. */
-export const BCL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+export { BCL_EVENT } from './claims';
+export type { TokenUse } from './claims';
 
 export interface VerifyContext {
   issuers: IssuerRegistry;
   maxTokenBytes: number;
   nowMs: number;
-  /** One-shot uses record the jti (T-J11); needs the hash key for keyed jti hashes. */
-  oneShot?: { replayStore: ReplayStore; hashKey: Buffer };
+  /**
+   * issuer → the audiences its tokens must name on this connection (the issuer's audiences ∩ the
+   * connection's client_ids, prepared per connection). An issuer missing here accepts no audience.
+   */
+  audiences: ReadonlyMap<string, readonly string[]>;
 }
+
+const NO_AUDIENCE: readonly string[] = Object.freeze([]);
 
 export function emptyToken(): TokenFacts {
   return { present: false, verified: false, use: null, issuer: null, backend: null, alg: null, typ: null, claims: null, error: null };
@@ -30,31 +35,10 @@ function fail(use: TokenUse, error: ReasonCode, partial: Partial<TokenFacts> = {
   return { ...emptyToken(), present: true, use, ...partial, error };
 }
 
-/** `typ` compared as media types: case-insensitive, optional `application/` prefix (RFC 7515 §4.1.9). */
-function normTyp(t: unknown): string | null {
-  if (typeof t !== 'string') return null;
-  const l = t.toLowerCase();
-  return l.startsWith('application/') ? l.slice('application/'.length) : l;
-}
-
-function hasLogoutEvent(p: Record<string, unknown>): boolean {
-  const ev = p.events;
-  return typeof ev === 'object' && ev !== null && Object.prototype.hasOwnProperty.call(ev, BCL_EVENT);
-}
-
-/** Mutually exclusive type rules (RFC 8725 §3.11, OIDC BCL §2.4/§2.6, RFC 9068 §2.1). */
-function typProblem(use: TokenUse, typ: string | null, expected: string | undefined, p: Record<string, unknown>): boolean {
-  if (expected !== undefined && typ !== normTyp(expected)) return true;
-  if (use === 'logout_token') return !hasLogoutEvent(p) || p.nonce !== undefined;
-  if (typ === 'logout+jwt' || hasLogoutEvent(p)) return true;
-  if (use === 'id_token' && typ === 'at+jwt') return true;
-  if (use === 'access_token' && p.nonce !== undefined && typ !== 'at+jwt') return true;
-  return false;
-}
-
 function mapJoseError(e: unknown): ReasonCode {
-  if (e instanceof errors.JWTExpired) return 'token_expired';
+  if (e instanceof errors.JWTExpired) return e.claim === 'iat' ? 'token_too_old' : 'token_expired';
   if (e instanceof errors.JWTClaimValidationFailed) {
+    if (e.reason === 'missing' && e.claim !== 'aud') return 'token_claim_missing';
     if (e.claim === 'nbf') return 'token_not_yet_valid';
     if (e.claim === 'aud') return 'aud_mismatch';
     if (e.claim === 'iat' && e.reason === 'check_failed') return 'token_not_yet_valid';
@@ -88,12 +72,17 @@ export async function verifyToken(raw: string, use: TokenUse, ctx: VerifyContext
   if (issuer.kids !== null && kid !== undefined && (typeof kid !== 'string' || !issuer.kids.has(kid))) {
     return fail(use, 'kid_unknown', base);
   }
+  // The audience is bound to the connection (T-J7): a token for another connection's client fails.
+  const audiences = ctx.audiences.get(iss) ?? NO_AUDIENCE;
+  if (audiences.length === 0) return fail(use, 'aud_mismatch', base);
   let payload: JWTPayload;
   try {
     const r = await jwtVerify(raw, issuer.getKey, {
       algorithms: [...issuer.algs],
       issuer: iss,
-      audience: issuer.config.audiences.length > 0 ? issuer.config.audiences : undefined,
+      audience: audiences as string[],
+      requiredClaims: REQUIRED_CLAIMS as string[],
+      maxTokenAge: maxAgeS(issuer.config, use),
       clockTolerance: issuer.config.clock_skew_s,
       currentDate: new Date(ctx.nowMs),
     });
@@ -102,27 +91,14 @@ export async function verifyToken(raw: string, use: TokenUse, ctx: VerifyContext
     return fail(use, mapJoseError(e), base);
   }
   const claims = payload as Record<string, unknown>;
-  // Extra untrusted audiences (T-J7): every aud must be one we accept.
-  if (Array.isArray(claims.aud) && issuer.config.audiences.length > 0) {
-    if (!claims.aud.every((a) => issuer.config.audiences.includes(a as string))) return fail(use, 'aud_mismatch', base);
-  }
-  if (typProblem(use, typ, issuer.config.typ?.[use], claims)) return fail(use, 'typ_mismatch', base);
+  // Extra untrusted audiences (T-J7): every aud must be one the issuer may address.
+  const trusted = issuer.config.audiences.length > 0 ? issuer.config.audiences : audiences;
+  if (Array.isArray(claims.aud) && !claims.aud.every((a) => trusted.includes(a as string))) return fail(use, 'aud_mismatch', base);
+  const problem = claimProblem(use, typ, issuer.config, claims, audiences);
+  if (problem !== null) return fail(use, problem, base);
   const tenants = issuer.config.tenants;
   if (tenants && tenants.length > 0 && !(typeof claims.tid === 'string' && tenants.includes(claims.tid))) {
     return fail(use, 'tenant_not_allowed', base);
-  }
-  if (ctx.oneShot) {
-    const jti = claims.jti;
-    if (typeof jti !== 'string' || jti.length === 0) return fail(use, 'token_invalid', base);
-    const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : ctx.nowMs + 3600_000;
-    const ttl = Math.max(1000, exp - ctx.nowMs + issuer.config.clock_skew_s * 1000);
-    let first: boolean;
-    try {
-      first = await ctx.oneShot.replayStore.firstSeen('jti', keyedHash(ctx.oneShot.hashKey, 'jti', `${iss}\0${jti}`), ttl);
-    } catch {
-      return fail(use, 'store_unavailable', base);
-    }
-    if (!first) return fail(use, 'jti_replayed', base);
   }
   return { present: true, verified: true, use, ...base, claims, error: null };
 }

@@ -4,19 +4,26 @@ import { createHmac } from 'node:crypto';
 import type { ReasonCode } from '../../model/reasons';
 import type { RequestView } from '../../model/request';
 import type { WebhookFacts } from '../../model/facts';
-import type { ReplayStore } from '../../store/types';
 import { keyedHash, macEqual } from '../facts/keyed-hash';
 import { sourceAllowed } from './prepare';
 import type { PreparedSecret, PreparedWebhook } from './prepare';
 
 export interface WebhookContext {
-  replayStore: ReplayStore;
   hashKey: Buffer;
   nowMs: number;
 }
 
 /** GitHub deliveries carry no timestamp: remember ids for a day. */
 const GITHUB_REPLAY_TTL_MS = 24 * 3600_000;
+
+/**
+ * How long a verified delivery's id must stay remembered: a Standard Webhooks message is accepted
+ * within ±tolerance of its timestamp, so 2 × tolerance covers its whole window. The id (`id_hash`) is a
+ * one-time marker the webhook phase peeks and the commit phase writes; verification itself never writes.
+ */
+export function webhookReplayTtlMs(hook: PreparedWebhook): number {
+  return hook.scheme === 'standard' ? hook.toleranceMs * 2 : GITHUB_REPLAY_TTL_MS;
+}
 
 function result(scheme: PreparedWebhook['scheme'], error: ReasonCode | null, secret: PreparedSecret | null, idHash: string | null): WebhookFacts {
   return { verified: error === null, scheme, secret_id: secret?.id ?? null, tenant: secret?.tenant ?? null, id_hash: idHash, error };
@@ -45,14 +52,6 @@ export async function verifyWebhook(req: RequestView, hook: PreparedWebhook, ctx
   return hook.scheme === 'standard' ? verifyStandard(req, body, hook, ctx) : verifyGithub(req, body, hook, ctx);
 }
 
-async function remember(ctx: WebhookContext, idHash: string, ttlMs: number): Promise<ReasonCode | null> {
-  try {
-    return (await ctx.replayStore.firstSeen('webhook', idHash, ttlMs)) ? null : 'webhook_replay';
-  } catch {
-    return 'store_unavailable';
-  }
-}
-
 async function verifyStandard(req: RequestView, body: Buffer, hook: PreparedWebhook, ctx: WebhookContext): Promise<WebhookFacts> {
   const id = req.headers['webhook-id'];
   const ts = req.headers['webhook-timestamp'];
@@ -79,9 +78,7 @@ async function verifyStandard(req: RequestView, body: Buffer, hook: PreparedWebh
   if (found === 'secret_retired') return result('standard', 'secret_retired', null, idHash);
   const tenantErr = tenantCheck(req, found);
   if (tenantErr) return result('standard', tenantErr, found, idHash);
-  // Recorded only after the signature verified, so forged ids cannot burn real ones.
-  const replay = await remember(ctx, idHash, hook.toleranceMs * 2);
-  return result('standard', replay, found, idHash);
+  return result('standard', null, found, idHash);
 }
 
 async function verifyGithub(req: RequestView, body: Buffer, hook: PreparedWebhook, ctx: WebhookContext): Promise<WebhookFacts> {
@@ -96,7 +93,7 @@ async function verifyGithub(req: RequestView, body: Buffer, hook: PreparedWebhoo
   if (found === 'secret_retired') return result('github', 'secret_retired', null, idHash);
   const tenantErr = tenantCheck(req, found);
   if (tenantErr) return result('github', tenantErr, found, idHash);
-  return result('github', await remember(ctx, idHash, GITHUB_REPLAY_TTL_MS), found, idHash);
+  return result('github', null, found, idHash);
 }
 
 /** The tenant comes from the verifying key only; a disagreeing header is an attack (T-T4). */
