@@ -1,6 +1,7 @@
 // `callback-proxy keys generate`: a fresh key set for a registry (config/key-file.ts): the hash and
 // cookie keys, and a state key and a Pin API token per connection and backend. With a registry whose
 // `keys:` is `file:<path>`, that is where it writes, so the registry validates right after.
+import { errnoCode } from '../model/errors';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -45,7 +46,7 @@ export function registerKeysCommands(program: Command): void {
         try {
           text = fs.readFileSync(registry, 'utf8');
         } catch (e) {
-          throw new CliError('cli_input', `cannot read ${registry} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+          throw new CliError('cli_input', `cannot read ${registry} (${errnoCode(e)})`);
         }
         try {
           const r = credentialOwners(text, registry);
@@ -70,7 +71,7 @@ export function registerKeysCommands(program: Command): void {
         fs.writeFileSync(out, text, { mode: 0o600, flag: f.force ? 'w' : 'wx' });
         if (f.force) fs.chmodSync(out, 0o600); // an existing file keeps its mode on overwrite
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code ?? 'error';
+        const code = errnoCode(e);
         if (code === 'EEXIST') throw new CliError('cli_usage', `${out} exists; --force replaces it (flows in flight that depend on its keys will fail)`, EXIT_USAGE);
         throw new CliError('cli_input', `cannot write ${out} (${code})`);
       }

@@ -4,6 +4,8 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { AppOptions } from '../app';
 import { CliError, describeError, exitCodesHelp } from './cli-errors';
+import { addRuntimeOptions } from './runtime-options';
+import type { RuntimeFlags } from './runtime-options';
 
 /** pino's levels, most to least severe, and `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -17,11 +19,7 @@ export function resolveLogLevel(flag: string | undefined, env: string | undefine
   return value;
 }
 
-interface ServeFlags {
-  config?: string;
-  policy: string;
-  data?: string;
-  decision: string;
+interface ServeFlags extends RuntimeFlags {
   grpcAddr: string;
   httpAddr: string;
   redis?: string;
@@ -49,13 +47,10 @@ function demoWarning(grpcPort: number, httpPort: number, DEMO_HOST: string, DEMO
 }
 
 export function registerServeCommand(program: Command): void {
-  program
+  const serve = program
     .command('serve')
-    .description('run the ext-authz service (gRPC ext_authz + HTTP forward-auth + Pin API); no flags = embedded demo')
-    .option('--config <file>', 'migration registry YAML (default: the embedded demo setup)')
-    .option('--policy <dir>', 'policy directory (Rego + data files)', 'policies/callback')
-    .option('--data <file>', 'extra data document (JSON/YAML) merged at the root of data')
-    .option('--decision <path>', 'decision path, e.g. callback/decision or envoy/authz/allow', 'callback/decision')
+    .description('run the ext-authz service (gRPC ext_authz + HTTP forward-auth + Pin API); no flags = embedded demo');
+  addRuntimeOptions(serve, 'the embedded demo setup')
     .option('--grpc-addr <host:port>', 'gRPC listen address', '127.0.0.1:9191')
     .option('--http-addr <host:port>', 'HTTP listen address (forward-auth, Pin API, health, metrics)', '127.0.0.1:9192')
     .option('--redis <url>', 'Redis URL for pins and replay markers (default: in memory)')

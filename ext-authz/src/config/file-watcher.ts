@@ -5,6 +5,7 @@
 // misses (NFS, some container mounts). Nudges are debounced, and the owner is told only when the digest
 // differs from the last one it was told about, so a bad file is reported once, not on every poll. What
 // to do with the new content (load it, keep the last good one on failure) is the owner's business.
+import { errnoCode } from '../model/errors';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -132,7 +133,7 @@ export class FileWatcher {
       walk(this.target, '');
       return h.digest('hex');
     } catch (e) {
-      return `unreadable:${(e as NodeJS.ErrnoException).code ?? 'error'}`;
+      return `unreadable:${errnoCode(e)}`;
     }
   }
 }

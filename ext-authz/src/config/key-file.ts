@@ -12,9 +12,10 @@
 //
 // Values are never part of an error message.
 import { randomBytes } from 'node:crypto';
-import { LineCounter, parseDocument, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, formatPath } from './registry-errors';
+import { readYamlText } from './yaml-text';
 
 export const KEY_FILE_VERSION = 1;
 
@@ -96,15 +97,7 @@ export function credentialName(connection: string, backend: string, owners: Read
 
 /** Parses and checks a key file; `file` names it in errors (which name fields, never values). */
 export function parseKeyFile(text: string, file: string): KeyFile {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true, lineCounter });
-  if (doc.errors.length > 0) {
-    throw new ConfigError('config_yaml', file, doc.errors.map((e) => {
-      const at = lineCounter.linePos(e.pos[0]);
-      return { path: '', message: `YAML ${e.code} at line ${at.line}, column ${at.col}` };
-    }));
-  }
-  const r = keyFileSchema.safeParse(doc.toJS({ maxAliasCount: 0 }));
+  const r = keyFileSchema.safeParse(readYamlText(text, file, 0));
   if (!r.success) {
     throw new ConfigError('config_invalid', file, r.error.issues.map((i) => ({
       path: formatPath(i.path),
@@ -136,13 +129,11 @@ export function keysSection(keys: KeyFile): KeysSection {
  * key file may not exist yet). Throws ConfigError naming the field when the shape is not a registry's.
  */
 export function credentialOwners(text: string, file: string): { owners: CredentialOwner[]; keysRef: string | null } {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
-  if (doc.errors.length > 0) throw new ConfigError('config_yaml', file, [{ path: '', message: `YAML ${doc.errors[0].code}` }]);
   const shape = z.looseObject({
     connections: z.array(z.looseObject({ name: id, backends: z.array(z.looseObject({ id })).min(1) })).min(1),
     keys: z.unknown().optional(),
   });
-  const r = shape.safeParse(doc.toJS({ maxAliasCount: 50 }));
+  const r = shape.safeParse(readYamlText(text, file, 50));
   if (!r.success) throw new ConfigError('config_invalid', file, r.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
   const keys = r.data.keys;
   return {

@@ -1,11 +1,12 @@
 // Migration registry loading (issue #3 "Migration registry"): YAML text → validated RegistryConfig,
 // with errors that name the file and the field path and never echo a value.
+import { errnoCode } from '../model/errors';
 import fs from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { RegistryConfig } from '../model/registry';
 import { keysSection, parseKeyFile } from './key-file';
+import { readYamlText } from './yaml-text';
 import { ConfigError, formatPath } from './registry-errors';
 import type { ConfigIssue } from './registry-errors';
 import { registrySchema } from './registry-schema';
@@ -31,17 +32,8 @@ function issueMessage(i: z.core.$ZodIssue): string {
 
 /** Parses and validates registry text. `file` names the source in messages (e.g. `registry.yaml`). */
 export function parseRegistry(text: string, file: string, opts: ParseOptions = {}): RegistryConfig {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true, lineCounter });
-  if (doc.errors.length > 0) {
-    // Position and yaml's error code only: the message of some yaml errors quotes the source line.
-    throw new ConfigError('config_yaml', file, doc.errors.map((e) => {
-      const at = lineCounter.linePos(e.pos[0]);
-      return { path: '', message: `YAML ${e.code} at line ${at.line}, column ${at.col}` };
-    }));
-  }
   const baseDir = opts.baseDir ?? path.dirname(file);
-  const data = withKeyFile(doc.toJS({ maxAliasCount: 50 }), baseDir, file);
+  const data = withKeyFile(readYamlText(text, file, 50), baseDir, file);
   const schema = registrySchema({ baseDir, env: opts.env ?? {} });
   const r = schema.safeParse(data);
   if (!r.success) {
@@ -65,7 +57,7 @@ function withKeyFile(data: unknown, baseDir: string, file: string): unknown {
   try {
     text = fs.readFileSync(keyPath, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    const code = errnoCode(e, 'EIO');
     throw new ConfigError('config_invalid', file, [{ path: 'keys', message: `key file ${rel} is not readable (${code}); \`callback-proxy keys generate ${file}\` makes one` }]);
   }
   return { ...data, keys: keysSection(parseKeyFile(text, path.join(path.dirname(file), rel))) };
@@ -77,7 +69,7 @@ export function loadRegistryFile(filePath: string, opts: ParseOptions = {}): Reg
   try {
     text = fs.readFileSync(filePath, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    const code = errnoCode(e, 'EIO');
     throw new ConfigError('config_unreadable', filePath, [{ path: '', message: `cannot read (${code})` }]);
   }
   return parseRegistry(text, filePath, { baseDir: opts.baseDir ?? path.dirname(path.resolve(filePath)), env: opts.env });

@@ -12,13 +12,17 @@ import { PIN_API_STATUS, PinApiError, readPinInput } from './pin-api';
 import type { PinApi } from './pin-api';
 import type { ServiceMetrics } from '../telemetry/metrics';
 
-export interface GrpcServerOptions {
+/** What both listeners (gRPC here, HTTP in http-server.ts) are built from. */
+export interface ListenerOptions {
   core: CheckCore;
   readiness: Readiness;
   pinApi: PinApi;
   metrics: ServiceMetrics;
+  /** The routing header of the current registry. */
   routingHeader: () => string;
 }
+
+export type GrpcServerOptions = ListenerOptions;
 
 /** "host:port" → parts; IPv6 literals in brackets. Port 0 asks the OS for a free port. */
 export function splitAddr(addr: string): { host: string; port: number } {
@@ -79,32 +83,24 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
     },
   });
 
+  /** One Pin API method over gRPC: the call's bearer token and input in, the answer or its code out, counted. */
+  const pinMethod =
+    (method: 'CreatePin' | 'MintState', run: (authorization: string | undefined, input: ReturnType<typeof readPinInput>) => Promise<unknown>) =>
+    (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>): void => {
+      run(authorizationMeta(call), readPinInput(call.request)).then(
+        (out) => {
+          opts.metrics.pinApiCalls.inc({ method, result: 'ok' });
+          callback(null, out);
+        },
+        (e: unknown) => {
+          opts.metrics.pinApiCalls.inc({ method, result: e instanceof PinApiError ? e.code : 'unavailable' });
+          callback(pinError(e));
+        },
+      );
+    };
   server.addService(protos.pinsService, {
-    CreatePin: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      opts.pinApi.createPin(authorizationMeta(call), readPinInput(call.request)).then(
-        (out) => {
-          opts.metrics.pinApiCalls.inc({ method: 'CreatePin', result: 'ok' });
-          callback(null, out);
-        },
-        (e: unknown) => {
-          opts.metrics.pinApiCalls.inc({ method: 'CreatePin', result: e instanceof PinApiError ? e.code : 'unavailable' });
-          callback(pinError(e));
-        },
-      );
-    },
-    MintState: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      const input = readPinInput(call.request);
-      opts.pinApi.mintState(authorizationMeta(call), input).then(
-        (out) => {
-          opts.metrics.pinApiCalls.inc({ method: 'MintState', result: 'ok' });
-          callback(null, out);
-        },
-        (e: unknown) => {
-          opts.metrics.pinApiCalls.inc({ method: 'MintState', result: e instanceof PinApiError ? e.code : 'unavailable' });
-          callback(pinError(e));
-        },
-      );
-    },
+    CreatePin: pinMethod('CreatePin', (auth, input) => opts.pinApi.createPin(auth, input)),
+    MintState: pinMethod('MintState', (auth, input) => opts.pinApi.mintState(auth, input)),
   });
 
   opts.readiness.health.addToServer(server);

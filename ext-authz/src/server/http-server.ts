@@ -6,23 +6,15 @@ import { toHttpReply } from '../check/forward-auth';
 import type { ForwardAuthMode, HttpReply, RawHttpRequest } from '../check/forward-auth';
 import { adaptHttpRequest } from '../check/adapter';
 import { localDeny } from '../check/local-deny';
-import type { CheckCore } from '../check/check-core';
-import type { Readiness } from './health';
 import { PIN_API_STATUS, PinApiError, readPinInput } from './pin-api';
-import type { PinApi } from './pin-api';
-import type { ServiceMetrics } from '../telemetry/metrics';
 import { splitAddr } from './grpc-server';
+import type { ListenerOptions } from './grpc-server';
 
 export const ENVOY_PREFIX = '/envoy/authz';
 export const PROXY_ROUTES: readonly string[] = ['/authz', '/forward-auth'];
 const PIN_JSON_LIMIT = 16 * 1024;
 
-export interface HttpServerOptions {
-  core: CheckCore;
-  readiness: Readiness;
-  pinApi: PinApi;
-  metrics: ServiceMetrics;
-  routingHeader: () => string;
+export interface HttpServerOptions extends ListenerOptions {
   /** Largest body read for a forward-auth check (registry limits.max_body_bytes). */
   maxBodyBytes: () => number;
   envoyPrefix?: string;
