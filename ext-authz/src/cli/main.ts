@@ -4,7 +4,7 @@
 //
 // Start-up cost: registering the commands loads only commander and the command modules; each command
 // loads what it needs (gRPC, pino, the Rego engine, Envoy's protos, the registry schema) in its action,
-// so `--version` and `--help` stay near bare Node start-up. test/deploy/cli-startup.test.ts checks that.
+// so `--version` and `--help` stay near bare Node start-up (test/deploy/build.test.ts checks which modules load).
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../model/version';
 import { registerRegoCommands } from './rego-commands';
