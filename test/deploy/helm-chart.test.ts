@@ -33,7 +33,7 @@ const VALUE_SETS: [string, Obj][] = [
   ['default values', {}],
   ['replicas 3 with redis', { replicaCount: 3, redis: { url: 'redis://redis.callback-proxy.svc:6379/0' } }],
   ['replicas 3 with the redis URL in a Secret', { replicaCount: 3, redis: { existingSecret: 'callback-proxy-redis' } }],
-  ['ServiceMonitor on', { serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' } } }],
+  ['ServiceMonitor on, decision logs on stdout', { serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' } }, decisionLog: 'stdout' }],
   ['TLS on, client certificates verified', { tls: { enabled: true, secretName: 'callback-proxy-tls', verifyClient: true } }],
   [
     'a Pin API token from a mounted Secret file, OTLP export on',
@@ -197,6 +197,11 @@ describe.each(VALUE_SETS)('chart rendered with %s', (_name, values) => {
 });
 
 describe('value-specific objects', () => {
+  it('decision logs are off unless asked for', () => {
+    expect(argValue(container(render()).args, '--decision-log')).toBeUndefined();
+    expect(argValue(container(render({ decisionLog: 'stdout' })).args, '--decision-log')).toBe('stdout');
+  });
+
   it('replicas 3 + redis: three replicas sharing the Redis store', () => {
     const objs = render({ replicaCount: 3, redis: { url: 'redis://redis.callback-proxy.svc:6379/0' } });
     expect(one(objs, 'Deployment').spec.replicas).toBe(3);
