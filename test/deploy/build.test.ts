@@ -52,9 +52,12 @@ describe('the bin', () => {
   it('runs dist/ in its own process: no child process, no compiler, no TypeScript hook', () => {
     const text = fs.readFileSync(BIN, 'utf8');
     expect(text).not.toMatch(/child_process|esbuild|ts-register|tsx/);
-    const tracer = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cbp-trace-')), 'trace.cjs');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cbp-trace-'));
+    const tracer = path.join(tmp, 'trace.cjs');
     fs.writeFileSync(tracer, "process.on('exit', () => process.stderr.write(JSON.stringify(Object.keys(require.cache)) + '\\n'));\n");
     const r = node(['-r', tracer, BIN, '--version']);
+    const help = node(['-r', tracer, BIN, '--help']);
+    fs.rmSync(tmp, { recursive: true, force: true });
     expect(r.status).toBe(0);
     const loaded = JSON.parse(r.stderr.trim().split('\n').pop() as string) as string[];
     expect(loaded).toContain(path.join(DIST, 'cli', 'main.js'));
@@ -62,7 +65,6 @@ describe('the bin', () => {
     // --version and --help load commander and the command definitions only.
     const heavy = /node_modules\/(@grpc|@opentelemetry|pino|protobufjs|yaml|zod|ioredis|jose|lru-cache|fast-xml-parser|esbuild)\/|dist\/src\/(rego|policy|pipeline|server|store|check)\//;
     expect(loaded.filter((f) => heavy.test(f))).toEqual([]);
-    const help = node(['-r', tracer, BIN, '--help']);
     expect(help.status).toBe(0);
     expect((JSON.parse(help.stderr.trim().split('\n').pop() as string) as string[]).filter((f) => heavy.test(f))).toEqual([]);
   });
