@@ -2,10 +2,6 @@
 // (registry, facts, policy), printed as JSON. Exit 0 allow/rewrite, 1 deny, 2 on bad input.
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { fromProtojson } from '../check/protojson-request';
-import { checkRequestToView } from '../check/request-view';
-import { isForwardable, toCheckResponse } from '../check/check-response';
-import { localDeny } from '../check/local-deny';
 import { CliError, describeError, EXIT_DENY_OR_INVALID, EXIT_OK } from './cli-errors';
 
 interface CheckFlags {
@@ -43,6 +39,11 @@ export function registerCheckCommand(program: Command): void {
       } catch {
         throw new CliError('cli_input', `${file}: not valid JSON`);
       }
+      // The decision path loads only when this command runs (`--help` and other commands stay fast).
+      const { fromProtojson } = await import('../check/protojson-request');
+      const { checkRequestToView } = await import('../check/request-view');
+      const { isForwardable, toCheckResponse } = await import('../check/check-response');
+      const { localDeny } = await import('../check/local-deny');
       let parsed;
       try {
         parsed = fromProtojson(json);

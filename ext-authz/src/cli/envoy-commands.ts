@@ -2,10 +2,8 @@
 // any finding) and `callback-proxy envoy render --config <registry.yaml>` (envoy.yaml from the registry).
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { checkEnvoyFile, formatReport, reportOk } from '../envoy/check-file';
-import { renderEnvoyYaml } from '../envoy/render';
-import { createDemoRegistry } from '../config/default';
-import { loadRegistryFile } from '../config/registry';
+
+// Envoy's protos, the registry loader and the renderer load when a command runs (`--help` stays fast).
 
 export function registerEnvoyCommands(program: Command): void {
   const envoy = program.command('envoy').description('check and generate Envoy configuration');
@@ -16,7 +14,8 @@ export function registerEnvoyCommands(program: Command): void {
     .argument('<file...>', 'Envoy bootstrap YAML/JSON files')
     .option('--routing-header <name>', 'routing header the routes must match on', 'x-callback-backend')
     .option('--json', 'print the findings as JSON')
-    .action((files: string[], opts: { routingHeader: string; json?: boolean }) => {
+    .action(async (files: string[], opts: { routingHeader: string; json?: boolean }) => {
+      const { checkEnvoyFile, formatReport, reportOk } = await import('../envoy/check-file');
       let failed = false;
       const reports = files.map((f) => {
         if (!fs.existsSync(f)) {
@@ -46,8 +45,9 @@ export function registerEnvoyCommands(program: Command): void {
     .option('--port <n>', 'listener port', '8080')
     .option('--timeout <seconds>', 'ext_authz timeout in seconds', '0.2')
     .option('-o, --out <file>', 'write to a file instead of stdout')
-    .action((opts: { config?: string; extAuthz: string; port: string; timeout: string; out?: string }) => {
-      const reg = opts.config ? loadRegistryFile(opts.config, { env: process.env }) : createDemoRegistry();
+    .action(async (opts: { config?: string; extAuthz: string; port: string; timeout: string; out?: string }) => {
+      const { renderEnvoyYaml } = await import('../envoy/render');
+      const reg = opts.config ? (await import('../config/registry')).loadRegistryFile(opts.config, { env: process.env }) : (await import('../config/default')).createDemoRegistry();
       const port = Number(opts.port);
       const timeoutS = Number(opts.timeout);
       if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`--port: expected a port number, got "${opts.port}"`);
