@@ -3,7 +3,7 @@
 // policies from the conformance corpus. A benchmark, not a test: it prints figures and writes JSON.
 import fs from 'node:fs';
 import path from 'node:path';
-import { compilePolicy, type PolicyModule } from '../ext-authz/src/rego/index';
+import { compilePolicy, type PolicyModule } from '../ext-authz/src/rego/engine';
 import { loadPolicyDir } from '../ext-authz/src/policy/load-dir';
 import { loadRuntime } from '../ext-authz/src/app';
 import { silentLogger } from '../ext-authz/src/telemetry/logger';

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
-import { runCases, runOpaSuite, summarize, type CaseResult } from '../../ext-authz/src/rego/index';
+import { runCases, runOpaSuite, summarize, type CaseResult } from '../../ext-authz/src/cli/rego-conformance';
 
 interface Gap {
   note: string;

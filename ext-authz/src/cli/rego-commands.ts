@@ -4,10 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import YAML from 'yaml';
-import {
-  compilePolicy, fromJSON, runCases, runOpaSuite, summarize, toJSON, RegoError, RegoErrors,
-  type CaseResult, type PolicyModule,
-} from '../rego/index';
+import { compilePolicy, fromJSON, toJSON, RegoError, RegoErrors, DEFAULT_MAX_STEPS, type PolicyModule } from '../rego/engine';
+import { runCases, runOpaSuite, summarize, type CaseResult } from './rego-conformance';
 import { loadPolicyDir, mergeData } from '../policy/load-dir';
 import { CliError, EXIT_DENY_OR_INVALID } from './cli-errors';
 
@@ -23,7 +21,7 @@ export function registerRegoCommands(program: Command): void {
     .option('-i, --input <file>', 'input document (JSON or YAML)')
     .option('--strict', 'builtin errors are errors (OPA --strict-builtin-errors)')
     .option('--all', 'print every solution\'s bindings (like opa eval result rows)')
-    .option('--max-steps <n>', 'evaluation step budget', '5000000')
+    .option('--max-steps <n>', 'evaluation step budget', String(DEFAULT_MAX_STEPS))
     .action((query: string, opts: { data: string[]; input?: string; strict?: boolean; all?: boolean; maxSteps: string }) => {
       const { modules, data } = loadSources(opts.data);
       const input = opts.input === undefined ? undefined : readDoc(opts.input);

@@ -8,28 +8,13 @@ import { RuleCompiler, type ImportTarget, type ModuleEnv } from './compiler-term
 import { Scope, findNode } from './compiler-scope';
 import { orderBody, orderTerm, checkBound, patternSlots } from './compiler-safety';
 import { checkRecursion, checkTypes, checkQueryRefs } from './compiler-checks';
-import { GroupCache } from './interpreter-state';
 import { markConstants, resolveBodyRefs, resolveProgramRefs, shapeBody, shapeProgram } from './compiler-plan';
-import type { CClause, CQuery, CRule, CTerm, GroupKind, RuleGroup, TreeNode } from './compiler-types';
+import type { CClause, CQuery, CRule, CTerm, GroupKind, Program, RuleGroup, TreeNode } from './compiler-types';
 
 export interface CompileOptions {
   registry: BuiltinRegistry;
   core: Map<string, BuiltinSpec>;
   data?: Value;
-}
-
-/** The compiled policy: the data tree plus every rule group. */
-export interface Program {
-  tree: TreeNode;
-  groups: RuleGroup[];
-  registry: BuiltinRegistry;
-  core: Map<string, BuiltinSpec>;
-  files: string[];
-  data: Value | undefined;
-  /** Constant rule group values, [non-strict, strict], filled lazily by evaluations. */
-  constCache: [GroupCache, GroupCache];
-  /** The per-evaluation cache, reused by consecutive (non-overlapping) evaluations. */
-  rootCache: { cache: GroupCache; busy: boolean };
 }
 
 interface PendingRule {
@@ -186,11 +171,7 @@ export function compileModules(modules: Module[], opts: CompileOptions): Program
   resolveProgramRefs(groups, tree, opts.data);
   markConstants(groups, tree);
   shapeProgram(groups);
-  return {
-    tree, groups, registry: opts.registry, core: opts.core, files: modules.map((m) => m.file), data: opts.data,
-    constCache: [new GroupCache(groups.length), new GroupCache(groups.length)],
-    rootCache: { cache: new GroupCache(groups.length), busy: false },
-  };
+  return { tree, groups, registry: opts.registry, core: opts.core, files: modules.map((m) => m.file), data: opts.data };
 }
 
 function compileRule(pr: PendingRule, errors: RegoError[]): void {

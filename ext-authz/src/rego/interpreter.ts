@@ -4,13 +4,12 @@
 import { BuiltinError, BuiltinHaltError, RegoError } from './errors';
 import * as V from './value';
 import type { PlainObject, Value } from './value';
-import type { BuiltinContext, BuiltinSpec } from './builtins/registry';
-import type { CBody, CCall, CClause, CExpr, CExprBody, CTerm, RuleGroup } from './compiler-types';
-import type { Program } from './compiler';
-import { printText } from './interpreter-builtins';
+import type { BuiltinSpec } from './builtins/registry';
+import type { CBody, CCall, CClause, CExpr, CExprBody, CTerm, Program, RuleGroup } from './compiler-types';
+import { EvalBuiltinContext, printText } from './interpreter-builtins';
 import * as R from './interpreter-refs';
 import * as S from './interpreter-state';
-import type { Direct, Env, Frame, GroupCache, K, VK } from './interpreter-state';
+import type { Direct, Env, EvalCaches, EvalHost, Frame, GroupCache, K, VK } from './interpreter-state';
 
 // Hot imports bound to locals once: when TypeScript runs as CommonJS (tsx), each use of an imported
 // name is a getter call on the other module's exports, which costs measurably on this path.
@@ -27,26 +26,6 @@ export interface EvalSettings {
   maxSteps: number;
   deadlineMs?: number;
   print?: (s: string) => void;
-}
-
-class Ctx implements BuiltinContext {
-  private now: bigint | undefined;
-  private c: Map<string, unknown> | undefined;
-  constructor(readonly strict: boolean, nowNs: bigint | undefined, private readonly sink: ((s: string) => void) | undefined) {
-    this.now = nowNs;
-  }
-  get nowNs(): bigint {
-    // Fixed on first use, so every time.now_ns() of one evaluation agrees.
-    if (this.now === undefined) this.now = BigInt(Date.now()) * 1000000n;
-    return this.now;
-  }
-  get cache(): Map<string, unknown> {
-    if (!this.c) this.c = new Map();
-    return this.c;
-  }
-  print(msg: string): void {
-    if (this.sink) this.sink(msg);
-  }
 }
 
 const TRUE_K: K = () => true;
@@ -66,38 +45,32 @@ class FnOutput {
   }
 }
 
-export class Evaluation {
-  readonly ctx: Ctx;
+export class Evaluation implements EvalHost {
+  readonly ctx: EvalBuiltinContext;
   readonly base: Value;
-  /** Values of constant rule groups, shared by every evaluation with the same strict flag. */
+  /** Values of constant rule groups, shared by every evaluation of the prepared query (same strict flag). */
   readonly constCache: GroupCache;
   private steps = 0;
 
-  constructor(readonly prog: Program, readonly s: EvalSettings) {
-    this.ctx = new Ctx(s.strict, s.nowNs, s.print);
+  constructor(readonly prog: Program, readonly s: EvalSettings, private readonly caches: EvalCaches) {
+    this.ctx = new EvalBuiltinContext(s.strict, s.nowNs, s.print);
     this.base = prog.data ?? Object.create(null);
-    this.constCache = prog.constCache[s.strict ? 1 : 0];
+    this.constCache = caches.constant[s.strict ? 1 : 0];
   }
 
   private ownsRoot = false;
 
-  /** The top-level environment; reuses the program's root cache unless another evaluation holds it. */
+  /** The top-level environment; reuses the prepared query's root cache unless another evaluation holds it. */
   rootEnv(input: Value | undefined): Env {
-    const p = this.prog;
-    let cache: GroupCache;
-    if (!p.rootCache.busy) {
-      p.rootCache.busy = true;
-      this.ownsRoot = true;
-      cache = p.rootCache.cache;
-      cache.reset();
-    } else cache = this.newCache();
-    return { input, cache, dataOv: null, mocks: null };
+    const shared = this.caches.acquireRoot();
+    this.ownsRoot = shared !== undefined;
+    return { input, cache: shared ?? this.newCache(), dataOv: null, mocks: null };
   }
 
   /** Must be called when the evaluation ends (also on errors). */
   release(): void {
     if (this.ownsRoot) {
-      this.prog.rootCache.busy = false;
+      this.caches.releaseRoot();
       this.ownsRoot = false;
     }
   }
