@@ -710,7 +710,11 @@ export class Evaluation implements EvalHost {
     return 1;
   }
 
-  /** Main body, then each else clause until one has a solution; each solution's value goes to k. */
+  /**
+   * Main body, then each else clause until one gives a value; each of its values goes to k. A clause
+   * whose body holds but whose head value is undefined gives none, so the next clause is tried: OPA
+   * moves a head that needs evaluation into the body (the rule then fails and its `else` applies).
+   */
   ruleClauses(env: Env, clauses: CClause[], f: Frame, k: VK, from = 0): boolean {
     for (let ci = from; ci < clauses.length; ci++) {
       const c = clauses[ci];
@@ -719,16 +723,18 @@ export class Evaluation implements EvalHost {
         // The general path: the body iterates or needs `with`.
         let found = false;
         const constant = c.value.k === 'val';
-        const stop = this.evalBody(env, c.body, 0, f, () => {
-          found = true;
-          return this.evalTerm(env, c.value, f, k) || constant;
-        });
+        const stop = this.evalBody(env, c.body, 0, f, () =>
+          this.evalTerm(env, c.value, f, (v) => {
+            found = true;
+            return k(v) || constant;
+          }),
+        );
         if (found) return stop && !constant;
         if (stop) return true;
         continue;
       }
       if (s === NO_MATCH) continue;
-      return s === undefined ? false : k(s);
+      return k(s);
     }
     return false;
   }
@@ -738,8 +744,8 @@ export class Evaluation implements EvalHost {
 
   /**
    * Straight-line evaluation of a rule's clauses (bodies of lookups and comparisons, the usual
-   * else-chain): the first matching clause's value, undefined when none matches (or its value is
-   * undefined), or ND with `resumeAt` set when a clause needs the general path (ruleClauses).
+   * else-chain): the value of the first clause that gives one, undefined when none does, or ND with
+   * `resumeAt` set when a clause needs the general path (ruleClauses).
    */
   straightClauses(env: Env, clauses: CClause[], f: Frame): Value | undefined | typeof ND {
     for (let ci = 0; ci < clauses.length; ci++) {
@@ -751,15 +757,21 @@ export class Evaluation implements EvalHost {
     return undefined;
   }
 
-  /** One clause without continuations: its value, NO_MATCH, or ND (bindings are undone either way). */
-  private straightClause(env: Env, c: CClause, f: Frame): Value | undefined | typeof ND | typeof NO_MATCH {
+  /**
+   * One clause without continuations: its value, NO_MATCH (the body fails or the head value is
+   * undefined), or ND (bindings are undone either way).
+   */
+  private straightClause(env: Env, c: CClause, f: Frame): Value | typeof ND | typeof NO_MATCH {
     const trail = this.trail;
     const mark = trail.length;
     const body = c.body;
     let res: 0 | 1 | 2 = 1;
     for (let i = 0; i < body.length && res === 1; i++) res = this.fastExpr(env, body[i], f);
-    let out: Value | undefined | typeof ND | typeof NO_MATCH = res === 0 ? NO_MATCH : ND;
-    if (res === 1) out = this.direct(env, c.value, f);
+    let out: Value | typeof ND | typeof NO_MATCH = res === 0 ? NO_MATCH : ND;
+    if (res === 1) {
+      const v = this.direct(env, c.value, f);
+      out = v === undefined ? NO_MATCH : v; // not `??`: null is a value
+    }
     while (trail.length > mark) f[trail.pop()!] = undefined;
     return out;
   }
