@@ -3,12 +3,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { CaseResult, PolicyModule } from '../rego/index';
+import type { PolicyModule } from '../rego/engine';
+import type { CaseResult } from './rego-conformance';
 import { CliError, EXIT_DENY_OR_INVALID } from './cli-errors';
 
 // The engine, the policy loader and the YAML parser load when a command runs, not at registration:
 // `--version` and `--help` must not pay for them.
-const loadRego = (): Promise<typeof import('../rego/index')> => import('../rego/index');
+const loadRego = (): Promise<typeof import('../rego/engine')> => import('../rego/engine');
+const loadConformance = (): Promise<typeof import('./rego-conformance')> => import('./rego-conformance');
 const loadYaml = (): Promise<typeof import('yaml')> => import('yaml');
 
 export function registerRegoCommands(program: Command): void {
@@ -23,14 +25,14 @@ export function registerRegoCommands(program: Command): void {
     .option('-i, --input <file>', 'input document (JSON or YAML)')
     .option('--strict', 'builtin errors are errors (OPA --strict-builtin-errors)')
     .option('--all', 'print every solution\'s bindings (like opa eval result rows)')
-    .option('--max-steps <n>', 'evaluation step budget', '5000000')
-    .action(async (query: string, opts: { data: string[]; input?: string; strict?: boolean; all?: boolean; maxSteps: string }) => {
-      const { compilePolicy, fromJSON, toJSON, RegoError, RegoErrors } = await loadRego();
+    .option('--max-steps <n>', "evaluation step budget (default: the engine's)")
+    .action(async (query: string, opts: { data: string[]; input?: string; strict?: boolean; all?: boolean; maxSteps?: string }) => {
+      const { compilePolicy, fromJSON, toJSON, RegoError, RegoErrors, DEFAULT_MAX_STEPS } = await loadRego();
       const { modules, data } = await loadSources(opts.data);
       const input = opts.input === undefined ? undefined : await readDoc(opts.input);
       try {
         const q = compilePolicy(modules, { data }).prepare(query);
-        const evalOpts = { strict: opts.strict === true, maxSteps: Number(opts.maxSteps) };
+        const evalOpts = { strict: opts.strict === true, maxSteps: opts.maxSteps === undefined ? DEFAULT_MAX_STEPS : Number(opts.maxSteps) };
         if (opts.all) {
           const rows = q.evaluateAll(input === undefined ? undefined : fromJSON(input), evalOpts);
           process.stdout.write(JSON.stringify(rows.map((r) => mapValues(r, toJSON)), null, 2) + '\n');
@@ -57,7 +59,7 @@ export function registerRegoCommands(program: Command): void {
     .option('-q, --quiet', 'print only per-topic figures and the closing line')
     .action(async (dir: string, opts: { opaSuite?: boolean; topic?: string; knownGaps?: string; quiet?: boolean }) => {
       if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new CliError('cli_input', `${dir}: not a directory`);
-      const { runCases, runOpaSuite, summarize } = await loadRego();
+      const { runCases, runOpaSuite, summarize } = await loadConformance();
       const started = Date.now();
       let results: CaseResult[] = opts.opaSuite ? runOpaSuite(dir).results : runCases(dir);
       if (opts.topic) results = results.filter((r) => r.topic === opts.topic);

@@ -3,8 +3,8 @@
 // (a bad reload keeps the last good), and bounds every evaluation by a deadline and a step budget.
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
-import { compilePolicy, RegoError } from '../rego/index';
-import type { PreparedQuery, Value } from '../rego/index';
+import { compilePolicy, DEFAULT_MAX_STEPS, RegoError } from '../rego/engine';
+import type { PreparedQuery, Value } from '../rego/engine';
 import { decisionRef, PolicyLoadError } from './engine';
 import type { EngineResult, EvalOptions, PolicyEngine, ReloadEvent } from './engine';
 import { loadPolicyDir } from './load-dir';
@@ -29,8 +29,6 @@ export interface RegoEngineOptions {
 
 export const DEFAULT_DECISION = 'callback/decision';
 export const DEFAULT_DEADLINE_MS = 50;
-/** Far above the callback policy's few hundred steps; far below a hang. */
-export const DEFAULT_MAX_STEPS = 200_000;
 
 /** What one load produces; swapped as a single reference. */
 interface Loaded {
