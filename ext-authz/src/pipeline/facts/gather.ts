@@ -147,7 +147,7 @@ async function gather(req: RequestView, deps: FactsDeps, nowMs: number): Promise
     } else if (callback.kind === 'saml_post' && cb.secrets.relayState !== null && callback.relay_state_hash !== null) {
       pin = await resolvePin(cb.secrets.relayState, callback.relay_state_hash, false, conn, deps, nowMs);
     }
-    if (pin.error === 'state_bad_mac' || pin.error === 'store_unavailable') add(pin.error);
+    if (pin.error === 'state_bad_mac' || pin.error === 'non_canonical_encoding' || pin.error === 'store_unavailable') add(pin.error);
     pin.hint_backend = verifyHint(deps.keys.cookie, conn.config.name, readHintCookie(req.headers['cookie']), nowMs);
 
     // T-C1: the keyed hash of every code is remembered for 10 minutes.

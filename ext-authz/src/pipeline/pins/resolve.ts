@@ -23,7 +23,7 @@ export async function resolvePin(raw: string, hash: string, isState: boolean, co
   const pin = emptyPin();
   if (isState) {
     const env = verifyEnvelope(raw, deps.keys.state, conn.config.name, nowMs);
-    if (env.kind === 'bad_mac') return { ...pin, source: 'envelope', error: 'state_bad_mac' };
+    if (env.kind === 'bad_mac') return { ...pin, source: 'envelope', error: env.reason };
     if (env.kind === 'ok') {
       const backend = conn.backends.get(env.envelope.backend);
       if (!backend) return { ...pin, source: 'envelope', error: 'state_bad_mac' };
