@@ -90,7 +90,7 @@ export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Run
           logger.error({ event: 'registry_reload_failed' }, 'registry reload failed; keeping the last good one');
         }
       },
-      onError: (err: ConfigError) => logger.error({ event: 'registry_reload_failed', code: err.code, problem: err.message }, 'registry reload failed; keeping the last good one'),
+      onError: (err: ConfigError) => logger.error({ event: 'registry_reload_failed', error_code: err.code, problem: err.message }, 'registry reload failed; keeping the last good one'),
     });
     current = watcher.current;
   } else {
