@@ -28,7 +28,10 @@ export interface HttpServerOptions {
   envoyPrefix?: string;
 }
 
-type BodyRead = { body: string; tooLarge: boolean };
+/** The body as bytes: forward-auth hands them to the facts untouched (webhook MACs are over them). */
+type BodyRead = { body: Buffer; tooLarge: boolean };
+
+const NO_BODY = Buffer.alloc(0);
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<BodyRead> {
   return new Promise((resolveOnce) => {
@@ -53,9 +56,9 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<BodyRead> {
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve({ body: tooLarge ? '' : Buffer.concat(chunks).toString('utf8'), tooLarge }));
-    req.on('error', () => resolve({ body: '', tooLarge }));
-    req.on('close', () => resolve({ body: '', tooLarge }));
+    req.on('end', () => resolve({ body: tooLarge ? NO_BODY : Buffer.concat(chunks), tooLarge }));
+    req.on('error', () => resolve({ body: NO_BODY, tooLarge }));
+    req.on('close', () => resolve({ body: NO_BODY, tooLarge }));
   });
 }
 
@@ -89,7 +92,7 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     if (tooLarge) return json(res, 413, { error: 'invalid_argument', message: 'request body too large' });
     let parsed: unknown;
     try {
-      parsed = body === '' ? {} : JSON.parse(body);
+      parsed = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
     } catch {
       return json(res, 400, { error: 'invalid_argument', message: 'body must be JSON' });
     }
