@@ -12,6 +12,10 @@ describe('renderTarget', () => {
       '/cb?iss=https%3A%2F%2Fidp&error=access_denied&client_id=c1&login_hint=REDACTED',
     );
     expect(renderTarget('/cb')).toBe('/cb');
+    // An allow-listed name shows only a value shaped like one: `;` or `=` inside it is masked whole
+    // (a backend that splits queries on `;` would read `code` out of this iss).
+    expect(renderTarget('/cb?iss=x;code=CANARYSEMI&error=a%20b')).toBe('/cb?iss=REDACTED&error=a%20b');
+    expect(renderTarget('/cb?error=access denied')).toBe('/cb?error=REDACTED');
   });
 
   test('T-P3: path parameters are masked like query parameters (literal and escaped ;)', () => {
@@ -53,6 +57,7 @@ test('forms and parsed parameters use the same rule', () => {
   expect(renderForm('SAMLResponse=PHNhbWw%2B&RelayState=CANARYRELAY&iss=x')).toBe('SAMLResponse=REDACTED&RelayState=REDACTED&iss=x');
   expect(maskPairs('jsessionid=CANARY', ';')).toBe('jsessionid=REDACTED');
   expect(JSON.stringify(renderParams({ code: ['CANARY'], iss: ['https://idp'], error: 'x' }))).toBe('{"code":["REDACTED"],"iss":["https://idp"],"error":"x"}');
+  expect(JSON.stringify(renderParams({ iss: ['x;code=CANARY'] }))).toBe('{"iss":["REDACTED"]}');
 });
 
 test('only allow-listed headers are shown; :path is rendered; the authority only when asked', () => {

@@ -28,8 +28,13 @@ export const SHOWN_PARAMS: ReadonlySet<string> = new Set(['iss', 'client_id', 'e
 /** Bounds so one hostile request cannot make a huge log line. */
 const MAX_PATH_CHARS = 256;
 const MAX_NAME_CHARS = 64;
-const MAX_SHOWN_VALUE_CHARS = 256;
 const MAX_PAIRS = 32;
+/**
+ * A value of an allow-listed name is shown only when it looks like an issuer, client id or error
+ * code: no `;`, `=`, `&`, spaces or controls. Otherwise `iss=x;code=<secret>` — one pair to us, two
+ * to a backend that also splits on `;` — would put the secret in a log (found by the fuzzer).
+ */
+const SHOWN_VALUE = /^[A-Za-z0-9._~:/%+-]{0,256}$/;
 /** A name is shown only when it looks like one: a long or odd "name" may be a value sent bare. */
 const NAME = /^[A-Za-z0-9_.~%[\]-]+$/;
 
@@ -61,7 +66,7 @@ export function maskPairs(text: string, sep: '&' | ';'): string {
     }
     const name = p.slice(0, eq);
     const value = p.slice(eq + 1);
-    const shown = SHOWN_PARAMS.has(name) && value.length <= MAX_SHOWN_VALUE_CHARS;
+    const shown = SHOWN_PARAMS.has(name) && SHOWN_VALUE.test(value);
     out.push(`${renderName(name)}=${shown ? value : REDACTED}`);
   }
   if (parts.length > MAX_PAIRS) out.push('…');
@@ -148,7 +153,7 @@ export function renderParams(params: Record<string, unknown>): Record<string, un
   for (const k of Object.keys(params)) {
     const v = params[k];
     const show = SHOWN_PARAMS.has(k);
-    const one = (x: unknown): unknown => (show && typeof x === 'string' && x.length <= MAX_SHOWN_VALUE_CHARS ? x : REDACTED);
+    const one = (x: unknown): unknown => (show && typeof x === 'string' && SHOWN_VALUE.test(x) ? x : REDACTED);
     out[renderName(k)] = Array.isArray(v) ? v.map(one) : one(v);
   }
   return out;
