@@ -1,7 +1,6 @@
 // Wiring (DESIGN §7): registry → stores → facts deps → policy engine → pipeline → gRPC + HTTP servers,
 // with readiness (NOT_SERVING until all of it loaded) and an ordered, bounded shutdown.
 import type * as grpc from '@grpc/grpc-js';
-import type * as http from 'node:http';
 import type { RegistryConfig } from './model/registry';
 import { createDemoSetup } from './config/default';
 import type { DemoSetup } from './config/default';
@@ -25,7 +24,8 @@ import { Readiness } from './server/health';
 import { PinApi } from './server/pin-api';
 import { bindGrpc, createGrpcServer, stopGrpc } from './server/grpc-server';
 import { createHttpServer, listenHttp, stopHttp } from './server/http-server';
-import { serverCredentials } from './server/tls';
+import type { HttpListener } from './server/http-server';
+import { httpsOptions, serverCredentials } from './server/tls';
 import type { TlsFiles } from './server/tls';
 import { createPolicyEngine } from './policy/engine-factory';
 import { VERSION } from './telemetry/metrics';
@@ -44,6 +44,8 @@ export interface AppOptions {
   httpAddr?: string;
   redisUrl?: string;
   tls?: TlsFiles;
+  /** TLS for the HTTP listener (Pin API, forward-auth, health, metrics); a CA requires client certificates. */
+  httpTls?: TlsFiles;
   /** 'stdout', a file path, or a sink (tests); absent/null → off. */
   decisionLog?: string | DecisionLogSink | null;
   logger?: Logger;
@@ -90,7 +92,7 @@ export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Run
           logger.error({ event: 'registry_reload_failed' }, 'registry reload failed; keeping the last good one');
         }
       },
-      onError: (err: ConfigError) => logger.error({ event: 'registry_reload_failed', code: err.code, problem: err.message }, 'registry reload failed; keeping the last good one'),
+      onError: (err: ConfigError) => logger.error({ event: 'registry_reload_failed', error_code: err.code, problem: err.message }, 'registry reload failed; keeping the last good one'),
     });
     current = watcher.current;
   } else {
@@ -152,7 +154,7 @@ export class App {
   readonly readiness = new Readiness();
   private runtime: Runtime | null = null;
   private grpcServer: grpc.Server | null = null;
-  private httpServer: http.Server | null = null;
+  private httpServer: HttpListener | null = null;
   private decisionLog: DecisionLogger | null = null;
   private stopping: Promise<void> | null = null;
   listening: Listening | null = null;
@@ -186,6 +188,7 @@ export class App {
     const pinApi = new PinApi(() => (this.runtime && this.readiness.ready ? this.runtime.factsDeps() : null), Date.now, this.logger);
     const routingHeader = (): string => this.runtime?.registry().routing_header ?? 'x-callback-backend';
     const credentials = serverCredentials(this.opts.tls);
+    const httpTls = httpsOptions(this.opts.httpTls);
     this.grpcServer = createGrpcServer({ core, readiness: this.readiness, pinApi, metrics: this.metrics, routingHeader });
     const grpcPort = await bindGrpc(this.grpcServer, this.opts.grpcAddr ?? '127.0.0.1:9191', credentials);
     this.httpServer = createHttpServer({
@@ -195,6 +198,7 @@ export class App {
       metrics: this.metrics,
       routingHeader,
       maxBodyBytes: () => this.runtime?.registry().limits.max_body_bytes ?? 262_144,
+      tls: httpTls,
     });
     const httpPort = await listenHttp(this.httpServer, this.opts.httpAddr ?? '127.0.0.1:9192');
     this.listening = { grpcPort, httpPort };

@@ -55,6 +55,10 @@ test('an edited registry is reloaded; a broken edit keeps the last good one', as
   await new Promise((r) => setTimeout(r, 2500));
   expect(stage()).toBe('cutover');
   expect(h.logs.join('')).toContain('"event":"registry_reload_failed"');
+  // The line names its error code: pino's redaction for the OAuth `code` parameter once erased it.
+  const failed = h.logs.join('').split('\n').filter((l) => l.includes('"registry_reload_failed"')).map((l) => JSON.parse(l));
+  expect(failed.some((l) => typeof l.error_code === 'string' && /^[a-z_]+$/.test(l.error_code))).toBe(true);
+  expect(h.logs.join('')).not.toContain('[REDACTED]');
   // Still serving.
   expect(await h.ask('grpc', { path: cb({ code: 'file-c2' }) })).toMatchObject({ allowed: false, reason: 'state_missing' });
 });

@@ -15,6 +15,7 @@ export const REASONS = {
   state_expired: [403, 'the pin expired; restart the login'],
   state_replayed: [403, 'the pin was already consumed'],
   state_bad_mac: [403, 'signed state envelope failed verification'],
+  non_canonical_encoding: [400, 'a MAC, signature, token or SAML response is not in its one canonical encoding (other alphabet, padding, whitespace or unused bits set)'],
   error_response: [200, 'an OAuth error callback routed to the flow initiator'],
   response_mode_mismatch: [403, 'callback response mode differs from the pinned one'],
   // -- code injection / replay (§3)

@@ -85,9 +85,11 @@ function mapMintError(e: unknown): PinApiError {
   if (e instanceof PinApiError) return e;
   if (e instanceof MintError) {
     switch (e.code) {
+      // Fixed prose: the caller's own connection / backend names are not echoed back (T-L4).
       case 'unknown_connection':
+        return new PinApiError('not_found', 'no such connection');
       case 'unknown_backend':
-        return new PinApiError('not_found', e.message);
+        return new PinApiError('not_found', 'the connection has no such backend');
       case 'bad_state':
         return new PinApiError('invalid_argument', e.message);
       case 'store_unavailable':
