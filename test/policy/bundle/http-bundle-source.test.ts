@@ -329,7 +329,7 @@ describeWithOpenssl('bundle download over TLS')('TLS, mTLS and OAuth2 client cre
     };
     const src = new HttpBundleSource({ name: 'm', client: mtls.client, resource: 'bundles/mtls.tar.gz', polling: { minDelaySeconds: 1, maxDelaySeconds: 2 }, activate: () => undefined });
     expect(await src.pollOnce()).toMatchObject({ kind: 'activated', revision: 'mtls' });
-    expect(peerCn).toBe('bundle-test-client');
+    expect(peerCn).toBe('client');
     mtls.client.close();
   });
 
