@@ -1,7 +1,6 @@
 // Wiring (DESIGN §7): registry → stores → facts deps → policy engine → pipeline → gRPC + HTTP servers,
 // with readiness (NOT_SERVING until all of it loaded) and an ordered, bounded shutdown.
 import type * as grpc from '@grpc/grpc-js';
-import type * as http from 'node:http';
 import { DEFAULT_ROUTING_HEADER } from './model/registry';
 import type { RegistryConfig } from './model/registry';
 import { createDemoSetup } from './config/default';
@@ -27,7 +26,8 @@ import { Readiness } from './server/health';
 import { PinApi } from './server/pin-api';
 import { bindGrpc, createGrpcServer, stopGrpc } from './server/grpc-server';
 import { createHttpServer, listenHttp, stopHttp } from './server/http-server';
-import { serverCredentials } from './server/tls';
+import type { HttpListener } from './server/http-server';
+import { httpsOptions, serverCredentials } from './server/tls';
 import type { TlsFiles } from './server/tls';
 import { createPolicyEngine } from './policy/engine-factory';
 import { VERSION } from './telemetry/metrics';
@@ -46,6 +46,8 @@ export interface AppOptions {
   httpAddr?: string;
   redisUrl?: string;
   tls?: TlsFiles;
+  /** TLS for the HTTP listener (Pin API, forward-auth, health, metrics); a CA requires client certificates. */
+  httpTls?: TlsFiles;
   /** 'stdout', a file path, or a sink (tests); absent/null → off. */
   decisionLog?: string | DecisionLogSink | null;
   logger?: Logger;
@@ -163,7 +165,7 @@ export class App {
   readonly readiness = new Readiness();
   private runtime: Runtime | null = null;
   private grpcServer: grpc.Server | null = null;
-  private httpServer: http.Server | null = null;
+  private httpServer: HttpListener | null = null;
   private decisionLog: DecisionLogger | null = null;
   private stopping: Promise<void> | null = null;
   listening: Listening | null = null;
@@ -197,6 +199,7 @@ export class App {
     const pinApi = new PinApi(() => (this.runtime && this.readiness.ready ? this.runtime.factsDeps() : null), Date.now, this.logger);
     const routingHeader = (): string => this.runtime?.registry().routing_header ?? DEFAULT_ROUTING_HEADER;
     const credentials = serverCredentials(this.opts.tls);
+    const httpTls = httpsOptions(this.opts.httpTls);
     this.grpcServer = createGrpcServer({ core, readiness: this.readiness, pinApi, metrics: this.metrics, routingHeader });
     const grpcPort = await bindGrpc(this.grpcServer, this.opts.grpcAddr ?? '127.0.0.1:9191', credentials);
     this.httpServer = createHttpServer({
@@ -206,6 +209,7 @@ export class App {
       metrics: this.metrics,
       routingHeader,
       maxBodyBytes: () => this.runtime?.registry().limits.max_body_bytes ?? 262_144,
+      tls: httpTls,
     });
     const httpPort = await listenHttp(this.httpServer, this.opts.httpAddr ?? '127.0.0.1:9192');
     this.listening = { grpcPort, httpPort };

@@ -57,6 +57,7 @@ test('an edited registry is reloaded; a broken edit keeps the last good one', as
   // The failure says why: its code and the field at fault (never a value).
   const failed = h.logs.join('').split('\n').filter((l) => l.includes('"event":"registry_reload_failed"')).map((l) => JSON.parse(l));
   expect(failed).toEqual([expect.objectContaining({ stage: 'validate', error_code: 'config_invalid', problem: expect.stringContaining(`${file}: connections`) })]);
+  expect(h.logs.join('')).not.toContain('[REDACTED]');
   // Still serving.
   expect(await h.ask('grpc', { path: cb({ code: 'file-c2' }) })).toMatchObject({ allowed: false, reason: 'state_missing' });
 });

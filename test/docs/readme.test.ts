@@ -73,7 +73,7 @@ test('README "Try it": the documented commands print what the README says', asyn
   const [startCmd, comment] = startBlock[0].split(/\s+#\s+/);
   expect(startCmd.trim()).toBe('npm ci && npm start');
   const documented = [...comment.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => m[1]);
-  const help = spawnSync(process.execPath, ['-r', path.join(ROOT, 'bin', 'ts-register.cjs'), path.join(ROOT, 'ext-authz', 'src', 'cli', 'main.ts'), 'serve', '--help'], { cwd: ROOT, encoding: 'utf8' });
+  const help = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'callback-proxy.cjs'), 'serve', '--help'], { cwd: ROOT, encoding: 'utf8' });
   const defaults = [...help.stdout.matchAll(/default: "127\.0\.0\.1:(\d+)"/g)].map((m) => m[1]);
   expect(documented).toEqual(defaults); // gRPC, then HTTP
 

@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DOC_PATH, reasonDocs, renderReasonCodes } from '../../scripts/reason-codes-doc';
 import { REASONS } from '../../ext-authz/src/model/reasons';
-import { compilePolicy, toJSON } from '../../ext-authz/src/rego/index';
-import type { Value } from '../../ext-authz/src/rego/index';
+import { compilePolicy, toJSON } from '../../ext-authz/src/rego/engine';
+import type { Value } from '../../ext-authz/src/rego/engine';
 import { loadPolicyDir } from '../../ext-authz/src/policy/load-dir';
 
 const ROOT = path.join(__dirname, '..', '..');

@@ -15,6 +15,7 @@ import { BundleError } from '../../ext-authz/src/policy/bundle/bundle-errors';
 import { ServiceError } from '../../ext-authz/src/config/opa-service-client';
 import { MaskRuleError } from '../../ext-authz/src/telemetry/decision-log-mask';
 import { OpaEnvoyRequestError } from '../../ext-authz/src/check/opa-envoy/request-error';
+import { WasmEvalError } from '../../ext-authz/src/policy/wasm/wasm-errors';
 
 const SRC = path.join(__dirname, '..', '..', 'ext-authz', 'src');
 
@@ -31,6 +32,7 @@ const samples: [string, CodedError][] = [
   ['ServiceError', new ServiceError('service_timeout', 'm')],
   ['MaskRuleError', new MaskRuleError('m')],
   ['OpaEnvoyRequestError', new OpaEnvoyRequestError('m')],
+  ['WasmEvalError', new WasmEvalError('wasm_abort', 'm')],
 ];
 
 describe('coded errors', () => {

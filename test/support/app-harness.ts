@@ -19,7 +19,8 @@ export interface Req {
   path: string;
   host?: string;
   headers?: Record<string, string>;
-  body?: string;
+  /** A string goes over gRPC in `body` (Envoy without pack_as_bytes); bytes in `raw_body` (with it). */
+  body?: string | Buffer;
 }
 
 /** What any transport answered, normalised: allowed + backend, or a deny's status/reason/body. */
@@ -55,9 +56,12 @@ export function checkRequestFor(r: Req, sourceIp = '203.0.113.7'): Record<string
   const method = r.method ?? 'GET';
   const headers: Record<string, string> = { ':authority': host, ':method': method, ':path': r.path, ':scheme': 'https', 'user-agent': 'e2e', ...(r.headers ?? {}) };
   const httpReq: Record<string, unknown> = { id: 'req-1', method, host, path: r.path, scheme: 'https', protocol: 'HTTP/1.1', headers };
-  if (r.body !== undefined) {
+  if (typeof r.body === 'string') {
     httpReq.body = r.body;
     httpReq.size = String(Buffer.byteLength(r.body));
+  } else if (r.body !== undefined) {
+    httpReq.rawBody = r.body;
+    httpReq.size = String(r.body.length);
   }
   return {
     attributes: {
@@ -72,7 +76,7 @@ export function grpcCheck(client: any, req: unknown): Promise<any> {
   return new Promise((resolve, reject) => client.Check(req, (e: Error | null, v: unknown) => (e ? reject(e) : resolve(v))));
 }
 
-export function httpRequest(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+export function httpRequest(port: number, method: string, path: string, headers: Record<string, string>, body?: string | Buffer): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];

@@ -9,7 +9,7 @@ import type { RequestView } from '../model/request';
 import type { Logger } from '../telemetry/logger';
 import type { ServiceMetrics } from '../telemetry/metrics';
 import type { DecisionLogger } from '../telemetry/decision-log';
-import { describeError, loggableHeaders, redactPathQuery } from '../telemetry/redact';
+import { describeError, renderHeaders, renderTarget } from '../telemetry/redact';
 import type { AdaptedRequest } from './adapter';
 import { isForwardable, primaryReason } from './check-response';
 import { localDeny } from './local-deny';
@@ -104,8 +104,9 @@ export class CheckCore {
             transport,
             method: view?.method,
             host: view?.host,
-            path: view ? redactPathQuery(view.path) : undefined,
-            headers: view ? loggableHeaders(view.headers) : undefined,
+            // Request values only through the renderers: parameters of every kind masked (T-L1, T-P3).
+            path: view ? renderTarget(view.path) : undefined,
+            headers: view ? renderHeaders(view.headers) : undefined,
             request_id: view?.requestId,
             duration_us: Math.round(elapsedNs / 1000),
           },

@@ -6,6 +6,7 @@ import { denyStatus, isReasonCode } from '../model/reasons';
 import type { ReasonCode } from '../model/reasons';
 import { jsonToValue } from './attributes-json';
 import type { CheckResponseObject, DecodedStruct, DecodedValue, HeaderValueOption } from './check-request-types';
+import type { DynamicMetadataKey } from '../model/dynamic-metadata';
 
 export const REASON_HEADER = 'x-callback-reason';
 export const DECISION_ID_HEADER = 'x-callback-decision-id';
@@ -98,12 +99,14 @@ export function dynamicMetadataStruct(result: PipelineResult): DecodedStruct {
   const forward = isForwardable(result);
   const reasons: DecodedValue[] = [];
   for (const c of d.reasons) if (isReasonCode(c)) reasons.push({ stringValue: c });
-  fields.decision_id = { stringValue: result.decisionId };
-  fields.action = { stringValue: forward ? d.action : 'deny' };
-  fields.reasons = { listValue: { values: reasons } };
-  fields.backend = forward ? { stringValue: d.backend as string } : NULL_VALUE;
-  fields.stage = result.connection ? { stringValue: result.connection.stage } : NULL_VALUE;
-  fields.connection = result.connection ? { stringValue: result.connection.name } : NULL_VALUE;
+  // Our keys overwrite a policy's; only DYNAMIC_METADATA_KEYS type-check here (the access-log lint's list).
+  const own = fields as Record<DynamicMetadataKey, DecodedValue>;
+  own.decision_id = { stringValue: result.decisionId };
+  own.action = { stringValue: forward ? d.action : 'deny' };
+  own.reasons = { listValue: { values: reasons } };
+  own.backend = forward ? { stringValue: d.backend as string } : NULL_VALUE;
+  own.stage = result.connection ? { stringValue: result.connection.stage } : NULL_VALUE;
+  own.connection = result.connection ? { stringValue: result.connection.name } : NULL_VALUE;
   return { fields };
 }
 

@@ -19,7 +19,8 @@ export interface RawHttpRequest {
   url: string;
   /** node's rawHeaders: [name, value, name, value, …] (keeps repeats and order). */
   rawHeaders: string[];
-  body?: string;
+  /** The body bytes as read from the socket (never decoded and re-encoded). */
+  body?: Uint8Array;
   bodyTruncated?: boolean;
   remoteAddress?: string;
 }
@@ -48,6 +49,13 @@ function collect(rawHeaders: string[], skip: readonly string[]): CollectedHeader
   return out;
 }
 
+/** The exact bytes for the facts and the webhook MAC, and their UTF-8 reading for the parsers. */
+function setBody(view: RequestView, body: Uint8Array | undefined): void {
+  if (body === undefined || body.byteLength === 0) return;
+  view.rawBody = body;
+  view.body = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+}
+
 function first(rawHeaders: string[], name: string): string | undefined {
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === name) return rawHeaders[i + 1];
   return undefined;
@@ -69,7 +77,7 @@ export function envoyHttpServiceToView(req: RawHttpRequest, prefix: string): For
     duplicateHeaders: duplicates,
     bodyTruncated: req.bodyTruncated === true || headers['x-envoy-auth-partial-body'] === 'true',
   };
-  if (req.body !== undefined && req.body.length > 0) view.body = req.body;
+  setBody(view, req.body);
   const rid = headers['x-request-id'];
   if (rid) view.requestId = rid;
   return { ok: true, view, mode };
@@ -112,7 +120,7 @@ export function proxyForwardAuthToView(req: RawHttpRequest): ForwardViewResult {
     bodyTruncated: req.bodyTruncated === true,
   };
   // nginx never forwards the body to auth_request; Traefik does with forwardBody: true.
-  if (mode === 'traefik' && req.body !== undefined && req.body.length > 0) view.body = req.body;
+  if (mode === 'traefik') setBody(view, req.body);
   const peer = mode === 'nginx' ? g('x-original-remote-addr') : g('x-real-ip');
   if (peer) view.sourceIp = peer;
   const rid = headers['x-request-id'];

@@ -46,13 +46,21 @@ export function checkRequestToView(req: DecodedCheckRequest): ViewResult {
   const path = http.path || headers[':path'] || '';
   const host = http.host || headers[':authority'] || headers.host || '';
   if (method === '' || path === '') return { ok: false, reason: 'malformed_request' };
+  // The exact bytes: `raw_body` when Envoy packs the body as bytes (our Envoy config does); the UTF-8
+  // bytes of `body` only when Envoy sent a string (a proto3 string is UTF-8, so that is what it sent).
   let body: string | undefined;
-  if (typeof http.body === 'string' && http.body.length > 0) body = http.body;
-  else if (http.rawBody !== undefined && http.rawBody.length > 0) body = bytesToUtf8(http.rawBody);
+  let rawBody: Uint8Array | undefined;
+  if (http.rawBody !== undefined && http.rawBody.length > 0) {
+    rawBody = http.rawBody;
+    body = bytesToUtf8(http.rawBody);
+  } else if (typeof http.body === 'string' && http.body.length > 0) {
+    body = http.body;
+    rawBody = Buffer.from(http.body, 'utf8');
+  }
   // `size` is the full body length Envoy saw (-1 when unknown); a shorter buffered body was cut.
   const size = http.size !== undefined ? Number(http.size) : -1;
-  const bodyLen = body === undefined ? 0 : Buffer.byteLength(body, 'utf8');
-  const bodyTruncated = headers[PARTIAL_BODY_HEADER] === 'true' || (size > 0 && body !== undefined && bodyLen < size);
+  const bodyLen = rawBody === undefined ? 0 : rawBody.byteLength;
+  const bodyTruncated = headers[PARTIAL_BODY_HEADER] === 'true' || (size > 0 && rawBody !== undefined && bodyLen < size);
   const view: RequestView = {
     method,
     scheme: http.scheme || headers[':scheme'] || '',
@@ -62,7 +70,10 @@ export function checkRequestToView(req: DecodedCheckRequest): ViewResult {
     duplicateHeaders: duplicates,
     bodyTruncated,
   };
-  if (body !== undefined) view.body = body;
+  if (body !== undefined && rawBody !== undefined) {
+    view.body = body;
+    view.rawBody = rawBody;
+  }
   const sourceIp = req.attributes?.source?.address?.socketAddress?.address;
   if (sourceIp) view.sourceIp = sourceIp;
   if (http.protocol) view.protocol = http.protocol;

@@ -3,14 +3,9 @@
 import { errnoCode } from '../model/errors';
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { fromProtojson } from '../check/protojson-request';
-import { checkRequestToView } from '../check/request-view';
-import { isForwardable, toCheckResponse } from '../check/check-response';
-import { localDeny } from '../check/local-deny';
 import { CliError, describeError, EXIT_DENY_OR_INVALID, EXIT_OK, exitCodesHelp } from './cli-errors';
 import { addRuntimeOptions } from './runtime-options';
 import type { RuntimeFlags } from './runtime-options';
-
 
 export function registerCheckCommand(program: Command): void {
   const check = program
@@ -37,6 +32,11 @@ export function registerCheckCommand(program: Command): void {
       } catch {
         throw new CliError('cli_input', `${file}: not valid JSON`);
       }
+      // The decision path loads only when this command runs (`--help` and other commands stay fast).
+      const { fromProtojson } = await import('../check/protojson-request');
+      const { checkRequestToView } = await import('../check/request-view');
+      const { isForwardable, toCheckResponse } = await import('../check/check-response');
+      const { localDeny } = await import('../check/local-deny');
       let parsed;
       try {
         parsed = fromProtojson(json);

@@ -26,6 +26,9 @@ interface ServeFlags extends RuntimeFlags {
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
+  httpTlsCert?: string;
+  httpTlsKey?: string;
+  httpTlsCa?: string;
   decisionLog?: string;
   logLevel?: string;
   graceMs: string;
@@ -57,6 +60,9 @@ export function registerServeCommand(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate chain for the gRPC listener')
     .option('--tls-key <file>', 'PEM private key for the gRPC listener')
     .option('--tls-ca <file>', 'PEM CA bundle: require and verify client certificates (mTLS)')
+    .option('--http-tls-cert <file>', 'PEM certificate chain for the HTTP listener (Pin API, forward-auth, health, metrics)')
+    .option('--http-tls-key <file>', 'PEM private key for the HTTP listener')
+    .option('--http-tls-ca <file>', 'PEM CA bundle: the HTTP listener requires and verifies client certificates (mTLS)')
     .option('--decision-log <file|stdout>', 'write OPA-style decision log events (masked) as JSON lines')
     .addOption(new Option('--log-level <level>', 'log level (default: $LOG_LEVEL, else info)').choices(LOG_LEVELS))
     .option('--grace-ms <ms>', 'after SIGTERM keep serving this long with health NOT_SERVING', '2000')
@@ -68,6 +74,8 @@ export function registerServeCommand(program: Command): void {
     .action(async (f: ServeFlags) => {
       if ((f.tlsCert && !f.tlsKey) || (!f.tlsCert && f.tlsKey)) throw new CliError('cli_usage', '--tls-cert and --tls-key must be given together');
       if (f.tlsCa && !f.tlsCert) throw new CliError('cli_usage', '--tls-ca needs --tls-cert and --tls-key');
+      if ((f.httpTlsCert && !f.httpTlsKey) || (!f.httpTlsCert && f.httpTlsKey)) throw new CliError('cli_usage', '--http-tls-cert and --http-tls-key must be given together');
+      if (f.httpTlsCa && !f.httpTlsCert) throw new CliError('cli_usage', '--http-tls-ca needs --http-tls-cert and --http-tls-key');
       const grace = Number(f.graceMs);
       if (!Number.isInteger(grace) || grace < 0 || grace > 25_000) throw new CliError('cli_usage', '--grace-ms must be an integer between 0 and 25000');
       const logLevel = resolveLogLevel(f.logLevel, process.env.LOG_LEVEL);
@@ -86,6 +94,7 @@ export function registerServeCommand(program: Command): void {
         env: { ...process.env },
       };
       if (f.tlsCert && f.tlsKey) opts.tls = { cert: f.tlsCert, key: f.tlsKey, ca: f.tlsCa };
+      if (f.httpTlsCert && f.httpTlsKey) opts.httpTls = { cert: f.httpTlsCert, key: f.httpTlsKey, ca: f.httpTlsCa };
       // Loaded here, not at the top: `--help` and the other commands should not pay for the service.
       const { App } = await import('../app');
       const { installShutdown } = await import('./shutdown');
@@ -102,7 +111,7 @@ export function registerServeCommand(program: Command): void {
         throw new CliError('cli_startup', `start-up failed: ${describeError(e)}`);
       }
       if (!f.config) process.stderr.write(`${demoWarning(listening.grpcPort, listening.httpPort, DEMO_HOST, DEMO_PIN_API_TOKEN)}\n`);
-      process.stderr.write(`callback-proxy ready: grpc=${f.grpcAddr.replace(/:\d+$/, `:${listening.grpcPort}`)} http=${f.httpAddr.replace(/:\d+$/, `:${listening.httpPort}`)}\n`);
+      process.stderr.write(`callback-proxy ready: grpc=${f.grpcAddr.replace(/:\d+$/, `:${listening.grpcPort}`)} http=${f.httpAddr.replace(/:\d+$/, `:${listening.httpPort}`)}${opts.httpTls ? ' (https)' : ''}\n`);
       // Runs until a signal: installShutdown exits the process.
       await new Promise<never>(() => undefined);
     });

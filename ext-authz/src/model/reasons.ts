@@ -64,6 +64,10 @@ export const REASONS = {
     403, 'callback response mode differs from the pinned one',
     { by: 'policy', fix: 'The callback arrived as a GET where the flow was pinned for form_post, or the other way round. Make the response mode the backend pins with match what it asks the IdP for.' },
   ],
+  non_canonical_encoding: [
+    400, 'a MAC, signature, token or SAML response is not in its one canonical encoding (other alphabet, padding, whitespace or unused bits set)',
+    { by: 'facts', fix: 'A MAC, signature, token or SAML response came in a non-canonical spelling of its encoding (another base64 alphabet, padding, whitespace, unused bits). Make the sender emit the canonical form; a second spelling of a spent value is how replays hide.' },
+  ],
   // -- code injection / replay (§3)
   code_replayed: [
     403, 'the same authorization code was seen before',

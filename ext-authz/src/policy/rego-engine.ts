@@ -1,8 +1,8 @@
 // Policy phase (DESIGN §5): the TypeScript Rego engine behind the PolicyEngine interface. Compiles a
 // policy directory once, prepares the decision query once, swaps both as one reference on reload
 // (a bad reload keeps the last good), and bounds every evaluation by a deadline and a step budget.
-import { compilePolicy, RegoError } from '../rego/index';
-import type { PreparedQuery, Value } from '../rego/index';
+import { compilePolicy, DEFAULT_MAX_STEPS, RegoError } from '../rego/engine';
+import type { PreparedQuery, Value } from '../rego/engine';
 import { decisionRef, PolicyLoadError } from './engine';
 import type { EngineResult, EvalOptions, PolicyEngine, ReloadEvent } from './engine';
 import { loadPolicyDir } from './load-dir';
@@ -28,8 +28,6 @@ export interface RegoEngineOptions {
 
 export const DEFAULT_DECISION = 'callback/decision';
 export const DEFAULT_DEADLINE_MS = 50;
-/** Far above the callback policy's few hundred steps; far below a hang. */
-export const DEFAULT_MAX_STEPS = 200_000;
 
 /** What one load produces; swapped as a single reference. */
 interface Loaded {

@@ -1,7 +1,9 @@
-// HTTP listener (node:http): forward-auth routes (docs/http-forward-auth.md), the Pin API as HTTP/JSON,
-// /healthz, /readyz and /metrics. Must only be reachable from the proxy hop: forward-auth trusts the
-// proxy-set X-Original-* / X-Forwarded-* headers.
+// HTTP listener (node:http, or node:https with --http-tls-*): forward-auth routes
+// (docs/http-forward-auth.md), the Pin API as HTTP/JSON, /healthz, /readyz and /metrics. Must only be
+// reachable from the proxy hop: forward-auth trusts the proxy-set X-Original-* / X-Forwarded-* headers,
+// and Pin API bearer tokens travel on it (TLS, or mTLS with a client CA, keeps them off the wire).
 import * as http from 'node:http';
+import * as https from 'node:https';
 import { toHttpReply } from '../check/forward-auth';
 import type { ForwardAuthMode, HttpReply, RawHttpRequest } from '../check/forward-auth';
 import { adaptHttpRequest } from '../check/adapter';
@@ -18,9 +20,17 @@ export interface HttpServerOptions extends ListenerOptions {
   /** Largest body read for a forward-auth check (registry limits.max_body_bytes). */
   maxBodyBytes: () => number;
   envoyPrefix?: string;
+  /** node:https options (server/tls.ts httpsOptions): the listener speaks TLS, mTLS with a CA. */
+  tls?: https.ServerOptions | null;
 }
 
-type BodyRead = { body: string; tooLarge: boolean };
+/** The HTTP listener, plain or TLS (the same request handling either way). */
+export type HttpListener = http.Server | https.Server;
+
+/** The body as bytes: forward-auth hands them to the facts untouched (webhook MACs are over them). */
+type BodyRead = { body: Buffer; tooLarge: boolean };
+
+const NO_BODY = Buffer.alloc(0);
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<BodyRead> {
   return new Promise((resolveOnce) => {
@@ -45,9 +55,9 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<BodyRead> {
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve({ body: tooLarge ? '' : Buffer.concat(chunks).toString('utf8'), tooLarge }));
-    req.on('error', () => resolve({ body: '', tooLarge }));
-    req.on('close', () => resolve({ body: '', tooLarge }));
+    req.on('end', () => resolve({ body: tooLarge ? NO_BODY : Buffer.concat(chunks), tooLarge }));
+    req.on('error', () => resolve({ body: NO_BODY, tooLarge }));
+    req.on('close', () => resolve({ body: NO_BODY, tooLarge }));
   });
 }
 
@@ -61,7 +71,7 @@ function json(res: http.ServerResponse, status: number, obj: unknown): void {
   send(res, status, { 'content-type': 'application/json', 'cache-control': 'no-store' }, JSON.stringify(obj));
 }
 
-export function createHttpServer(opts: HttpServerOptions): http.Server {
+export function createHttpServer(opts: HttpServerOptions): HttpListener {
   const prefix = opts.envoyPrefix ?? ENVOY_PREFIX;
 
   async function forwardAuth(req: http.IncomingMessage, res: http.ServerResponse, envoy: boolean): Promise<void> {
@@ -95,7 +105,7 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     if (tooLarge) return json(res, 413, { error: 'invalid_argument', message: 'request body too large' });
     let parsed: unknown;
     try {
-      parsed = body === '' ? {} : JSON.parse(body);
+      parsed = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
     } catch {
       return json(res, 400, { error: 'invalid_argument', message: 'body must be JSON' });
     }
@@ -114,7 +124,7 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     }
   }
 
-  const server = http.createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathOnly = q >= 0 ? url.slice(0, q) : url;
@@ -141,7 +151,10 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
       const reply = toHttpReply(deny, 'envoy', opts.routingHeader());
       send(res, reply.status, reply.headers, reply.body);
     });
-  });
+  };
+  const server: HttpListener = opts.tls
+    ? https.createServer({ ...opts.tls, maxHeaderSize: 64 * 1024 }, handler)
+    : http.createServer({ maxHeaderSize: 64 * 1024 }, handler);
   // Bound header/idle time so slow clients cannot hold sockets (THREATS T-Z5 is Envoy's, this is ours).
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -149,7 +162,7 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
   return server;
 }
 
-export function listenHttp(server: http.Server, addr: string): Promise<number> {
+export function listenHttp(server: HttpListener, addr: string): Promise<number> {
   const { host, port } = splitAddr(addr);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -161,7 +174,7 @@ export function listenHttp(server: http.Server, addr: string): Promise<number> {
   });
 }
 
-export function stopHttp(server: http.Server, deadlineMs: number): Promise<void> {
+export function stopHttp(server: HttpListener, deadlineMs: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       server.closeAllConnections();

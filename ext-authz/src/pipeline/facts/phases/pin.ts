@@ -23,7 +23,7 @@ async function run(ctx: FactsContext): Promise<void> {
   if (resolved !== null) {
     resolved.pin.hint_backend = ctx.pin.hint_backend;
     ctx.pin = resolved.pin;
-    if (resolved.pin.error === 'state_bad_mac' || resolved.pin.error === 'store_unavailable') addViolation(ctx, resolved.pin.error);
+    if (resolved.pin.error === 'state_bad_mac' || resolved.pin.error === 'non_canonical_encoding' || resolved.pin.error === 'store_unavailable') addViolation(ctx, resolved.pin.error);
     if (resolved.marker !== null) {
       ctx.markers.push({ ...resolved.marker, commit: true });
       ctx.flowExpiresAtMs = resolved.expiresAtMs;

@@ -1,11 +1,10 @@
-// Conformance driver: runs the JSON case corpus (test/rego/conformance/README.md) and OPA's YAML
-// suite (../shared/opa-testdata/README.md) through compilePolicy → prepare → evaluate and compares.
+// Conformance driver for `rego conformance`: runs the JSON case corpus (test/rego/conformance/README.md)
+// and OPA's own YAML test suite (one folder per topic) through the engine's public face
+// (compilePolicy → prepare → evaluate) and compares. Tooling, not engine: it reads files.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { compilePolicy, type Bindings } from './compiler-policy';
-import { RegoError } from './errors';
-import { compare, fromJSON, toJSON, type Value } from './value';
+import { compilePolicy, compare, fromJSON, RegoError, toJSON, type Bindings, type Value } from '../rego/engine';
 
 export interface ConformanceCase {
   note: string;

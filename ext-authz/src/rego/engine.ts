@@ -1,14 +1,26 @@
-// The policy object behind rego/index.ts: compiles modules once, prepares queries once, evaluates
-// many times against JSON input (used as is, never copied).
+// The Rego engine's public face: compile modules once, prepare queries once, evaluate many times
+// against JSON input (used as is, never copied). Everything else in rego/ is internal and is imported
+// only through this file: lexer → parser → compiler passes → interpreter → builtins by category
+// (docs/architecture.md).
 import { parseModule, parseQuery } from './parser';
 import { RegoError, RegoErrors } from './errors';
 import { fromJSON, type Value } from './value';
-import { defaultRegistry, type BuiltinRegistry } from './builtins/index';
-import { compileModules, compileQuery, type Program } from './compiler';
-import type { CQuery, TreeNode } from './compiler-types';
+import { defaultRegistry, type BuiltinContext, type BuiltinRegistry } from './builtins/index';
+import { compileModules, compileQuery } from './compiler';
+import type { CQuery, Program, TreeNode } from './compiler-types';
 import type { Loc, Module } from './ast';
-import { coreBuiltinMap } from './interpreter-builtins';
+import { coreBuiltinMap, EvalBuiltinContext } from './interpreter-builtins';
 import { Evaluation, type Frame } from './interpreter';
+import { EvalCaches } from './interpreter-state';
+
+export { RegoError, RegoErrors, BuiltinError, REGO_ERROR_CODES } from './errors';
+export type { RegoErrorCode } from './errors';
+export { toJSON, fromJSON, compare, equals, RegoSet, RegoObject, typeName } from './value';
+export type { Value } from './value';
+export { parseModule, parseQuery } from './parser';
+export type { Module, Loc } from './ast';
+export { defaultRegistry, BuiltinRegistry } from './builtins/index';
+export type { BuiltinSpec, BuiltinContext } from './builtins/index';
 
 export interface PolicyModule {
   file: string;
@@ -28,7 +40,7 @@ export interface EvaluateOptions {
   strict?: boolean;
   /** The value of time.now_ns() for this evaluation (default: the clock, read once). */
   nowNs?: bigint;
-  /** Step budget (expressions evaluated); exceeding it throws eval_budget_exceeded. */
+  /** Step budget (expressions evaluated; default DEFAULT_MAX_STEPS); exceeding it throws eval_budget_exceeded. */
   maxSteps?: number;
   /** Wall-clock budget in milliseconds for this evaluation; exceeding it throws eval_budget_exceeded. */
   deadlineMs?: number;
@@ -67,7 +79,30 @@ export interface CompiledPolicy {
   listTests(): TestRule[];
 }
 
-export const DEFAULT_MAX_STEPS = 5_000_000;
+/**
+ * The one default step budget of an evaluation (expressions evaluated and bindings made), used by the
+ * service, the CLI and tests alike. The callback policy takes a few hundred steps per decision and
+ * every case of the conformance corpus and of OPA's own suite runs within 5,000, so this is far above
+ * any real policy and far below a hang (tens of milliseconds); a caller may pass its own `maxSteps`.
+ */
+export const DEFAULT_MAX_STEPS = 200_000;
+
+/** Options of builtinContext. */
+export interface BuiltinCallOptions {
+  /** Builtin errors are errors (OPA's --strict-builtin-errors); the builtins themselves always throw. */
+  strict?: boolean;
+  /** time.now_ns() for this context (default: the clock, read once on first use). */
+  nowNs?: bigint;
+  print?: (s: string) => void;
+}
+
+/**
+ * A context for calling library builtins (`defaultRegistry.get(name).fn(args, ctx)`) outside the
+ * interpreter, e.g. as host functions of an OPA-compiled wasm module. One per evaluation.
+ */
+export function builtinContext(opts: BuiltinCallOptions = {}): BuiltinContext {
+  return new EvalBuiltinContext(opts.strict ?? false, opts.nowNs, opts.print);
+}
 
 /** Parses and compiles modules. Throws RegoError (or RegoErrors) on parse and compile errors. */
 export function compilePolicy(modules: PolicyModule[], opts: CompilePolicyOptions = {}): CompiledPolicy {
@@ -144,21 +179,27 @@ function asRegoError(e: unknown): unknown {
 }
 
 class Prepared implements PreparedQuery {
+  /** Rule values kept between evaluations (constant groups; the reusable root cache). */
+  private readonly caches: EvalCaches;
+
   constructor(
     readonly query: string,
     private readonly program: Program,
     private readonly q: CQuery,
     private readonly strict: boolean,
-  ) {}
+  ) {
+    this.caches = new EvalCaches(program.groups.length);
+  }
 
   private start(input: unknown, opts: EvaluateOptions): { ev: Evaluation; f: Frame } {
-    const ev = new Evaluation(this.program, {
+    const settings = {
       strict: opts.strict ?? this.strict,
       nowNs: opts.nowNs,
       maxSteps: opts.maxSteps ?? DEFAULT_MAX_STEPS,
       deadlineMs: opts.deadlineMs === undefined ? undefined : Date.now() + opts.deadlineMs,
       print: opts.print,
-    });
+    };
+    const ev = new Evaluation(this.program, settings, this.caches);
     return { ev, f: new Array(this.q.nslots) };
   }
 
