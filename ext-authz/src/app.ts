@@ -1,6 +1,7 @@
 // Wiring (DESIGN §7): registry → stores → facts deps → policy engine → pipeline → gRPC + HTTP servers,
 // with readiness (NOT_SERVING until all of it loaded) and an ordered, bounded shutdown.
 import type * as grpc from '@grpc/grpc-js';
+import { DEFAULT_ROUTING_HEADER } from './model/registry';
 import type { RegistryConfig } from './model/registry';
 import { createDemoSetup } from './config/default';
 import type { DemoSetup } from './config/default';
@@ -16,6 +17,7 @@ import type { PolicyEngine } from './policy/engine';
 import { createLogger, flushLogger } from './telemetry/logger';
 import type { Logger } from './telemetry/logger';
 import { createMetrics } from './telemetry/metrics';
+import { describeError } from './telemetry/redact';
 import type { ServiceMetrics } from './telemetry/metrics';
 import { DecisionLogger, fileSink, stdoutSink } from './telemetry/decision-log';
 import type { DecisionLogSink } from './telemetry/decision-log';
@@ -81,18 +83,22 @@ export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Run
     watcher = new RegistryWatcher(opts.configFile, {
       env: opts.env ?? {},
       onChange: (reg) => {
+        // Prepare first, then swap both references: a registry that cannot be prepared never becomes
+        // current (the last good one stays). Unchanged issuers keep their JWKS caches.
+        let next: FactsDeps;
         try {
-          // Prepare first, then swap both references: a registry that cannot be prepared never
-          // becomes current (the last good one stays).
-          const next = createFactsDeps(reg, { pinStore, replayStore });
-          deps = next;
-          current = reg;
-          logger.info({ event: 'registry_reloaded', connections: reg.connections.length }, 'registry reloaded');
-        } catch {
-          logger.error({ event: 'registry_reload_failed' }, 'registry reload failed; keeping the last good one');
+          next = createFactsDeps(reg, { pinStore, replayStore, previous: deps });
+        } catch (e) {
+          // The schema accepted it, so this is our bug: its class, code and stack, never its message.
+          logger.error({ event: 'registry_reload_failed', stage: 'prepare', ...describeError(e) }, 'registry reload failed: the new registry could not be prepared; keeping the last good one');
+          return;
         }
+        deps = next;
+        current = reg;
+        logger.info({ event: 'registry_reloaded', connections: reg.connections.length }, 'registry reloaded');
       },
-      onError: (err: ConfigError) => logger.error({ event: 'registry_reload_failed', error_code: err.code, problem: err.message }, 'registry reload failed; keeping the last good one'),
+      // ConfigError messages name the file and the field, never a value (config/registry-errors.ts).
+      onError: (err: ConfigError) => logger.error({ event: 'registry_reload_failed', stage: 'validate', error_code: err.code, problem: err.message }, 'registry reload failed; keeping the last good one'),
     });
     current = watcher.current;
   } else {
@@ -107,8 +113,8 @@ export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Run
     pinStore = s.pinStore;
     replayStore = s.replayStore;
     closeStores = async () => {
-      await s.pinStore.close().catch(() => undefined);
-      await s.replayStore.close().catch(() => undefined);
+      await s.pinStore.close().catch(closeFailed(logger, 'pin_store'));
+      await s.replayStore.close().catch(closeFailed(logger, 'replay_store'));
     };
   } else {
     pinStore = new MemoryPinStore();
@@ -136,10 +142,15 @@ export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Run
     demo,
     close: async () => {
       watcher?.close();
-      await engine.close().catch(() => undefined);
+      await engine.close().catch(closeFailed(logger, 'policy_engine'));
       await closeStores();
     },
   };
+}
+
+/** Shutdown goes on when one part fails to close; the failure is logged once, by class and code. */
+function closeFailed(logger: Logger, part: string): (e: unknown) => void {
+  return (e) => logger.warn({ event: 'close_failed', part, ...describeError(e) }, `${part} did not close cleanly`);
 }
 
 export interface Listening {
@@ -186,7 +197,7 @@ export class App {
       decisionLog: this.decisionLog,
     });
     const pinApi = new PinApi(() => (this.runtime && this.readiness.ready ? this.runtime.factsDeps() : null), Date.now, this.logger);
-    const routingHeader = (): string => this.runtime?.registry().routing_header ?? 'x-callback-backend';
+    const routingHeader = (): string => this.runtime?.registry().routing_header ?? DEFAULT_ROUTING_HEADER;
     const credentials = serverCredentials(this.opts.tls);
     const httpTls = httpsOptions(this.opts.httpTls);
     this.grpcServer = createGrpcServer({ core, readiness: this.readiness, pinApi, metrics: this.metrics, routingHeader });
@@ -241,8 +252,8 @@ export class App {
       this.grpcServer ? stopGrpc(this.grpcServer, deadline) : Promise.resolve(),
       this.httpServer ? stopHttp(this.httpServer, deadline) : Promise.resolve(),
     ]);
-    await this.decisionLog?.close().catch(() => undefined);
-    await this.runtime?.close().catch(() => undefined);
+    await this.decisionLog?.close().catch(closeFailed(this.logger, 'decision_log'));
+    await this.runtime?.close().catch(closeFailed(this.logger, 'runtime'));
     this.logger.info({ event: 'stopped' }, 'stopped');
     await flushLogger(this.logger);
   }

@@ -8,18 +8,21 @@ import * as path from 'node:path';
 export const ROOT = path.join(__dirname, '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'callback-proxy.cjs');
 
-export function runCli(args: string[], input?: string): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', input, timeout: 60_000 });
+/** Extra environment variables for the child (added to this process's). */
+export type CliEnv = Record<string, string>;
+
+export function runCli(args: string[], input?: string, env?: CliEnv): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', input, timeout: 60_000, env: { ...process.env, ...env } });
 }
 
-export function spawnCli(args: string[]): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: 'pipe' });
+export function spawnCli(args: string[], env?: CliEnv): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, ...env } });
 }
 
 /** Like runCli, without blocking the event loop (the caller may be serving or polling meanwhile). */
-export function runCliAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export function runCliAsync(args: string[], env?: CliEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawnCli(args);
+    const child = spawnCli(args, env);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += String(c)));

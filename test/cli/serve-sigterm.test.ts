@@ -1,7 +1,7 @@
 // `callback-proxy serve` as a child process: the demo warning and addresses on start, then SIGTERM →
 // readiness 503 "draining" during the grace period → exit 0 well within 30 s.
 import { spawnCli, runCliAsync } from './run-cli';
-import { httpRequest } from '../e2e-grpc/harness';
+import { httpRequest } from '../support/app-harness';
 
 jest.setTimeout(90_000);
 

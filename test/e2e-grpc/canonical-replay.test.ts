@@ -2,8 +2,8 @@
 // used signed state re-sent with another spelling of its MAC — the siblings of its last character,
 // padding, the standard base64 alphabet — is denied non_canonical_encoding, never allowed as a fresh
 // flow. Before the strict decoder, each of the three siblings was a second (third, fourth) use.
-import { startHarness, cb, ISS_NEW } from './harness';
-import type { Harness, Transport } from './harness';
+import { startHarness, cb, ISS_NEW } from '../support/app-harness';
+import type { Harness, Transport } from '../support/app-harness';
 
 jest.setTimeout(60_000);
 

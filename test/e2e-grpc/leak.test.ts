@@ -1,7 +1,7 @@
 // THREATS §10 (T-L1..T-L5): canaries sent through the real servers (gRPC and HTTP forward-auth) must
 // appear nowhere in the service log, the decision log or any response (allow or deny).
-import { startHarness, cb, ISS_LEGACY } from './harness';
-import type { Answer, Harness, Transport } from './harness';
+import { startHarness, cb, ISS_LEGACY } from '../support/app-harness';
+import type { Answer, Harness, Transport } from '../support/app-harness';
 
 jest.setTimeout(60_000);
 

@@ -4,8 +4,8 @@
 // forward-auth. Bodies that are not valid UTF-8, or valid but not in NFC, used to be verified over
 // re-encoded text; a one-byte change must still fail.
 import { createHmac, randomBytes } from 'node:crypto';
-import { startHarness } from './harness';
-import type { Harness, Transport } from './harness';
+import { startHarness } from '../support/app-harness';
+import type { Harness, Transport } from '../support/app-harness';
 
 jest.setTimeout(60_000);
 

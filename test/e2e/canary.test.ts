@@ -21,7 +21,7 @@ import { nginxAvailability } from '../../demo/harness';
 import { startNginx } from '../../demo/nginx';
 import type { RunningNginx } from '../../demo/nginx';
 import { spawnCli } from '../cli/run-cli';
-import { checkRequestFor, grpcCheck, httpRequest } from '../e2e-grpc/harness';
+import { checkRequestFor, grpcCheck, httpRequest } from '../support/app-harness';
 
 jest.setTimeout(120_000);
 

@@ -13,7 +13,7 @@ import { toCheckResponse } from '../../ext-authz/src/check/check-response';
 import { structToJson } from '../../ext-authz/src/check/attributes-json';
 import type { DecodedStruct } from '../../ext-authz/src/check/check-request-types';
 import { result } from '../check/fixtures';
-import { cb, checkRequestFor, grpcCheck, ISS_LEGACY, startHarness, type Harness } from '../e2e-grpc/harness';
+import { cb, checkRequestFor, grpcCheck, ISS_LEGACY, startHarness, type Harness } from '../support/app-harness';
 
 const ROOT = path.join(__dirname, '..', '..');
 type Obj = Record<string, any>;

@@ -10,7 +10,7 @@ import { checkRequestToView } from '../../ext-authz/src/check/request-view';
 import type { RequestView } from '../../ext-authz/src/model/request';
 import { gatherFacts } from '../../ext-authz/src/pipeline/facts/gather';
 import { mintState } from '../../ext-authz/src/pipeline/pins/mint';
-import { makeDemo } from '../acceptance/demo-harness';
+import { makeDemo } from '../support/demo-harness';
 import { fixture, NOW } from '../pipeline/facts/fixtures';
 import { expectCode, fcOptions, Tally } from './budget';
 

@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { App } from '../../ext-authz/src/app';
 import { loadProtos } from '../../ext-authz/src/check/protos';
 import { createLogger } from '../../ext-authz/src/telemetry/logger';
-import { checkRequestFor, grpcCheck } from '../e2e-grpc/harness';
+import { checkRequestFor, grpcCheck } from '../support/app-harness';
 import { describeWithOpenssl, makePki } from '../support/pki';
 import type { Pki } from '../support/pki';
 

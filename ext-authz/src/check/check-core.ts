@@ -38,28 +38,37 @@ export interface CheckCoreOptions {
 export class CheckCore {
   constructor(private readonly opts: CheckCoreOptions) {}
 
-  /** Runs one decision; `t0` is when the transport received the request (process.hrtime.bigint()). */
-  async run(req: AdaptedRequest, transport: Transport, t0: bigint): Promise<PipelineResult> {
+  /**
+   * Runs one decision and never rejects. `adapt` is the transport's adapter call (or its result): it runs
+   * inside this boundary, so an adapter bug is a logged internal_error like any other. `t0` is when the
+   * transport received the request (process.hrtime.bigint()).
+   */
+  async run(adapt: AdaptedRequest | (() => AdaptedRequest), transport: Transport, t0: bigint): Promise<PipelineResult> {
     const decisionId = randomUUID();
+    let req: AdaptedRequest | null = null;
     let result: PipelineResult;
-    const decider = this.opts.decider();
-    if (!req.ok) result = localDeny(req.reason, decisionId);
-    else if (decider === null) result = localDeny('authz_unavailable', decisionId);
-    else {
-      try {
-        result = await decider.decide(req.view, req.attributes, decisionId);
-      } catch (e) {
-        // A bug below us: fail closed, and say so once (name, code and stack frames; never the message,
-        // which may quote request text).
-        result = localDeny('internal_error', decisionId);
-        this.logFailure(e, decisionId, transport);
-      }
+    try {
+      req = typeof adapt === 'function' ? adapt() : adapt;
+      const decider = this.opts.decider();
+      if (!req.ok) result = localDeny(req.reason, decisionId);
+      else if (decider === null) result = localDeny('authz_unavailable', decisionId);
+      else result = await decider.decide(req.view, req.attributes, decisionId);
+    } catch (e) {
+      // A bug below us: fail closed, and say so once (name, code and stack frames; never the message,
+      // which may quote request text).
+      result = localDeny('internal_error', decisionId);
+      this.reportFailure(e, decisionId, transport);
     }
-    this.record(result, req.ok ? req.view : null, req.ok ? req.attributes : undefined, transport, t0);
+    const read = req !== null && req.ok ? req : null;
+    this.record(result, read ? read.view : null, read ? read.attributes : undefined, transport, t0);
     return result;
   }
 
-  private logFailure(e: unknown, decisionId: string, transport: Transport): void {
+  /**
+   * Logs a failure of one check, once, with its decision id. The transports call it when turning a
+   * decision into a reply fails after run() returned (they then reply with internal_error themselves).
+   */
+  reportFailure(e: unknown, decisionId: string, transport: Transport): void {
     try {
       this.opts.logger.error({ event: 'check_failed', decision_id: decisionId, transport, ...describeError(e) }, 'check failed; denied internal_error');
     } catch {
@@ -106,7 +115,12 @@ export class CheckCore {
       }
       this.opts.decisionLog?.log(result, attributes, elapsedNs);
     } catch (e) {
-      this.logFailure(e, result.decisionId, transport);
+      // The decision stands (it is already made); only its telemetry failed.
+      try {
+        this.opts.logger.error({ event: 'record_failed', decision_id: result.decisionId, transport, ...describeError(e) }, 'decision telemetry failed');
+      } catch {
+        // a logger that throws must not turn into a failed check
+      }
     }
   }
 }

@@ -13,6 +13,7 @@ import { registerServeCommand } from './serve-command';
 import { registerCheckCommand } from './check-command';
 import { registerConfigCommands } from './config-command';
 import { registerPinsCommands } from './pins-command';
+import { registerKeysCommands } from './keys-command';
 import { CliError, describeError, EXIT_USAGE } from './cli-errors';
 
 export function buildProgram(): Command {
@@ -22,11 +23,13 @@ export function buildProgram(): Command {
     .description('Policy-driven callback proxy for identity migrations: Envoy ext_authz + HTTP forward-auth + Rego')
     .version(VERSION)
     .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', '\nExit codes, every command: 0 ok; 1 the check ran and the answer is no (deny, invalid, findings, failing tests); 2 bad usage, an unreadable input or a failed start-up.')
     .exitOverride();
   registerServeCommand(program);
   registerCheckCommand(program);
   registerConfigCommands(program);
   registerPinsCommands(program);
+  registerKeysCommands(program);
   registerRegoCommands(program);
   registerEnvoyCommands(program);
   // exitOverride applies to the subcommands created above too.

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { PolicyModule } from '../rego/engine';
 import type { CaseResult } from './rego-conformance';
-import { CliError, EXIT_DENY_OR_INVALID } from './cli-errors';
+import { CliError, EXIT_DENY_OR_INVALID, EXIT_USAGE, exitCodesHelp } from './cli-errors';
 
 // The engine, the policy loader and the YAML parser load when a command runs, not at registration:
 // `--version` and `--help` must not pay for them.
@@ -26,6 +26,7 @@ export function registerRegoCommands(program: Command): void {
     .option('--strict', 'builtin errors are errors (OPA --strict-builtin-errors)')
     .option('--all', 'print every solution\'s bindings (like opa eval result rows)')
     .option('--max-steps <n>', "evaluation step budget (default: the engine's)")
+    .addHelpText('after', exitCodesHelp({ ok: 'the value was printed (undefined prints {})', failed: 'the query raised errors (parse, compile or evaluation; printed as JSON on stderr)' }))
     .action(async (query: string, opts: { data: string[]; input?: string; strict?: boolean; all?: boolean; maxSteps?: string }) => {
       const { compilePolicy, fromJSON, toJSON, RegoError, RegoErrors, DEFAULT_MAX_STEPS } = await loadRego();
       const { modules, data } = await loadSources(opts.data);
@@ -57,6 +58,7 @@ export function registerRegoCommands(program: Command): void {
     .option('--topic <name>', 'only this topic (file or folder name)')
     .option('--known-gaps <file>', 'JSON {"gaps": [{"note", "reason"}]}: listed failures do not fail the exit code')
     .option('-q, --quiet', 'print only per-topic figures and the closing line')
+    .addHelpText('after', exitCodesHelp({ ok: 'every case passed, or failed only as a listed known gap', failed: 'unexpected failures', usage: 'bad usage, or not a directory' }))
     .action(async (dir: string, opts: { opaSuite?: boolean; topic?: string; knownGaps?: string; quiet?: boolean }) => {
       if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new CliError('cli_input', `${dir}: not a directory`);
       const { runCases, runOpaSuite, summarize } = await loadConformance();
@@ -90,6 +92,7 @@ export function registerRegoCommands(program: Command): void {
     .argument('<dir...>', 'policy directories (data.json/data.yaml files are loaded as in a bundle)')
     .option('-r, --run <regex>', 'only tests whose package.name matches')
     .option('-v, --verbose', 'print PASS lines too')
+    .addHelpText('after', exitCodesHelp({ ok: 'every test passed', failed: 'a test failed or errored, or the policy does not compile', usage: 'bad usage, an unreadable path, or no test_ rules found' }))
     .action(async (dirs: string[], opts: { run?: string; verbose?: boolean }) => {
       const { compilePolicy, RegoError } = await loadRego();
       const { modules, data } = await loadSources(dirs, true);
@@ -97,7 +100,7 @@ export function registerRegoCommands(program: Command): void {
       try {
         policy = compilePolicy(modules, { data });
       } catch (e) {
-        if (e instanceof RegoError) throw new CliError('cli_input', e.toString());
+        if (e instanceof RegoError) throw new CliError('cli_input', e.toString(), EXIT_DENY_OR_INVALID);
         throw e;
       }
       const filter = opts.run ? new RegExp(opts.run) : null;
@@ -124,7 +127,7 @@ export function registerRegoCommands(program: Command): void {
       }
       process.stdout.write(`${'-'.repeat(60)}\nPASS: ${passed}/${tests.length}${failed ? `\nFAIL: ${failed}/${tests.length}` : ''}\n`);
       process.stdout.write(`${passed} passed, ${failed} failed\n`);
-      if (tests.length === 0) throw new CliError('cli_input', `no test_ rules found under ${dirs.join(', ')}`, EXIT_DENY_OR_INVALID);
+      if (tests.length === 0) throw new CliError('cli_input', `no test_ rules found under ${dirs.join(', ')}`, EXIT_USAGE);
       process.exitCode = failed > 0 ? EXIT_DENY_OR_INVALID : 0;
     });
 }

@@ -1,7 +1,7 @@
 // The registry YAML schema (zod 4) → RegistryConfig (config/types.ts is the contract; the YAML uses
 // the same field names). Instants are RFC 3339 strings in YAML and epoch ms after parsing.
 import { z } from 'zod';
-import { credentialFor, STAGES } from '../model/registry';
+import { credentialFor, DEFAULT_ROUTING_HEADER, STAGES } from '../model/registry';
 import type { RegistryConfig, Stage } from '../model/registry';
 import { resolveSecret } from './secret-refs';
 import type { SecretContext } from './secret-refs';
@@ -15,9 +15,9 @@ export const DEFAULT_LIMITS = {
   max_body_bytes: 262144,
 } as const;
 
-export const DEFAULT_ROUTING_HEADER = 'x-callback-backend';
+export { DEFAULT_ROUTING_HEADER } from '../model/registry';
 export const DEFAULT_STRIP_HEADERS = [
-  'x-callback-backend', 'x-callback-reason', 'x-forwarded-host', 'forwarded', 'x-original-url', 'x-rewrite-url',
+  DEFAULT_ROUTING_HEADER, 'x-callback-reason', 'x-forwarded-host', 'forwarded', 'x-original-url', 'x-rewrite-url',
   'x-cbp-target', 'x-backend', 'x-idp',
 ];
 

@@ -3,6 +3,7 @@
 // logs, access logs that read only metadata keys the service emits, loopback admin, and routes that only
 // forward on the routing header (docs/threat-model.md §5, §6, §8, T-X4).
 import { DYNAMIC_METADATA_KEYS, ENVOY_EXT_AUTHZ_METADATA_KEYS, EXT_AUTHZ_METADATA_NAMESPACE } from '../model/dynamic-metadata';
+import { DEFAULT_ROUTING_HEADER } from '../model/registry';
 
 export interface LintFinding {
   code: LintCode;
@@ -50,7 +51,7 @@ const ROUTER = 'envoy.extensions.filters.http.router.v3.Router';
 type Obj = Record<string, unknown>;
 
 export function lintEnvoyConfig(cfg: unknown, opts: LintOptions = {}): LintFinding[] {
-  const header = (opts.routingHeader ?? 'x-callback-backend').toLowerCase();
+  const header = (opts.routingHeader ?? DEFAULT_ROUTING_HEADER).toLowerCase();
   const minBody = opts.minBodyBytes ?? 65536;
   const maxTimeout = opts.maxTimeoutS ?? 1;
   const out: LintFinding[] = [];

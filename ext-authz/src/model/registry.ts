@@ -5,6 +5,9 @@
 export type Stage = 'observe' | 'shadow' | 'canary' | 'cutover' | 'rollback' | 'retired' | 'decommissioned';
 export const STAGES: readonly Stage[] = ['observe', 'shadow', 'canary', 'cutover', 'rollback', 'retired', 'decommissioned'];
 
+/** The header that tells the forwarding layer which backend to route to, unless the registry names another. */
+export const DEFAULT_ROUTING_HEADER = 'x-callback-backend';
+
 /** Which routes of a connection are callbacks and of what kind (exact paths, case-sensitive). */
 export interface RouteTable {
   oauth_callback: string[]; // OAuth/OIDC redirect_uri paths (query or form_post)
@@ -124,7 +127,7 @@ export interface RegistryConfig {
   keys: KeysConfig;
   limits: Limits;
   /** Routing header set towards the upstream. */
-  routing_header: string; // "x-callback-backend"
+  routing_header: string;
   /** Headers a client may not send (stripped, never trusted). */
   strip_headers: string[];
 }

@@ -5,26 +5,18 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { toHttpReply } from '../check/forward-auth';
-import type { RawHttpRequest } from '../check/forward-auth';
+import type { ForwardAuthMode, HttpReply, RawHttpRequest } from '../check/forward-auth';
 import { adaptHttpRequest } from '../check/adapter';
 import { localDeny } from '../check/local-deny';
-import type { CheckCore } from '../check/check-core';
-import type { Readiness } from './health';
 import { PIN_API_STATUS, PinApiError, readPinInput } from './pin-api';
-import type { PinApi } from './pin-api';
-import type { ServiceMetrics } from '../telemetry/metrics';
 import { splitAddr } from './grpc-server';
+import type { ListenerOptions } from './grpc-server';
 
 export const ENVOY_PREFIX = '/envoy/authz';
 export const PROXY_ROUTES: readonly string[] = ['/authz', '/forward-auth'];
 const PIN_JSON_LIMIT = 16 * 1024;
 
-export interface HttpServerOptions {
-  core: CheckCore;
-  readiness: Readiness;
-  pinApi: PinApi;
-  metrics: ServiceMetrics;
-  routingHeader: () => string;
+export interface HttpServerOptions extends ListenerOptions {
   /** Largest body read for a forward-auth check (registry limits.max_body_bytes). */
   maxBodyBytes: () => number;
   envoyPrefix?: string;
@@ -87,10 +79,24 @@ export function createHttpServer(opts: HttpServerOptions): HttpListener {
     const { body, tooLarge } = await readBody(req, opts.maxBodyBytes());
     const raw: RawHttpRequest = { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, body };
     if (req.socket.remoteAddress) raw.remoteAddress = req.socket.remoteAddress;
-    const adapted = adaptHttpRequest(raw, envoy ? prefix : null);
     const routing = opts.routingHeader();
-    const result = await opts.core.run(tooLarge ? { ok: false, reason: 'body_too_large' } : adapted, 'http', t0);
-    const reply = toHttpReply(result, adapted.mode, routing);
+    let mode: ForwardAuthMode = envoy ? 'envoy' : 'nginx';
+    const result = await opts.core.run(
+      () => {
+        const adapted = adaptHttpRequest(raw, envoy ? prefix : null);
+        mode = adapted.mode;
+        return tooLarge ? { ok: false, reason: 'body_too_large' } : adapted;
+      },
+      'http',
+      t0,
+    );
+    let reply: HttpReply;
+    try {
+      reply = toHttpReply(result, mode, routing);
+    } catch (e) {
+      opts.core.reportFailure(e, result.decisionId, 'http');
+      reply = toHttpReply(localDeny('internal_error', result.decisionId), mode, routing);
+    }
     send(res, reply.status, reply.headers, reply.body);
   }
 
@@ -137,9 +143,12 @@ export function createHttpServer(opts: HttpServerOptions): HttpListener {
       req.resume();
       return json(res, 404, { error: 'not_found' });
     }
-    work.catch(() => {
-      // Fail closed even if something above threw after the decision.
-      const reply = toHttpReply(localDeny('internal_error'), 'envoy', opts.routingHeader());
+    work.catch((e: unknown) => {
+      // Only a bug gets here (the check core and the Pin API handler answer their own failures): say so
+      // once, and still answer with a deny.
+      const deny = localDeny('internal_error');
+      opts.core.reportFailure(e, deny.decisionId, 'http');
+      const reply = toHttpReply(deny, 'envoy', opts.routingHeader());
       send(res, reply.status, reply.headers, reply.body);
     });
   };

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionConfig } from '../../../ext-authz/src/model/registry';
 import type { RequestView } from '../../../ext-authz/src/model/request';
-import { demoJwt, formPost, freshCode, LEGACY_ISS, makeDemo, NEW_ISS, oauthCallback, view } from '../../acceptance/demo-harness';
+import { demoJwt, formPost, freshCode, LEGACY_ISS, makeDemo, NEW_ISS, oauthCallback, view } from '../../support/demo-harness';
 import { agentCall, BCL_EVENT, relayPin, ROUTES, samlXml, standardWebhook } from '../../policies/threat-helpers';
 
 const STAGES: ConnectionConfig['stage'][] = ['observe', 'shadow', 'canary', 'cutover', 'rollback', 'retired', 'decommissioned'];

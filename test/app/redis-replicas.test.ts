@@ -2,8 +2,8 @@
 // honoured by replica B, and a replay on A after B consumed it is denied. Skips loudly without
 // redis-server, except in CI.
 import { createDemoSetup } from '../../ext-authz/src/config/default';
-import { startHarness, cb, ISS_LEGACY } from '../e2e-grpc/harness';
-import type { Harness } from '../e2e-grpc/harness';
+import { startHarness, cb, ISS_LEGACY } from '../support/app-harness';
+import type { Harness } from '../support/app-harness';
 import { redisAvailability, startRedis, type RunningRedis } from '../support/redis-server';
 
 jest.setTimeout(60_000);

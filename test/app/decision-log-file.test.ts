@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { App } from '../../ext-authz/src/app';
 import { createLogger } from '../../ext-authz/src/telemetry/logger';
-import { httpRequest } from '../e2e-grpc/harness';
+import { httpRequest } from '../support/app-harness';
 
 jest.setTimeout(60_000);
 

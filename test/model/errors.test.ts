@@ -2,22 +2,22 @@
 // extends CodedError, keeps its class name and its code, and no module hand-rolls `extends Error`.
 import fs from 'node:fs';
 import path from 'node:path';
-import { CodedError } from '../ext-authz/src/model/errors';
-import { ConfigError } from '../ext-authz/src/config/registry-errors';
-import { MintError } from '../ext-authz/src/pipeline/pins/mint';
-import { PolicyLoadError } from '../ext-authz/src/policy/engine';
-import { StoreError } from '../ext-authz/src/store/types';
-import { PinApiError } from '../ext-authz/src/server/pin-api';
-import { TlsConfigError } from '../ext-authz/src/server/tls';
-import { ProtojsonError } from '../ext-authz/src/check/protojson-request';
-import { CliError } from '../ext-authz/src/cli/cli-errors';
-import { BundleError } from '../ext-authz/src/policy/bundle/bundle-errors';
-import { ServiceError } from '../ext-authz/src/config/opa-service-client';
-import { MaskRuleError } from '../ext-authz/src/telemetry/decision-log-mask';
-import { OpaEnvoyRequestError } from '../ext-authz/src/check/opa-envoy/request-error';
-import { WasmEvalError } from '../ext-authz/src/policy/wasm/wasm-errors';
+import { CodedError } from '../../ext-authz/src/model/errors';
+import { ConfigError } from '../../ext-authz/src/config/registry-errors';
+import { MintError } from '../../ext-authz/src/pipeline/pins/mint';
+import { PolicyLoadError } from '../../ext-authz/src/policy/engine';
+import { StoreError } from '../../ext-authz/src/store/types';
+import { PinApiError } from '../../ext-authz/src/server/pin-api';
+import { TlsConfigError } from '../../ext-authz/src/server/tls';
+import { ProtojsonError } from '../../ext-authz/src/check/protojson-request';
+import { CliError } from '../../ext-authz/src/cli/cli-errors';
+import { BundleError } from '../../ext-authz/src/policy/bundle/bundle-errors';
+import { ServiceError } from '../../ext-authz/src/config/opa-service-client';
+import { MaskRuleError } from '../../ext-authz/src/telemetry/decision-log-mask';
+import { OpaEnvoyRequestError } from '../../ext-authz/src/check/opa-envoy/request-error';
+import { WasmEvalError } from '../../ext-authz/src/policy/wasm/wasm-errors';
 
-const SRC = path.join(__dirname, '..', 'ext-authz', 'src');
+const SRC = path.join(__dirname, '..', '..', 'ext-authz', 'src');
 
 const samples: [string, CodedError][] = [
   ['ConfigError', new ConfigError('config_invalid', 'registry.yaml', [{ path: 'connections[0].stage', message: 'bad' }])],

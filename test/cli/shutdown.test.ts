@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { App } from '../../ext-authz/src/app';
 import { installShutdown } from '../../ext-authz/src/cli/shutdown';
 import { createLogger } from '../../ext-authz/src/telemetry/logger';
-import { httpRequest } from '../e2e-grpc/harness';
+import { httpRequest } from '../support/app-harness';
 
 jest.setTimeout(60_000);
 
