@@ -102,6 +102,7 @@ export const REASONS = {
   backend_not_allowed: [403, 'the decision names a backend outside the connection allow-list'],
   policy_ignored_violation: [403, 'the policy allowed a request the parser had rejected'],
   store_unavailable: [503, 'the pin store could not be reached'],
+  stage_unknown: [503, "the replica cannot read the connection's stage overrides, so its stage is unknown (docs/stages.md)"],
   malformed_request: [400, 'the check request could not be read'],
   internal_error: [403, 'unexpected failure on the request path'],
   opa_envoy_denied: [403, 'an OPA-Envoy-shaped decision denied'],

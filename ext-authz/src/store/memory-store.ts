@@ -42,6 +42,11 @@ export class MemoryPinStore implements PinStore {
     return this.cache.size;
   }
 
+  /** Unconsumed pins, for the removal report (docs/stages.md): connection, backend and expiry only. */
+  *outstanding(): Generator<{ connection: string; backend: string; expires_at: number }> {
+    for (const e of this.cache.values()) if (!e.consumed) yield { connection: e.pin.connection, backend: e.pin.backend, expires_at: e.pin.expires_at };
+  }
+
   async close(): Promise<void> {
     this.cache.clear();
   }
@@ -52,6 +57,19 @@ export class MemoryReplayStore implements ReplayStore {
 
   constructor(opts: MemoryStoreOptions = {}) {
     this.cache = new LRUCache<string, true>({ max: opts.max ?? 200_000, ttlAutopurge: false, allowStale: false });
+  }
+
+  /** Live markers by namespace with the latest expiry (ms), for the removal report (docs/stages.md). */
+  outstanding(now: number): Map<string, { count: number; latest_expiry: number }> {
+    const out = new Map<string, { count: number; latest_expiry: number }>();
+    for (const key of this.cache.keys()) {
+      const ns = key.slice(0, key.indexOf(':'));
+      const e = out.get(ns) ?? { count: 0, latest_expiry: 0 };
+      e.count++;
+      e.latest_expiry = Math.max(e.latest_expiry, now + this.cache.getRemainingTTL(key));
+      out.set(ns, e);
+    }
+    return out;
   }
 
   async firstSeen(namespace: ReplayNamespace, hash: string, ttlMs: number): Promise<boolean> {
