@@ -138,6 +138,7 @@ export class Lifecycle {
 
   /** Opens the audit file, reads the overrides once, and starts the poll loop. */
   async start(): Promise<void> {
+    if (!this.file) this.opts.logger.warn({ event: 'audit_file_off', store: this.opts.store.kind }, `no audit file (serve --audit-log): the stage audit trail is kept in the ${this.opts.store.kind} store and the log only`);
     if (this.file) {
       const r = this.file.open();
       if (!r.ok) this.opts.logger.error({ event: 'audit_file_broken', problem: r.problem, moved_to: r.movedTo }, 'the audit file does not verify; it was moved aside and a new one begun');
