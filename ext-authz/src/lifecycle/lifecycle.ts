@@ -47,7 +47,7 @@ export interface LifecycleOptions {
   replica?: string;
   /** How often the store is polled for changes (default 250 ms). */
   pollMs?: number;
-  /** A view older than this is not trusted: every connection's stage is unknown (default 1500 ms). */
+  /** Reads failing for longer than this make every connection's stage unknown (default 1500 ms). */
   staleAfterMs?: number;
   /** How often counted traffic goes to the store (default 1000 ms). */
   flushMs?: number;
@@ -95,6 +95,8 @@ export class Lifecycle {
   private corrupt = new Set<string>();
   private revision: string | null = null;
   private lastGoodRead = Number.NEGATIVE_INFINITY;
+  /** The last read failed (a slow event loop alone does not make a view untrustworthy; a failed read does). */
+  private failing = true;
   private unreadableLogged = false;
   private effective: FactsDeps | null = null;
   private effectiveBase: FactsDeps | null = null;
@@ -205,9 +207,11 @@ export class Lifecycle {
         await this.syncAuditFile();
       }
       this.lastGoodRead = this.clock();
+      this.failing = false;
       if (this.unreadableLogged) this.opts.logger.info({ event: 'stage_overrides_readable' }, 'stage overrides readable again');
       this.unreadableLogged = false;
     } catch {
+      this.failing = true;
       if (!this.unreadableLogged) {
         this.opts.logger.error({ event: 'stage_overrides_unreadable', stale_after_ms: this.opts.staleAfterMs ?? 1500 }, 'stage overrides cannot be read; connections fail closed (stage_unknown) once the last view is stale');
         this.unreadableLogged = true;
@@ -253,9 +257,15 @@ export class Lifecycle {
     return this.effective;
   }
 
-  /** Connections whose stage this replica cannot vouch for now, or null when it can for all. */
+  /**
+   * Connections whose stage this replica cannot vouch for now, or null when it can for all: every one
+   * once reads have been failing for longer than staleAfterMs (or nothing was read for ten times that,
+   * whatever the reason); the ones whose stored override is unreadable.
+   */
   unknown(): ReadonlySet<string> | null {
-    if (this.clock() - this.lastGoodRead > (this.opts.staleAfterMs ?? 1500)) {
+    const stale = this.opts.staleAfterMs ?? 1500;
+    const age = this.clock() - this.lastGoodRead;
+    if ((this.failing && age > stale) || age > stale * 10) {
       const reg = this.opts.registry();
       if (this.allNamesFor !== reg) {
         this.allNames = new Set(reg.connections.map((c) => c.name));
