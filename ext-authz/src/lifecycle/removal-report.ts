@@ -181,9 +181,9 @@ function revocable(c: ConnectionConfig, reg: RegistryConfig, stage: Stage, remov
   }
   if (stage === 'decommissioned' && removable) {
     for (const b of c.backends) {
-      if (b.id !== legacy.id && b.id in reg.keys.pin_api_tokens && !reg.connections.some((o) => o.name !== c.name && o.backends.some((x) => x.id === b.id))) {
-        out.push({ kind: 'pin_api_token', name: `keys.pin_api_tokens.${b.id}`, why: 'the proxy is out of the request path' });
-      }
+      if (b.id === legacy.id || reg.connections.some((o) => o.name !== c.name && o.backends.some((x) => x.id === b.id))) continue;
+      if (b.id in reg.keys.pin_api_tokens) out.push({ kind: 'pin_api_token', name: `keys.pin_api_tokens.${b.id}`, why: 'the proxy is out of the request path' });
+      if (b.id in reg.keys.state_keys) out.push({ kind: 'state_key', name: `keys.state_keys.${b.id}`, why: 'no state envelope is verified by the proxy any more' });
     }
     if (reg.connections.length === 1) for (const t of reg.keys.admin_tokens ?? []) out.push({ kind: 'admin_token', name: `keys.admin_tokens[${t.name}]`, why: 'the proxy is out of the request path' });
   }
