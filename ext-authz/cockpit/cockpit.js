@@ -23,6 +23,11 @@
     return e;
   }
 
+  /** replaceChildren without the absent parts (it would print "null"). */
+  function fill(node, ...children) {
+    node.replaceChildren(...children.filter((c) => c !== null && c !== undefined));
+  }
+
   async function api(method, path, body) {
     const headers = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -159,12 +164,12 @@
         body.append(row);
       }
       const cell = (cls) => row.querySelector(`td.${cls}`);
-      cell('name').replaceChildren(el('strong', { text: c.name }), c.require_approval ? el('span', { className: 'reasons', text: 'approval required' }) : null);
+      fill(cell('name'), el('strong', { text: c.name }), c.require_approval ? el('span', { className: 'reasons', text: 'approval required' }) : null);
       const stage = el('span', { className: `badge stage-${c.effective.stage}`, text: c.effective.stage, dataset: { stage: c.effective.stage } });
       const over = c.override ? el('span', { className: 'override', text: `override by ${c.override.set_by} (file: ${stageText(c.file)})` }) : null;
       const sched = c.scheduled ? el('span', { className: 'override', text: `scheduled: ${c.scheduled.stage} at ${fmtTime(c.scheduled.at)}` }) : null;
       const unknown = c.stage_known ? null : el('span', { className: 'override no', text: 'stage unknown: failing closed' });
-      cell('stage').replaceChildren(stage, over, sched, unknown);
+      fill(cell('stage'), stage, over, sched, unknown);
       cell('canary').textContent = c.effective.stage === 'canary' ? `${c.effective.canary_percent} %` : '—';
       setCountdown(cell('drain'), c.effective.drain_until);
       setCountdown(cell('sunset'), c.sunset_at);
@@ -173,7 +178,8 @@
       renderChart(cell('mix'), c);
       cell('guard').textContent = c.guard ? (c.guard.active ? `${c.guard.denied_broken}/${c.guard.callbacks_new} broken (max ${(c.guard.deny_ratio * 100).toFixed(1)} %)` : 'idle') : '—';
       const v = verdicts.get(c.name);
-      cell('removable').replaceChildren(
+      fill(
+        cell('removable'),
         v ? el('span', { className: v.removable ? 'yes' : 'no', text: v.removable ? 'yes' : 'no' }) : '—',
         v && v.reasons.length ? el('span', { className: 'reasons', text: v.reasons.join(', ') }) : null,
       );
@@ -197,6 +203,10 @@
     }
   }
 
+  /**
+   * The last hour's decision mix as stacked bars per minute: each series is drawn as the running total up
+   * to its category, the tallest first, so every category shows as its own band.
+   */
   function renderChart(td, c) {
     if (!c.mix || typeof window.uPlot !== 'function') {
       td.textContent = c.mix ? '' : 'unavailable';
@@ -204,7 +214,8 @@
     }
     const xs = c.mix.map((m) => Date.parse(m.start) / 1000);
     const keys = Object.keys(COLORS);
-    const data = [xs, ...keys.map((k) => c.mix.map((m) => m[k]))];
+    const stacked = keys.map((_, i) => c.mix.map((m) => keys.slice(0, i + 1).reduce((sum, k) => sum + m[k], 0)));
+    const data = [xs, ...stacked.reverse()];
     let chart = state.charts.get(c.name);
     if (chart && chart.root.isConnected) {
       chart.setData(data);
@@ -213,6 +224,7 @@
     td.replaceChildren();
     const holder = el('div', { className: 'chart' });
     td.append(holder);
+    const bars = window.uPlot.paths.bars({ size: [0.9, 8] });
     chart = new window.uPlot(
       {
         width: 260,
@@ -220,8 +232,8 @@
         legend: { show: false },
         cursor: { show: false },
         axes: [{ show: false }, { show: false }],
-        scales: { x: { time: true } },
-        series: [{}, ...keys.map((k) => ({ label: k, stroke: COLORS[k], width: 1.5, fill: COLORS[k] + '22' }))],
+        scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
+        series: [{}, ...keys.slice().reverse().map((k) => ({ label: k, stroke: COLORS[k], fill: COLORS[k], width: 0, paths: bars }))],
       },
       data,
       holder,

@@ -242,7 +242,14 @@ export class Lifecycle {
     this.corrupt = corrupt;
     this.revision = snap.revision;
     this.effective = null;
-    this.guardRegistry = null;
+    this.configureGuards();
+  }
+
+  /** Installs the guards for the effective stages (again when the registry file changed). */
+  private configureGuards(): void {
+    const reg = this.opts.registry();
+    this.guard.configure(this.guardTargets(reg));
+    this.guardRegistry = reg;
   }
 
   // -- the request path -------------------------------------------------------------------------
@@ -311,11 +318,7 @@ export class Lifecycle {
   }
 
   private async checkGuards(now: number): Promise<void> {
-    const reg = this.opts.registry();
-    if (this.guardRegistry !== reg) {
-      this.guard.configure(this.guardTargets(reg));
-      this.guardRegistry = reg;
-    }
+    if (this.guardRegistry !== this.opts.registry()) this.configureGuards();
     for (const b of this.guard.breaches(now)) {
       try {
         await this.control.autoRollback(b.connection, b.evidence);
