@@ -42,8 +42,21 @@ function loadAssets(dir: string): Map<string, Asset> {
 }
 
 export function createCockpit(opts: CockpitOptions): AdminRoutes {
-  const assets = loadAssets(opts.dir ?? COCKPIT_DIR);
   const clock = opts.clock ?? Date.now;
+  // Read once, at the first request: a build that left the page out must not stop the service.
+  let assets: Map<string, Asset> | null = null;
+  let missing = false;
+  const loaded = (): Map<string, Asset> | null => {
+    if (assets === null && !missing) {
+      try {
+        assets = loadAssets(opts.dir ?? COCKPIT_DIR);
+      } catch {
+        missing = true;
+        opts.logger.error({ event: 'cockpit_assets_missing', dir: opts.dir ?? COCKPIT_DIR }, 'the cockpit page is not installed; the stage API still works');
+      }
+    }
+    return assets;
+  };
 
   async function login(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const reg = opts.registry();
@@ -74,7 +87,11 @@ export function createCockpit(opts: CockpitOptions): AdminRoutes {
       const p = url.pathname;
       try {
         if (req.method === 'GET' || req.method === 'HEAD') {
-          const a = assets.get(p === '/index.html' ? '/' : p);
+          const key = p === '/index.html' ? '/' : p;
+          if (key !== '/' && !key.startsWith('/cockpit/')) return false;
+          const all = loaded();
+          if (all === null) throw new LifecycleError('unavailable', 'the cockpit page is not installed');
+          const a = all.get(key);
           if (!a) return false;
           req.resume();
           send(res, 200, { 'content-type': a.type }, req.method === 'HEAD' ? Buffer.alloc(0) : a.body);
