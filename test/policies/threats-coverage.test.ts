@@ -11,8 +11,6 @@ const ALL_IDS = Object.entries(ROWS).flatMap(([k, n]) => Array.from({ length: n 
 const DEFERRED: Record<string, string> = {
   'T-W7': 'later: CIBA ping callbacks (client_notification_token, auth_req_id) are not implemented yet',
   'T-T3': 'out of scope for the proxy: it never links accounts; the (iss, sub) mapping table belongs to migration tooling',
-  'T-D3': 'later: signed stage changes / signed policy bundles (stages come from the validated registry file today)',
-  'T-D5': 'later: approval workflow for stage changes lives in the control plane',
   'T-X2': 'later: config lint for legacy mappings left in policy data at S5/S6',
   'T-X3': 'later: bundle max_age / refresh failure handling (policies are local files, hot-reloaded)',
   'T-X5': 'later: operational check that proxy credentials are revoked after S6',
