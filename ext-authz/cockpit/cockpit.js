@@ -5,7 +5,7 @@
 (function () {
   const REFRESH_MS = 3000;
   const COLORS = { allow_legacy: '#8a6d3b', allow_new: '#2b6cb0', deny_broken: '#c53030', deny_other: '#a0aec0' };
-  const state = { session: null, connections: [], charts: new Map(), timer: null, changing: null };
+  const state = { session: null, connections: [], charts: new Map(), timer: null, changing: null, started: 0, rendered: 0 };
 
   const $ = (id) => document.getElementById(id);
 
@@ -125,7 +125,9 @@
 
   // -- rendering ----------------------------------------------------------------------------------
 
+  /** Reads everything and renders it — unless a refresh that started later has rendered already. */
   async function refresh() {
+    const seq = ++state.started;
     try {
       const [conns, report, audit, alarms] = await Promise.all([
         api('GET', '/v1/connections'),
@@ -133,6 +135,8 @@
         api('GET', '/v1/audit?limit=30'),
         api('GET', '/v1/alarms'),
       ]);
+      if (seq < state.rendered) return;
+      state.rendered = seq;
       state.connections = conns.connections;
       $('store').textContent = `(shared store: ${conns.store})`;
       renderAlarms(alarms.alarms);

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import type { AuditRecord, ChainHead } from './audit-chain';
 import { EMPTY_HEAD, verifyChain } from './audit-chain';
+import type { LifecycleStore } from './lifecycle-store';
 
 export type FileOpen =
   | { ok: true; records: AuditRecord[]; head: ChainHead }
@@ -49,6 +50,26 @@ export class AuditFile {
     fs.appendFileSync(this.path, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
     const last = records[records.length - 1];
     this.headNow = { seq: last.seq, hash: last.hash };
+  }
+
+  /**
+   * Brings the file up to the store's chain: appends what is missing, or — when the file is not a prefix
+   * of the chain (an emptied store, a file from elsewhere) — moves it aside and mirrors the chain anew.
+   */
+  async sync(store: Pick<LifecycleStore, 'auditHead' | 'auditRange'>): Promise<{ appended: number; movedTo: string | null }> {
+    const head = await store.auditHead();
+    if (head.seq === this.headNow.seq && head.hash === this.headNow.hash) return { appended: 0, movedTo: null };
+    let continues = head.seq > this.headNow.seq;
+    if (continues && this.headNow.seq > 0) continues = (await store.auditRange(this.headNow.seq, 1))[0]?.hash === this.headNow.hash;
+    const movedTo = continues ? null : this.moveAside('diverged');
+    let appended = 0;
+    while (this.headNow.seq < head.seq) {
+      const batch = await store.auditRange(this.headNow.seq + 1, 500);
+      if (batch.length === 0) break;
+      this.append(batch);
+      appended += batch.length;
+    }
+    return { appended, movedTo };
   }
 
   /** Moves the current file aside (`<file>.<why>-<ms>`) and starts an empty one. */

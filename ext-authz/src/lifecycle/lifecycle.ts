@@ -3,7 +3,7 @@
 // effective facts deps, fails closed when the overrides cannot be read, counts traffic and feeds the
 // SLO guard from each decision, applies scheduled changes, mirrors the audit chain to its file, and
 // raises the sunset alarm. The admin API (server/admin-api.ts) and the cockpit read it.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { PipelineResult } from '../model/decision';
 import type { ConnectionConfig, RegistryConfig } from '../model/registry';
@@ -11,17 +11,19 @@ import type { Decider } from '../check/check-core';
 import type { FactsDeps } from '../pipeline/facts/deps';
 import type { Logger } from '../telemetry/logger';
 import type { Principal } from './admin-auth';
-import { canonicalJson } from './audit-chain';
 import type { AuditRecord } from './audit-chain';
+import { alarms, sunsetExceeded } from './alarms';
+import type { Alarm, SunsetExceeded } from './alarms';
+import { registryRevision } from './registry-revision';
 import { AuditFile } from './audit-file';
 import type { LifecycleStore, Snapshot } from './lifecycle-store';
-import { applyOverrides, effectiveValues, parseOverride } from './overrides';
-import type { StageOverride } from './overrides';
+import { applyOverrides } from './overrides';
 import type { CensusSource, PinCensus } from './pin-census';
 import { buildReport } from './removal-report';
 import type { RemovalReport } from './removal-report';
-import { SloGuard } from './slo-guard';
-import type { GuardTarget } from './slo-guard';
+import { guardTargets, SloGuard } from './slo-guard';
+import { OverrideView } from './override-view';
+import { PollLoop } from './poll-loop';
 import { StageControl } from './stage-control';
 import type { ChangeResult, ScheduledChange } from './stage-control';
 import type { ResetRequest, StageRequest } from './stage-requests';
@@ -57,31 +59,6 @@ export interface LifecycleOptions {
   sunsetLogEveryMs?: number;
 }
 
-export interface Alarm {
-  connection: string;
-  kind: 'sunset_exceeded' | 'stage_unknown' | 'proxy_decommissioned' | 'auto_rollback';
-  since: string | null;
-  message: string;
-}
-
-const GUARDED_STAGES = new Set(['canary', 'cutover']);
-const revisions = new WeakMap<RegistryConfig, string>();
-
-/** A digest of the registry without its secrets (names of keys only), for audit records. */
-export function registryRevision(reg: RegistryConfig): string {
-  let r = revisions.get(reg);
-  if (r === undefined) {
-    const keys = {
-      hash_key: 'set', cookie_key: 'set', state_keys: Object.keys(reg.keys.state_keys), pin_api_tokens: Object.keys(reg.keys.pin_api_tokens),
-      admin_tokens: (reg.keys.admin_tokens ?? []).map((t) => `${t.name}:${t.role}`),
-    };
-    const connections = reg.connections.map((c) => ({ ...c, webhook: c.webhook ? { ...c.webhook, secrets: c.webhook.secrets.map((s) => s.id) } : undefined }));
-    r = createHash('sha256').update(canonicalJson({ ...reg, keys, connections })).digest('hex').slice(0, 16);
-    revisions.set(reg, r);
-  }
-  return r;
-}
-
 export class Lifecycle {
   private readonly clock: () => number;
   private readonly replica: string;
@@ -89,31 +66,21 @@ export class Lifecycle {
   private readonly counters = new TrafficCounters();
   private readonly guard = new SloGuard();
   private readonly file: AuditFile | null;
-  private overrides = new Map<string, StageOverride>();
-  private raw = new Map<string, string>();
-  private scheduled = new Map<string, string>();
-  private corrupt = new Set<string>();
-  private revision: string | null = null;
-  private lastGoodRead = Number.NEGATIVE_INFINITY;
-  /** The last read failed (a slow event loop alone does not make a view untrustworthy; a failed read does). */
-  private failing = true;
+  private readonly view: OverrideView;
   private unreadableLogged = false;
   private effective: FactsDeps | null = null;
   private effectiveBase: FactsDeps | null = null;
   private guardRegistry: RegistryConfig | null = null;
-  private allNames: ReadonlySet<string> = new Set();
-  private allNamesFor: RegistryConfig | null = null;
   private census: { value: PinCensus; at: number } | null = null;
   private readonly sunsetLogged = new Map<string, number>();
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly loop: PollLoop;
   private refreshing: Promise<void> = Promise.resolve();
   private lastFlush = 0;
-  private kicked = false;
-  private closed = false;
 
   constructor(private readonly opts: LifecycleOptions) {
     this.clock = opts.clock ?? Date.now;
+    this.view = new OverrideView(opts.staleAfterMs ?? 1500, this.clock);
+    this.loop = new PollLoop(opts.pollMs ?? 250, () => this.tick());
     this.replica = opts.replica ?? `${os.hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
     this.file = opts.auditFile ? new AuditFile(opts.auditFile, this.clock) : null;
     this.control = new StageControl({
@@ -147,31 +114,8 @@ export class Lifecycle {
       else if (r.records.length > 0) await this.opts.store.seedAudit(r.records).catch(() => false);
     }
     await this.refresh(true);
-    this.opts.store.subscribe(() => this.kick());
-    this.schedule(this.opts.pollMs ?? 250);
-  }
-
-  private schedule(ms: number): void {
-    if (this.closed) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick().finally(() => {
-        this.running = null;
-        this.schedule(this.kicked ? 0 : (this.opts.pollMs ?? 250));
-        this.kicked = false;
-      });
-    }, ms);
-    this.timer.unref();
-  }
-
-  /** Another replica announced a change: poll now rather than at the next tick. */
-  private kick(): void {
-    if (this.closed) return;
-    if (this.running) {
-      this.kicked = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.schedule(0);
+    this.opts.store.subscribe(() => this.loop.kick());
+    this.loop.start();
   }
 
   private async tick(): Promise<void> {
@@ -182,8 +126,8 @@ export class Lifecycle {
       await this.flush(now);
       await this.checkGuards(now);
     }
-    if (this.scheduled.size > 0 && this.clock() - this.lastGoodRead < (this.opts.staleAfterMs ?? 1500)) {
-      await this.control.applyDue({ revision: this.revision ?? '', overrides: this.raw, scheduled: this.scheduled }).catch(() => undefined);
+    if (this.view.scheduled.size > 0 && this.view.fresh) {
+      await this.control.applyDue({ revision: this.view.revision ?? '', overrides: new Map(this.view.raw), scheduled: new Map(this.view.scheduled) }).catch(() => undefined);
     }
     this.sunsetAlarms(now);
   }
@@ -201,17 +145,16 @@ export class Lifecycle {
   private async doRefresh(force: boolean): Promise<void> {
     try {
       const rev = await this.opts.store.revision();
-      if (force || rev !== this.revision) {
+      if (force || rev !== this.view.revision) {
         const snap = await this.opts.store.snapshot();
         this.install(snap);
         await this.syncAuditFile();
       }
-      this.lastGoodRead = this.clock();
-      this.failing = false;
+      this.view.markRead();
       if (this.unreadableLogged) this.opts.logger.info({ event: 'stage_overrides_readable' }, 'stage overrides readable again');
       this.unreadableLogged = false;
     } catch {
-      this.failing = true;
+      this.view.markFailed();
       if (!this.unreadableLogged) {
         this.opts.logger.error({ event: 'stage_overrides_unreadable', stale_after_ms: this.opts.staleAfterMs ?? 1500 }, 'stage overrides cannot be read; connections fail closed (stage_unknown) once the last view is stale');
         this.unreadableLogged = true;
@@ -220,27 +163,15 @@ export class Lifecycle {
   }
 
   private install(snap: Snapshot): void {
-    const next = new Map<string, StageOverride>();
-    const corrupt = new Set<string>();
-    for (const [name, raw] of snap.overrides) {
-      const o = parseOverride(raw);
-      if (o) next.set(name, o);
-      else corrupt.add(name);
-    }
-    for (const name of new Set([...this.raw.keys(), ...snap.overrides.keys()])) {
-      if (this.raw.get(name) === snap.overrides.get(name)) continue;
+    const { changed, newlyCorrupt } = this.view.install(snap);
+    for (const name of changed) {
       this.guard.reset(name);
-      const o = next.get(name);
+      const o = this.view.overrides.get(name);
       this.opts.logger.info({ event: 'stage_override_changed', connection: name, stage: o?.stage ?? null, canary_percent: o?.canary_percent ?? null, set_by: o?.set_by ?? null, revision: snap.revision }, o ? 'stage override in effect' : 'stage override dropped');
     }
-    if (corrupt.size > 0 && [...corrupt].some((n) => !this.corrupt.has(n))) {
-      this.opts.logger.error({ event: 'stage_override_unreadable', connections: [...corrupt] }, 'a stored stage override is unreadable; its connection fails closed (stage_unknown) until it is reset');
+    if (newlyCorrupt.length > 0) {
+      this.opts.logger.error({ event: 'stage_override_unreadable', connections: [...this.view.corrupt] }, 'a stored stage override is unreadable; its connection fails closed (stage_unknown) until it is reset');
     }
-    this.overrides = next;
-    this.raw = snap.overrides;
-    this.scheduled = snap.scheduled;
-    this.corrupt = corrupt;
-    this.revision = snap.revision;
     this.effective = null;
     this.configureGuards();
   }
@@ -248,7 +179,7 @@ export class Lifecycle {
   /** Installs the guards for the effective stages (again when the registry file changed). */
   private configureGuards(): void {
     const reg = this.opts.registry();
-    this.guard.configure(this.guardTargets(reg));
+    this.guard.configure(guardTargets(reg, this.view.overrides));
     this.guardRegistry = reg;
   }
 
@@ -258,29 +189,15 @@ export class Lifecycle {
   deps(): FactsDeps {
     const base = this.opts.baseDeps();
     if (this.effective === null || this.effectiveBase !== base) {
-      this.effective = applyOverrides(base, this.overrides);
+      this.effective = applyOverrides(base, this.view.overrides);
       this.effectiveBase = base;
     }
     return this.effective;
   }
 
-  /**
-   * Connections whose stage this replica cannot vouch for now, or null when it can for all: every one
-   * once reads have been failing for longer than staleAfterMs (or nothing was read for ten times that,
-   * whatever the reason); the ones whose stored override is unreadable.
-   */
+  /** Connections whose stage this replica cannot vouch for now, or null when it can for all. */
   unknown(): ReadonlySet<string> | null {
-    const stale = this.opts.staleAfterMs ?? 1500;
-    const age = this.clock() - this.lastGoodRead;
-    if ((this.failing && age > stale) || age > stale * 10) {
-      const reg = this.opts.registry();
-      if (this.allNamesFor !== reg) {
-        this.allNames = new Set(reg.connections.map((c) => c.name));
-        this.allNamesFor = reg;
-      }
-      return this.allNames;
-    }
-    return this.corrupt.size > 0 ? this.corrupt : null;
+    return this.view.unknown(this.opts.registry());
   }
 
   /** The decider the check core uses: the pipeline behind the stage gate. */
@@ -307,16 +224,6 @@ export class Lifecycle {
     }
   }
 
-  private guardTargets(reg: RegistryConfig): GuardTarget[] {
-    const out: GuardTarget[] = [];
-    for (const c of reg.connections) {
-      const stage = effectiveValues(c, this.overrides.get(c.name)).stage;
-      const neu = c.backends.find((b) => b.role === 'new');
-      if (c.guard && neu && GUARDED_STAGES.has(stage)) out.push({ connection: c.name, config: c.guard, newBackend: neu.id });
-    }
-    return out;
-  }
-
   private async checkGuards(now: number): Promise<void> {
     if (this.guardRegistry !== this.opts.registry()) this.configureGuards();
     for (const b of this.guard.breaches(now)) {
@@ -340,13 +247,8 @@ export class Lifecycle {
   }
 
   /** `callback_proxy_sunset_exceeded_seconds{connection}`: seconds past sunset_at, per connection past it. */
-  sunsetExceeded(now: number = this.clock()): { connection: string; seconds: number; sunset_at: string; stage: string }[] {
-    const out: { connection: string; seconds: number; sunset_at: string; stage: string }[] = [];
-    for (const c of this.opts.registry().connections) {
-      if (c.sunset_at === undefined || now <= c.sunset_at) continue;
-      out.push({ connection: c.name, seconds: Math.floor((now - c.sunset_at) / 1000), sunset_at: new Date(c.sunset_at).toISOString(), stage: effectiveValues(c, this.overrides.get(c.name)).stage });
-    }
-    return out;
+  sunsetExceeded(now: number = this.clock()): SunsetExceeded[] {
+    return sunsetExceeded(this.opts.registry(), this.view.overrides, now);
   }
 
   private async committed(record: AuditRecord): Promise<void> {
@@ -355,22 +257,10 @@ export class Lifecycle {
   }
 
   private async syncAuditFile(): Promise<void> {
-    const f = this.file;
-    if (!f) return;
+    if (!this.file) return;
     try {
-      const head = await this.opts.store.auditHead();
-      if (head.seq === f.head.seq && head.hash === f.head.hash) return;
-      let continues = head.seq > f.head.seq;
-      if (continues && f.head.seq > 0) continues = (await this.opts.store.auditRange(f.head.seq, 1))[0]?.hash === f.head.hash;
-      if (!continues) {
-        const movedTo = f.moveAside('diverged');
-        this.opts.logger.error({ event: 'audit_file_diverged', moved_to: movedTo }, 'the audit file is not a prefix of the shared chain; it was moved aside and the chain is mirrored anew');
-      }
-      while (f.head.seq < head.seq) {
-        const batch = await this.opts.store.auditRange(f.head.seq + 1, 500);
-        if (batch.length === 0) break;
-        f.append(batch);
-      }
+      const r = await this.file.sync(this.opts.store);
+      if (r.movedTo) this.opts.logger.error({ event: 'audit_file_diverged', moved_to: r.movedTo }, 'the audit file is not a prefix of the shared chain; it was moved aside and the chain is mirrored anew');
     } catch (e) {
       this.opts.logger.error({ event: 'audit_file_write_failed', error_name: e instanceof Error ? e.name : typeof e }, 'the audit file could not be updated; the shared store keeps the chain');
     }
@@ -399,29 +289,19 @@ export class Lifecycle {
   }
 
   async connections(): Promise<ConnectionView[]> {
-    return Promise.all(this.opts.registry().connections.map((c) => this.view(c)));
+    return Promise.all(this.opts.registry().connections.map((c) => this.viewOf(c)));
   }
 
   async connection(name: string): Promise<ConnectionView | null> {
     const c = this.fileConnection(name);
-    return c ? this.view(c) : null;
+    return c ? this.viewOf(c) : null;
   }
 
-  private async view(c: ConnectionConfig): Promise<ConnectionView> {
+  private async viewOf(c: ConnectionConfig): Promise<ConnectionView> {
     const now = this.clock();
-    let minutes: Bucket[] | null = null;
-    let census: PinCensus | null = null;
-    try {
-      minutes = await this.opts.store.readBuckets(c.name, 'minute', now - HOUR_MS + MINUTE_MS, now);
-    } catch {
-      minutes = null;
-    }
-    try {
-      census = await this.pinCensus();
-    } catch {
-      census = null;
-    }
-    const rawSchedule = this.scheduled.get(c.name);
+    const minutes = await this.opts.store.readBuckets(c.name, 'minute', now - HOUR_MS + MINUTE_MS, now).catch(() => null);
+    const census = await this.pinCensus().catch(() => null);
+    const rawSchedule = this.view.scheduled.get(c.name);
     let scheduled: ScheduledChange | null = null;
     try {
       scheduled = rawSchedule ? (JSON.parse(rawSchedule) as ScheduledChange) : null;
@@ -431,7 +311,7 @@ export class Lifecycle {
     const unknown = this.unknown();
     return connectionView({
       config: c,
-      override: this.overrides.get(c.name) ?? null,
+      override: this.view.overrides.get(c.name) ?? null,
       stageKnown: unknown === null || !unknown.has(c.name),
       scheduled,
       minutes,
@@ -461,26 +341,15 @@ export class Lifecycle {
 
   /** GET /v1/alarms: what needs a person now (the cockpit's banner). */
   async alarms(): Promise<Alarm[]> {
-    const now = this.clock();
-    const out: Alarm[] = [];
-    for (const s of this.sunsetExceeded(now)) {
-      out.push({ connection: s.connection, kind: 'sunset_exceeded', since: s.sunset_at, message: `past its sunset (${s.sunset_at}) by ${s.seconds} s: legacy routes are closed; remove the proxy` });
-    }
-    const unknown = this.unknown();
-    for (const name of unknown ?? []) out.push({ connection: name, kind: 'stage_unknown', since: null, message: 'this replica cannot read the stage overrides: callbacks are denied stage_unknown' });
-    for (const c of this.opts.registry().connections) {
-      const o = this.overrides.get(c.name);
-      if (effectiveValues(c, o).stage !== 'decommissioned') continue;
-      const last = (await this.opts.store.readSeen(c.name).catch(() => ({}) as Record<string, number>)).any;
-      if (last !== undefined && last > (o?.set_at ?? 0)) out.push({ connection: c.name, kind: 'proxy_decommissioned', since: new Date(last).toISOString(), message: 'decommissioned, yet requests still reach the proxy' });
-    }
     const tail = await this.auditTail(200).catch(() => null);
-    for (const r of tail?.records ?? []) {
-      if (r.action === 'auto_rollback' && r.outcome === 'applied' && now - Date.parse(r.time) < HOUR_MS) {
-        out.push({ connection: r.connection, kind: 'auto_rollback', since: r.time, message: r.reason });
-      }
-    }
-    return out;
+    return alarms({
+      registry: this.opts.registry(),
+      overrides: this.view.overrides,
+      unknown: this.unknown(),
+      lastRequest: async (name) => (await this.opts.store.readSeen(name).catch(() => ({}) as Record<string, number>)).any,
+      recent: tail?.records ?? [],
+      now: this.clock(),
+    });
   }
 
   /** GET /v1/report: the removal report, for one connection or all. */
@@ -499,25 +368,13 @@ export class Lifecycle {
         traffic.set(c.name, null);
       }
     }
-    let census: PinCensus | null = null;
-    try {
-      census = await this.pinCensus();
-    } catch {
-      census = null;
-    }
-    let since: number | null = null;
-    try {
-      since = await this.opts.store.trackingSince();
-    } catch {
-      since = null;
-    }
-    return buildReport({ now, registry, overrides: this.overrides, unknown: this.unknown(), census, traffic, trackingSince: since });
+    const census = await this.pinCensus().catch(() => null);
+    const since = await this.opts.store.trackingSince().catch(() => null);
+    return buildReport({ now, registry, overrides: this.view.overrides, unknown: this.unknown(), census, traffic, trackingSince: since });
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running?.catch(() => undefined);
+    await this.loop.close();
     await this.flush(this.clock()).catch(() => undefined);
     await this.opts.store.close().catch(() => undefined);
   }

@@ -2,8 +2,10 @@
 // flow callbacks that belong to the new backend and those denied for a broken-login reason. The hot path
 // increments two numbers; a timer evaluates the window and reports a breach with its evidence.
 import type { PipelineResult } from '../model/decision';
-import type { GuardConfig } from '../model/registry';
+import type { GuardConfig, RegistryConfig } from '../model/registry';
 import { attributedBackend, denyReason, isFlowCallback } from './decision-view';
+import { effectiveValues } from './overrides';
+import type { StageOverride } from './overrides';
 
 /** Buckets per window (at most; never narrower than 1 s): the window slides in steps of window_s / n. */
 const BUCKETS = 30;
@@ -37,6 +39,19 @@ export interface GuardTarget {
   connection: string;
   config: GuardConfig;
   newBackend: string;
+}
+
+/** Stages in which new flows reach the new backend: the ones the guard watches. */
+const GUARDED_STAGES: ReadonlySet<string> = new Set(['canary', 'cutover']);
+
+/** The guards to install: connections with a `guard` whose effective stage is guarded. */
+export function guardTargets(reg: RegistryConfig, overrides: ReadonlyMap<string, StageOverride>): GuardTarget[] {
+  const out: GuardTarget[] = [];
+  for (const c of reg.connections) {
+    const neu = c.backends.find((b) => b.role === 'new');
+    if (c.guard && neu && GUARDED_STAGES.has(effectiveValues(c, overrides.get(c.name)).stage)) out.push({ connection: c.name, config: c.guard, newBackend: neu.id });
+  }
+  return out;
 }
 
 export class SloGuard {
