@@ -112,6 +112,7 @@ test('observe → canary 10 → 50 → cutover → retired → decommissioned by
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(/3 flows are pinned to legacy; they drain until \d{4}-/);
   for (const l of legacyInFlight.slice(0, 2)) expect(await l.finish()).toMatchObject({ allowed: true, backend: 'legacy' });
+  const lastLegacy = Date.now();
   expect(await logins(5)).toEqual(new Set(['new']));
 
   // Retiring before the drain deadline would cut legacy flows off: refused, exit 1, and audited.
@@ -121,7 +122,8 @@ test('observe → canary 10 → 50 → cutover → retired → decommissioned by
 
   const shown = await cli('stage', 'show', 'demo', '--json');
   const drainUntil = Date.parse(JSON.parse(shown.stdout).effective.drain_until);
-  await sleep(Math.max(0, drainUntil - Date.now()) + 200);
+  // Past the drain deadline, and legacy quiet for longer than quiet_s (so only the straggler's pin blocks).
+  await sleep(Math.max(drainUntil + 200, lastLegacy + 3500) - Date.now());
   r = await cli('stage', 'set', 'demo', 'retired', '--reason', 'legacy closed');
   expect(r.status).toBe(0);
   // The straggler's pin is still outstanding: not removable, so decommissioned is refused.
