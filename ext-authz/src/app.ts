@@ -31,6 +31,17 @@ import { httpsOptions, serverCredentials } from './server/tls';
 import type { TlsFiles } from './server/tls';
 import { createPolicyEngine } from './policy/engine-factory';
 import { VERSION } from './telemetry/metrics';
+import type { Decider } from './check/check-core';
+import { Lifecycle } from './lifecycle/lifecycle';
+import type { LifecycleOptions } from './lifecycle/lifecycle';
+import { MemoryLifecycleStore } from './lifecycle/lifecycle-store';
+import { RedisLifecycleStore } from './lifecycle/redis-lifecycle-store';
+import { memoryCensus, redisCensus } from './lifecycle/pin-census';
+import type { CensusSource } from './lifecycle/pin-census';
+import type { LifecycleStore } from './lifecycle/lifecycle-store';
+import type { AdminRoutes } from './server/admin-routes';
+import { createAdminApi } from './server/admin-api';
+import { createCockpit } from './server/cockpit';
 
 export { VERSION } from './telemetry/metrics';
 export const DEFAULT_POLICY_DIR = 'policies/callback';
@@ -62,13 +73,21 @@ export interface AppOptions {
   env?: EnvMap;
   /** Watch the policy dir / registry for changes (serve: true; check CLI: false). */
   watch?: boolean;
+  /** JSON-lines mirror of the stage audit chain (docs/stages.md); absent → shared store and log only. */
+  auditLog?: string | null;
+  /** Lifecycle timings (tests shorten them; docs/stages.md gives the defaults). */
+  lifecycle?: Pick<LifecycleOptions, 'pollMs' | 'staleAfterMs' | 'flushMs' | 'censusMaxAgeMs' | 'sunsetLogEveryMs' | 'clock'>;
 }
 
 /** Everything the pipeline needs, without listeners (also what `callback-proxy check` uses). */
 export interface Runtime {
   registry: () => RegistryConfig;
+  /** Facts deps with the stage overrides applied (lifecycle/overrides.ts). */
   factsDeps: () => FactsDeps;
   pipeline: Pipeline;
+  /** The pipeline behind the stage gate (fails closed while the overrides are unreadable). */
+  decider: Decider;
+  lifecycle: Lifecycle;
   engine: PolicyEngine;
   demo: DemoSetup | null;
   close(): Promise<void>;
@@ -108,17 +127,25 @@ export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Run
   let pinStore: PinStore;
   let replayStore: ReplayStore;
   let closeStores: () => Promise<void>;
+  let lifecycleStore: LifecycleStore;
+  let census: CensusSource;
   if (opts.redisUrl) {
     const s = createRedisStores({ url: opts.redisUrl });
     pinStore = s.pinStore;
     replayStore = s.replayStore;
+    lifecycleStore = new RedisLifecycleStore({ client: s.client, clock: opts.lifecycle?.clock });
+    census = redisCensus({ client: s.client, clock: opts.lifecycle?.clock });
     closeStores = async () => {
       await s.pinStore.close().catch(closeFailed(logger, 'pin_store'));
       await s.replayStore.close().catch(closeFailed(logger, 'replay_store'));
     };
   } else {
-    pinStore = new MemoryPinStore();
-    replayStore = new MemoryReplayStore();
+    const pins = new MemoryPinStore();
+    const markers = new MemoryReplayStore();
+    pinStore = pins;
+    replayStore = markers;
+    lifecycleStore = new MemoryLifecycleStore(opts.lifecycle?.clock);
+    census = memoryCensus(pins, markers, opts.lifecycle?.clock);
     closeStores = async () => {
       await pinStore.close();
       await replayStore.close();
@@ -132,16 +159,38 @@ export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Run
     watch: opts.watch === true,
     logger,
   });
-  const pipeline = new Pipeline({ factsDeps: () => deps, engine });
+  // Stage overrides, audit, SLO guard and traffic counting (docs/stages.md): the pipeline reads the
+  // lifecycle's facts deps (the file's with the overrides applied) and runs behind its stage gate.
+  const lifecycle = new Lifecycle({
+    ...opts.lifecycle,
+    registry: () => current,
+    baseDeps: () => deps,
+    policyRevision: () => engine.revision,
+    store: lifecycleStore,
+    census,
+    logger,
+    auditFile: opts.auditLog ?? null,
+  });
+  const pipeline = new Pipeline({ factsDeps: () => lifecycle.deps(), engine });
+  try {
+    await lifecycle.start();
+  } catch (e) {
+    await engine.close().catch(() => undefined);
+    await closeStores();
+    throw e;
+  }
   if (watcher && opts.watch) watcher.start();
   return {
     registry: () => current,
-    factsDeps: () => deps,
+    factsDeps: () => lifecycle.deps(),
     pipeline,
+    decider: lifecycle.gate(pipeline),
+    lifecycle,
     engine,
     demo,
     close: async () => {
       watcher?.close();
+      await lifecycle.close();
       await engine.close().catch(closeFailed(logger, 'policy_engine'));
       await closeStores();
     },
@@ -169,10 +218,19 @@ export class App {
   private decisionLog: DecisionLogger | null = null;
   private stopping: Promise<void> | null = null;
   listening: Listening | null = null;
+  /**
+   * The stage API and the cockpit (docs/stages.md), to mount on the admin listener in this order; they
+   * answer 503 until load() finished.
+   */
+  readonly adminRoutes: AdminRoutes[];
 
   constructor(private readonly opts: AppOptions = {}) {
     this.logger = opts.logger ?? createLogger({ level: opts.logLevel });
     this.metrics = createMetrics(VERSION);
+    const lifecycle = (): Lifecycle | null => this.runtime?.lifecycle ?? null;
+    const registry = (): RegistryConfig | null => this.runtime?.registry() ?? null;
+    const clock = opts.lifecycle?.clock;
+    this.adminRoutes = [createAdminApi({ lifecycle, registry, logger: this.logger, clock }), createCockpit({ registry, logger: this.logger, clock })];
   }
 
   get demo(): DemoSetup | null {
@@ -191,10 +249,11 @@ export class App {
       this.decisionLog = new DecisionLogger({ sink, labels: { app: 'callback-proxy', version: VERSION }, path: this.opts.decisionPath ?? DEFAULT_DECISION_PATH });
     }
     const core = new CheckCore({
-      decider: () => this.runtime?.pipeline ?? null,
+      decider: () => this.runtime?.decider ?? null,
       logger: this.logger,
       metrics: this.metrics,
       decisionLog: this.decisionLog,
+      onDecision: (r) => this.runtime?.lifecycle.observe(r),
     });
     const pinApi = new PinApi(() => (this.runtime && this.readiness.ready ? this.runtime.factsDeps() : null), Date.now, this.logger);
     const routingHeader = (): string => this.runtime?.registry().routing_header ?? DEFAULT_ROUTING_HEADER;

@@ -24,6 +24,7 @@ test('serve drains on SIGTERM and exits 0', async () => {
       });
     });
     expect(stderr).toContain('WARNING: callback-proxy is running the EMBEDDED DEMO SETUP');
+    expect(stderr).toContain('the admin token (role approver: stage changes) is the published demo token "demo-admin-token-not-for-production"');
     expect((await httpRequest(ports.http, 'GET', '/readyz', {})).status).toBe(200);
     // `pins mint` against the running demo needs no setup; the state is its last line.
     const mint = await runCliAsync(['pins', 'mint', '--connection', 'demo', '--backend', 'legacy', '--server', `http://127.0.0.1:${ports.http}`]);

@@ -16,6 +16,7 @@ import { ServiceError } from '../../ext-authz/src/config/opa-service-client';
 import { MaskRuleError } from '../../ext-authz/src/telemetry/decision-log-mask';
 import { OpaEnvoyRequestError } from '../../ext-authz/src/check/opa-envoy/request-error';
 import { WasmEvalError } from '../../ext-authz/src/policy/wasm/wasm-errors';
+import { LifecycleError } from '../../ext-authz/src/lifecycle/errors';
 
 const SRC = path.join(__dirname, '..', '..', 'ext-authz', 'src');
 
@@ -33,6 +34,7 @@ const samples: [string, CodedError][] = [
   ['MaskRuleError', new MaskRuleError('m')],
   ['OpaEnvoyRequestError', new OpaEnvoyRequestError('m')],
   ['WasmEvalError', new WasmEvalError('wasm_abort', 'm')],
+  ['LifecycleError', new LifecycleError('illegal_transition', 'm')],
 ];
 
 describe('coded errors', () => {

@@ -24,7 +24,7 @@ export type Transport = 'grpc' | 'http';
 /** Reasons that mean our machinery failed rather than the request (policy_errors_total). */
 const FAILURE_REASONS: ReadonlySet<string> = new Set<ReasonCode>([
   'policy_error', 'policy_timeout', 'policy_undefined', 'invalid_decision', 'backend_not_allowed',
-  'policy_ignored_violation', 'store_unavailable', 'internal_error', 'authz_unavailable', 'jwks_unavailable',
+  'policy_ignored_violation', 'store_unavailable', 'internal_error', 'authz_unavailable', 'jwks_unavailable', 'stage_unknown',
 ]);
 
 export interface CheckCoreOptions {
@@ -33,6 +33,8 @@ export interface CheckCoreOptions {
   logger: Logger;
   metrics: ServiceMetrics;
   decisionLog: DecisionLogger | null;
+  /** Sees every recorded decision (the lifecycle's traffic counters and SLO guard); must be cheap. */
+  onDecision?: (result: PipelineResult) => void;
 }
 
 export class CheckCore {
@@ -114,6 +116,7 @@ export class CheckCore {
         );
       }
       this.opts.decisionLog?.log(result, attributes, elapsedNs);
+      this.opts.onDecision?.(result);
     } catch (e) {
       // The decision stands (it is already made); only its telemetry failed.
       try {

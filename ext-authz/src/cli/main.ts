@@ -14,6 +14,9 @@ import { registerCheckCommand } from './check-command';
 import { registerConfigCommands } from './config-command';
 import { registerPinsCommands } from './pins-command';
 import { registerKeysCommands } from './keys-command';
+import { registerStageCommands } from './stage-command';
+import { registerAuditCommands } from './audit-command';
+import { registerExplainCommand } from './explain-command';
 import { CliError, describeError, EXIT_USAGE } from './cli-errors';
 
 export function buildProgram(): Command {
@@ -32,6 +35,9 @@ export function buildProgram(): Command {
   registerKeysCommands(program);
   registerRegoCommands(program);
   registerEnvoyCommands(program);
+  registerStageCommands(program);
+  registerAuditCommands(program);
+  registerExplainCommand(program);
   // exitOverride applies to the subcommands created above too.
   for (const c of program.commands) {
     c.exitOverride();

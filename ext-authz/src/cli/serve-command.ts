@@ -32,9 +32,10 @@ interface ServeFlags extends RuntimeFlags {
   decisionLog?: string;
   logLevel?: string;
   graceMs: string;
+  auditLog?: string;
 }
 
-function demoWarning(grpcPort: number, httpPort: number, DEMO_HOST: string, DEMO_PIN_API_TOKEN: string): string {
+function demoWarning(grpcPort: number, httpPort: number, DEMO_HOST: string, DEMO_PIN_API_TOKEN: string, DEMO_ADMIN_TOKEN: string): string {
   const bar = '!'.repeat(78);
   return [
     bar,
@@ -42,9 +43,11 @@ function demoWarning(grpcPort: number, httpPort: number, DEMO_HOST: string, DEMO
     '!!   - connection "demo" on host ' + DEMO_HOST + ', backends "legacy" and "new", stage canary 50 %',
     '!!   - keys were generated at start and vanish on exit; pins live in memory only',
     '!!   - the Pin API token is the published demo token "' + DEMO_PIN_API_TOKEN + '"',
+    '!!   - the admin token (role approver: stage changes) is the published demo token "' + DEMO_ADMIN_TOKEN + '"',
     '!! Never expose this to real traffic. Use --config registry.yaml for anything else.',
     `!! gRPC ext_authz on 127.0.0.1:${grpcPort}   HTTP forward-auth / Pin API on 127.0.0.1:${httpPort}`,
     '!! try: callback-proxy pins mint --connection demo --backend new',
+    '!!      CALLBACK_PROXY_ADMIN_TOKEN=' + DEMO_ADMIN_TOKEN + ' callback-proxy stage show',
     bar,
   ].join('\n');
 }
@@ -66,6 +69,7 @@ export function registerServeCommand(program: Command): void {
     .option('--decision-log <file|stdout>', 'write OPA-style decision log events (masked) as JSON lines')
     .addOption(new Option('--log-level <level>', 'log level (default: $LOG_LEVEL, else info)').choices(LOG_LEVELS))
     .option('--grace-ms <ms>', 'after SIGTERM keep serving this long with health NOT_SERVING', '2000')
+    .option('--audit-log <file>', 'append the stage audit chain to this JSON-lines file (callback-proxy audit verify)')
     .addHelpText(
       'after',
       exitCodesHelp({ ok: 'after a clean shutdown (SIGTERM or SIGINT)', usage: 'bad usage or a failed start-up (the message names the file or field)' }) +
@@ -92,13 +96,14 @@ export function registerServeCommand(program: Command): void {
         graceMs: grace,
         watch: true,
         env: { ...process.env },
+        auditLog: f.auditLog ?? null,
       };
       if (f.tlsCert && f.tlsKey) opts.tls = { cert: f.tlsCert, key: f.tlsKey, ca: f.tlsCa };
       if (f.httpTlsCert && f.httpTlsKey) opts.httpTls = { cert: f.httpTlsCert, key: f.httpTlsKey, ca: f.httpTlsCa };
       // Loaded here, not at the top: `--help` and the other commands should not pay for the service.
       const { App } = await import('../app');
       const { installShutdown } = await import('./shutdown');
-      const { DEMO_HOST, DEMO_PIN_API_TOKEN } = await import('../config/default');
+      const { DEMO_ADMIN_TOKEN, DEMO_HOST, DEMO_PIN_API_TOKEN } = await import('../config/default');
       const app = new App(opts);
       installShutdown(app);
       let listening;
@@ -110,7 +115,7 @@ export function registerServeCommand(program: Command): void {
         await app.stop().catch((stopErr: unknown) => process.stderr.write(`callback-proxy: stopping after the failed start-up also failed: ${describeError(stopErr)}\n`));
         throw new CliError('cli_startup', `start-up failed: ${describeError(e)}`);
       }
-      if (!f.config) process.stderr.write(`${demoWarning(listening.grpcPort, listening.httpPort, DEMO_HOST, DEMO_PIN_API_TOKEN)}\n`);
+      if (!f.config) process.stderr.write(`${demoWarning(listening.grpcPort, listening.httpPort, DEMO_HOST, DEMO_PIN_API_TOKEN, DEMO_ADMIN_TOKEN)}\n`);
       process.stderr.write(`callback-proxy ready: grpc=${f.grpcAddr.replace(/:\d+$/, `:${listening.grpcPort}`)} http=${f.httpAddr.replace(/:\d+$/, `:${listening.httpPort}`)}${opts.httpTls ? ' (https)' : ''}\n`);
       // Runs until a signal: installShutdown exits the process.
       await new Promise<never>(() => undefined);

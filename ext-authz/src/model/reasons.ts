@@ -407,6 +407,10 @@ export const REASONS = {
     503, 'the pin store could not be reached',
     { by: 'service', fix: 'The pin store could not be reached. Check the `--redis` URL and the Redis server; checks that need it fail closed until it is back.' },
   ],
+  stage_unknown: [
+    503, "the replica cannot read the connection's stage overrides, so its stage is unknown (docs/stages.md)",
+    { by: 'service', fix: 'This replica cannot read the stage overrides in the shared store, so it denies the connection\'s callbacks rather than guess its stage. Restore the shared store (Redis), or `callback-proxy stage reset` an unreadable override; the cockpit and `GET /v1/alarms` show it.' },
+  ],
   malformed_request: [
     400, 'the check request could not be read',
     { by: 'service', fix: 'ext-authz could not read the request (no HTTP attributes from Envoy; no X-Original-* or X-Forwarded-* headers from the proxy). Check the forwarding layer\'s ext_authz or forward-auth settings (docs/http-forward-auth.md).' },

@@ -32,6 +32,14 @@ export class MemoryPinStore implements PinStore {
     return this.cache.size;
   }
 
+  /**
+   * Pins not used yet, for the removal report (docs/stages.md): connection, backend and expiry only. A
+   * pin is used once its flow's one-time marker is committed, so the caller says which hashes are.
+   */
+  *outstanding(used: (flowKeyHash: string) => boolean): Generator<{ connection: string; backend: string; expires_at: number }> {
+    for (const p of this.cache.values()) if (!used(p.flow_key_hash)) yield { connection: p.connection, backend: p.backend, expires_at: p.expires_at };
+  }
+
   async close(): Promise<void> {
     this.cache.clear();
   }
@@ -44,6 +52,24 @@ export class MemoryReplayStore implements ReplayStore {
 
   constructor(opts: MemoryStoreOptions = {}) {
     this.cache = new LRUCache<string, true>({ max: opts.max ?? 200_000, ttlAutopurge: false, allowStale: false });
+  }
+
+  /** Live markers by namespace with the latest expiry (ms), for the removal report (docs/stages.md). */
+  outstanding(now: number): Map<string, { count: number; latest_expiry: number }> {
+    const out = new Map<string, { count: number; latest_expiry: number }>();
+    for (const key of this.cache.keys()) {
+      const ns = key.slice(0, key.indexOf(':'));
+      const e = out.get(ns) ?? { count: 0, latest_expiry: 0 };
+      e.count++;
+      e.latest_expiry = Math.max(e.latest_expiry, now + this.cache.getRemainingTTL(key));
+      out.set(ns, e);
+    }
+    return out;
+  }
+
+  /** Whether a marker is live (synchronous: the removal report's census, never the request path). */
+  has(namespace: ReplayNamespace, hash: string): boolean {
+    return this.cache.has(markerKey(namespace, hash));
   }
 
   async peek(keys: readonly MarkerKey[]): Promise<boolean[]> {

@@ -22,6 +22,8 @@ export interface DecisionLogRecord {
   timestamp: string;
   metrics: { timer_rego_query_eval_ns: number; timer_server_handler_ns: number };
   req_id?: string;
+  /** OPA's bundle revisions: here the policy the decision was made with (`callback-proxy explain` shows it). */
+  bundles?: Record<string, { revision: string }>;
   erased: string[];
   masked: string[];
 }
@@ -148,6 +150,7 @@ export class DecisionLogger {
         masked: [...m.masked, ...d.masked],
       };
       if (requestId) ev.req_id = requestId;
+      if (event) ev.bundles = { [event.engine]: { revision: event.revision } };
       this.opts.sink.write(`${JSON.stringify(ev)}\n`);
     } catch {
       // telemetry never throws
