@@ -1,5 +1,6 @@
 // In-memory stores: pins owned by their first registration, markers peeked without writing and committed
 // all-or-nothing, TTL, bounded size (DESIGN §2 "Pins").
+// Threat rows (docs/threat-model.md): T-S11.
 import { MemoryPinStore, MemoryReplayStore } from '../../ext-authz/src/store/memory-store';
 import type { Marker, PinRecord } from '../../ext-authz/src/store/types';
 
