@@ -11,6 +11,7 @@ import { PinApiError } from '../ext-authz/src/server/pin-api';
 import { TlsConfigError } from '../ext-authz/src/server/tls';
 import { ProtojsonError } from '../ext-authz/src/check/protojson-request';
 import { CliError } from '../ext-authz/src/cli/cli-errors';
+import { TelemetryConfigError } from '../ext-authz/src/telemetry/otel-settings';
 
 const SRC = path.join(__dirname, '..', 'ext-authz', 'src');
 
@@ -23,6 +24,7 @@ const samples: [string, CodedError][] = [
   ['TlsConfigError', new TlsConfigError('tls_incomplete', 'm')],
   ['ProtojsonError', new ProtojsonError('protojson_not_object', 'm')],
   ['CliError', new CliError('cli_input', 'm')],
+  ['TelemetryConfigError', new TelemetryConfigError('telemetry_config_invalid', 'm')],
 ];
 
 describe('coded errors', () => {

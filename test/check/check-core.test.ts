@@ -8,7 +8,7 @@ import { adaptHttpRequest } from '../../ext-authz/src/check/adapter';
 import { Pipeline } from '../../ext-authz/src/pipeline/pipeline';
 import type { FactsDeps } from '../../ext-authz/src/pipeline/facts/gather';
 import { createLogger } from '../../ext-authz/src/telemetry/logger';
-import { createMetrics } from '../../ext-authz/src/telemetry/metrics';
+import { Telemetry } from '../../ext-authz/src/telemetry/telemetry';
 import { callbackEngine, freshCode, makeDemo } from '../acceptance/demo-harness';
 
 function capture(): { lines: () => Record<string, unknown>[]; stream: Writable } {
@@ -31,7 +31,7 @@ const raw = (uri: string) => ({
 
 function core(decider: Decider | null) {
   const out = capture();
-  const c = new CheckCore({ decider: () => decider, logger: createLogger({ level: 'info', stream: out.stream }), metrics: createMetrics('test'), decisionLog: null });
+  const c = new CheckCore({ decider: () => decider, logger: createLogger({ level: 'info', stream: out.stream }), metrics: new Telemetry({ env: {}, version: 'test', nodeVersion: process.version }).metrics, decisionLog: null });
   return { c, out };
 }
 

@@ -1,14 +1,16 @@
 // The transport-neutral core of one check (docs/architecture.md, "A callback, step by step"): an adapted
-// request → Pipeline.decide → telemetry. This is the outermost fail-closed boundary: it never throws and
-// never allows on failure, and an unexpected exception below it is logged here, once, with the decision
-// id (docs/reason-codes.md `internal_error`).
+// request → Pipeline.decide → telemetry (metrics, one log line, the decision log, the check's span).
+// This is the outermost fail-closed boundary: it never throws and never allows on failure, and an
+// unexpected exception below it is logged here, once, with the decision id (docs/reason-codes.md
+// `internal_error`).
 import { randomUUID } from 'node:crypto';
 import type { PipelineResult } from '../model/decision';
 import type { ReasonCode } from '../model/reasons';
 import type { RequestView } from '../model/request';
 import type { Logger } from '../telemetry/logger';
-import type { ServiceMetrics } from '../telemetry/metrics';
+import type { ServiceMetrics } from '../telemetry/service-metrics';
 import type { DecisionLogger } from '../telemetry/decision-log';
+import type { CheckSpan, CheckTracing, TraceInput } from '../telemetry/tracing';
 import { describeError, loggableHeaders, redactPathQuery } from '../telemetry/redact';
 import type { AdaptedRequest } from './adapter';
 import { isForwardable, primaryReason } from './check-response';
@@ -33,13 +35,30 @@ export interface CheckCoreOptions {
   logger: Logger;
   metrics: ServiceMetrics;
   decisionLog: DecisionLogger | null;
+  /** Spans per check; absent or disabled → no span work at all. */
+  tracing?: CheckTracing;
 }
 
 export class CheckCore {
   constructor(private readonly opts: CheckCoreOptions) {}
 
-  /** Runs one decision; `t0` is when the transport received the request (process.hrtime.bigint()). */
-  async run(req: AdaptedRequest, transport: Transport, t0: bigint): Promise<PipelineResult> {
+  /** Whether checks get spans: transports only gather trace headers when they do. */
+  get traced(): boolean {
+    return this.opts.tracing?.enabled === true;
+  }
+
+  /**
+   * Runs one decision; `t0` is when the transport received the request (process.hrtime.bigint()), and
+   * `trace` what the transport knows for the check's span (the headers that may carry `traceparent`).
+   */
+  run(req: AdaptedRequest, transport: Transport, t0: bigint, trace?: TraceInput): Promise<PipelineResult> {
+    const span = this.opts.tracing?.enabled ? this.opts.tracing.start(transport, trace) : null;
+    if (span === null) return this.decide(req, transport, t0, null);
+    // Inside the span's context: phase spans and the log lines below carry its ids.
+    return this.opts.tracing!.within(span, () => this.decide(req, transport, t0, span));
+  }
+
+  private async decide(req: AdaptedRequest, transport: Transport, t0: bigint, span: CheckSpan | null): Promise<PipelineResult> {
     const decisionId = randomUUID();
     let result: PipelineResult;
     const decider = this.opts.decider();
@@ -55,7 +74,7 @@ export class CheckCore {
         this.logFailure(e, decisionId, transport);
       }
     }
-    this.record(result, req.ok ? req.view : null, req.ok ? req.attributes : undefined, transport, t0);
+    this.record(result, req.ok ? req.view : null, req.ok ? req.attributes : undefined, transport, t0, span);
     return result;
   }
 
@@ -67,8 +86,8 @@ export class CheckCore {
     }
   }
 
-  /** Metrics, one log line (info for denies, debug for allows), the decision log; never throws. */
-  private record(result: PipelineResult, view: RequestView | null, attributes: unknown, transport: Transport, t0: bigint): void {
+  /** Metrics, one log line (info for denies, debug for allows), the decision log, the span; never throws. */
+  private record(result: PipelineResult, view: RequestView | null, attributes: unknown, transport: Transport, t0: bigint, span: CheckSpan | null): void {
     try {
       const elapsedNs = Number(process.hrtime.bigint() - t0);
       const d = result.decision;
@@ -76,9 +95,20 @@ export class CheckCore {
       const reason = action === 'deny' ? primaryReason(result) : (d.reasons[0] ?? 'none');
       const connection = result.connection?.name ?? 'none';
       const stage = result.connection?.stage ?? 'none';
-      this.opts.metrics.decisions.inc({ action, reason, connection, stage, transport });
-      this.opts.metrics.checkDuration.observe({ transport }, elapsedNs / 1e9);
-      if (action === 'deny' && FAILURE_REASONS.has(reason)) this.opts.metrics.policyErrors.inc({ reason });
+      const backend = action === 'deny' ? 'none' : (d.backend ?? 'none');
+      const failed = action === 'deny' && FAILURE_REASONS.has(reason);
+      const m = this.opts.metrics;
+      m.decision(action, reason, connection, stage, transport, backend);
+      m.checkSeconds(transport, elapsedNs / 1e9);
+      if (failed) m.policyFailure(reason);
+      if (span !== null) {
+        const ev = result.event;
+        this.opts.tracing!.finish(
+          span,
+          { decisionId: result.decisionId, action, reasons: d.reasons, connection, stage, backend: action === 'deny' ? null : d.backend, policyRevision: ev?.revision ?? null, engine: ev?.engine ?? null, failure: failed ? reason : null },
+          transport === 'grpc' ? 'OK' : undefined,
+        );
+      }
       // Denies are security events (info); allows are routine and already counted in the metrics and
       // the optional decision log, so their line is debug (a redacted pino line measured 9–35 µs).
       const level = action === 'deny' ? 'info' : 'debug';

@@ -1,7 +1,7 @@
 // CLI entry (`callback-proxy …`, `npm start` = `serve`): commander 14, every command with --help,
 // errors as one line on stderr, exit codes from cli-errors.ts.
 import { Command, CommanderError } from 'commander';
-import { VERSION } from '../telemetry/metrics';
+import { VERSION } from '../telemetry/version';
 import { registerRegoCommands } from './rego-commands';
 import { registerEnvoyCommands } from './envoy-commands';
 import { registerServeCommand } from './serve-command';

@@ -35,7 +35,8 @@ export type PolicyLoadErrorCode =
   | 'policy_parse_error'
   | 'policy_compile_error'
   | 'policy_data_error'
-  | 'decision_path_invalid';
+  | 'decision_path_invalid'
+  | 'decision_path_undefined';
 
 export class PolicyLoadError extends CodedError<PolicyLoadErrorCode> {}
 

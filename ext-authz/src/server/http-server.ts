@@ -1,16 +1,16 @@
-// HTTP listener (node:http): forward-auth routes (docs/http-forward-auth.md), the Pin API as HTTP/JSON,
-// /healthz, /readyz and /metrics. Must only be reachable from the proxy hop: forward-auth trusts the
-// proxy-set X-Original-* / X-Forwarded-* headers.
+// HTTP listener (node:http): only what proxies call — the forward-auth routes (docs/http-forward-auth.md)
+// and the Pin API as HTTP/JSON. Must only be reachable from the proxy hop: forward-auth trusts the
+// proxy-set X-Original-* / X-Forwarded-* headers. Health, readiness and metrics are on the admin
+// listener (admin-server.ts).
 import * as http from 'node:http';
 import { toHttpReply } from '../check/forward-auth';
 import type { RawHttpRequest } from '../check/forward-auth';
 import { adaptHttpRequest } from '../check/adapter';
 import { localDeny } from '../check/local-deny';
 import type { CheckCore } from '../check/check-core';
-import type { Readiness } from './health';
 import { PIN_API_STATUS, PinApiError, readPinInput } from './pin-api';
 import type { PinApi } from './pin-api';
-import type { ServiceMetrics } from '../telemetry/metrics';
+import type { ServiceMetrics } from '../telemetry/service-metrics';
 import { splitAddr } from './grpc-server';
 
 export const ENVOY_PREFIX = '/envoy/authz';
@@ -19,7 +19,6 @@ const PIN_JSON_LIMIT = 16 * 1024;
 
 export interface HttpServerOptions {
   core: CheckCore;
-  readiness: Readiness;
   pinApi: PinApi;
   metrics: ServiceMetrics;
   routingHeader: () => string;
@@ -72,14 +71,15 @@ function json(res: http.ServerResponse, status: number, obj: unknown): void {
 export function createHttpServer(opts: HttpServerOptions): http.Server {
   const prefix = opts.envoyPrefix ?? ENVOY_PREFIX;
 
-  async function forwardAuth(req: http.IncomingMessage, res: http.ServerResponse, envoy: boolean): Promise<void> {
+  async function forwardAuth(req: http.IncomingMessage, res: http.ServerResponse, envoy: boolean, route: string): Promise<void> {
     const t0 = process.hrtime.bigint();
     const { body, tooLarge } = await readBody(req, opts.maxBodyBytes());
     const raw: RawHttpRequest = { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, body };
     if (req.socket.remoteAddress) raw.remoteAddress = req.socket.remoteAddress;
     const adapted = adaptHttpRequest(raw, envoy ? prefix : null);
     const routing = opts.routingHeader();
-    const result = await opts.core.run(tooLarge ? { ok: false, reason: 'body_too_large' } : adapted, 'http', t0);
+    const trace = opts.core.traced ? { headers: req.headers, httpMethod: req.method, httpRoute: route } : undefined;
+    const result = await opts.core.run(tooLarge ? { ok: false, reason: 'body_too_large' } : adapted, 'http', t0, trace);
     const reply = toHttpReply(result, adapted.mode, routing);
     send(res, reply.status, reply.headers, reply.body);
   }
@@ -97,11 +97,11 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     try {
       const input = readPinInput(parsed);
       const out = method === 'CreatePin' ? await opts.pinApi.createPin(auth, input) : await opts.pinApi.mintState(auth, input);
-      opts.metrics.pinApiCalls.inc({ method, result: 'ok' });
+      opts.metrics.pinApiCall(method, 'ok');
       json(res, 200, out);
     } catch (e) {
       const err = e instanceof PinApiError ? e : new PinApiError('unavailable', 'the pin could not be recorded');
-      opts.metrics.pinApiCalls.inc({ method, result: err.code });
+      opts.metrics.pinApiCall(method, err.code);
       const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
       if (err.code === 'unauthenticated') headers['www-authenticate'] = 'Bearer';
       send(res, PIN_API_STATUS[err.code].http, headers, JSON.stringify({ error: err.code, message: err.message }));
@@ -113,17 +113,11 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     const q = url.indexOf('?');
     const pathOnly = q >= 0 ? url.slice(0, q) : url;
     let work: Promise<void> | null = null;
-    if (pathOnly.startsWith(`${prefix}/`)) work = forwardAuth(req, res, true);
-    else if (PROXY_ROUTES.includes(pathOnly)) work = forwardAuth(req, res, false);
+    if (pathOnly.startsWith(`${prefix}/`)) work = forwardAuth(req, res, true, `${prefix}/*`);
+    else if (PROXY_ROUTES.includes(pathOnly)) work = forwardAuth(req, res, false, pathOnly);
     else if (pathOnly === '/v1/pins' && req.method === 'POST') work = pinRoute(req, res, 'CreatePin');
     else if (pathOnly === '/v1/pins:mint' && req.method === 'POST') work = pinRoute(req, res, 'MintState');
-    else if (pathOnly === '/healthz') return send(res, 200, { 'content-type': 'text/plain' }, 'ok\n');
-    else if (pathOnly === '/readyz') {
-      const ready = opts.readiness.ready;
-      return send(res, ready ? 200 : 503, { 'content-type': 'text/plain' }, ready ? 'ready\n' : opts.readiness.isDraining ? 'draining\n' : 'loading\n');
-    } else if (pathOnly === '/metrics' && req.method === 'GET') {
-      return send(res, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }, opts.metrics.render());
-    } else {
+    else {
       req.resume();
       return json(res, 404, { error: 'not_found' });
     }

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import type { PipelineResult } from '../model/decision';
 import { LOGGABLE_HEADERS, REDACTED, redactPathQuery } from './redact';
+import { activeTraceIds } from './trace-ids';
 
 export interface DecisionLogSink {
   write(line: string): void;
@@ -21,6 +22,9 @@ export interface DecisionLogRecord {
   timestamp: string;
   metrics: { timer_rego_query_eval_ns: number; timer_server_handler_ns: number };
   req_id?: string;
+  /** The check's span, when tracing (OPA's decision log carries the same two fields). */
+  trace_id?: string;
+  span_id?: string;
   erased: string[];
   masked: string[];
 }
@@ -122,6 +126,11 @@ export class DecisionLogger {
         masked: m.masked,
       };
       if (requestId) ev.req_id = requestId;
+      const ids = activeTraceIds();
+      if (ids.trace_id !== undefined) {
+        ev.trace_id = ids.trace_id;
+        ev.span_id = ids.span_id;
+      }
       this.opts.sink.write(`${JSON.stringify(ev)}\n`);
     } catch {
       // telemetry never throws
