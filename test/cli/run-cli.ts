@@ -12,8 +12,9 @@ export function runCli(args: string[], input?: string): SpawnSyncReturns<string>
   return spawnSync(process.execPath, [...HOOK, MAIN, ...args], { cwd: ROOT, encoding: 'utf8', input, timeout: 60_000 });
 }
 
-export function spawnCli(args: string[]): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [...HOOK, MAIN, ...args], { cwd: ROOT, stdio: 'pipe' });
+/** `env` is added to this process's environment (e.g. OTEL_* settings for the child). */
+export function spawnCli(args: string[], env?: Record<string, string>): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [...HOOK, MAIN, ...args], { cwd: ROOT, stdio: 'pipe', env: env ? { ...process.env, ...env } : process.env });
 }
 
 /** Like runCli, without blocking the event loop (the caller may be serving or polling meanwhile). */

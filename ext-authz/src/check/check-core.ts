@@ -40,7 +40,9 @@ export interface CheckCoreOptions {
 }
 
 export class CheckCore {
-  constructor(private readonly opts: CheckCoreOptions) {}
+  constructor(private readonly opts: CheckCoreOptions) {
+    opts.metrics.declarePolicyFailures(FAILURE_REASONS);
+  }
 
   /** Whether checks get spans: transports only gather trace headers when they do. */
   get traced(): boolean {

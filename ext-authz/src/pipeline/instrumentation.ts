@@ -70,6 +70,7 @@ function storeCall<T>(metrics: ServiceMetrics, store: StoreKind, operation: stri
 }
 
 export function instrumentPinStore(s: PinStore, kind: StoreKind, metrics: ServiceMetrics): PinStore {
+  metrics.declareStoreOperations(kind, ['pin_put', 'pin_consume', 'pin_get']);
   return {
     put: (pin: PinRecord, ttlMs: number) => storeCall(metrics, kind, 'pin_put', () => s.put(pin, ttlMs)),
     consume: (hash: string): Promise<ConsumeResult> => storeCall(metrics, kind, 'pin_consume', () => s.consume(hash)),
@@ -79,6 +80,7 @@ export function instrumentPinStore(s: PinStore, kind: StoreKind, metrics: Servic
 }
 
 export function instrumentReplayStore(s: ReplayStore, kind: StoreKind, metrics: ServiceMetrics): ReplayStore {
+  metrics.declareStoreOperations(kind, ['replay_first_seen']);
   return {
     firstSeen: (ns: ReplayNamespace, hash: string, ttlMs: number) => storeCall(metrics, kind, 'replay_first_seen', () => s.firstSeen(ns, hash, ttlMs)),
     close: () => s.close(),

@@ -105,7 +105,10 @@ export class ServiceMetrics {
     this.storeErrors = new LabelledCounter(meter, 'callback_proxy_store_errors', 'Store operations that failed (each one denies store_unavailable)', '{operation}', ['store', 'operation']);
     this.jwksFetches = new LabelledCounter(meter, 'callback_proxy_jwks_fetches', 'Remote JWKS fetches by result', '{fetch}', ['result']);
     this.reloads = new LabelledCounter(meter, 'callback_proxy_reloads', 'Policy and registry reloads by result (a failed one keeps the last good)', '{reload}', ['kind', 'result']);
+    // Series that exist from the start, so rate() and alerts see a 0 rather than nothing.
     for (const kind of ['policy', 'registry']) for (const result of ['success', 'failure']) this.reloads.add([kind, result], 0);
+    for (const result of ['ok', 'http_error', 'network_error']) this.jwksFetches.add([result], 0);
+    for (const method of ['CreatePin', 'MintState']) this.pinApiCalls.add([method, 'ok'], 0);
     this.checkDuration = meter.createHistogram('callback_proxy_check_duration_seconds', {
       description: 'Time to answer one check, decode to encode',
       unit: 's',
@@ -139,6 +142,19 @@ export class ServiceMetrics {
 
   policyFailure(reason: string): void {
     this.policyErrors.add([reason]);
+  }
+
+  /** Declares the failure reasons (at 0) so their series exist before the first failure. */
+  declarePolicyFailures(reasons: Iterable<string>): void {
+    for (const r of reasons) this.policyErrors.add([r], 0);
+  }
+
+  /** Declares a store's operations (at 0, with their error counters). */
+  declareStoreOperations(store: StoreKind, operations: readonly string[]): void {
+    for (const op of operations) {
+      this.storeOperations.add([store, op], 0);
+      this.storeErrors.add([store, op], 0);
+    }
   }
 
   policyEvaluation(outcome: string, seconds: number): void {

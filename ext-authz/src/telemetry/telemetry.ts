@@ -9,9 +9,9 @@ import { context } from '@opentelemetry/api';
 import type { Meter, Tracer } from '@opentelemetry/api';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import type { Resource } from '@opentelemetry/resources';
-import { AggregationTemporality, ConsoleMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, ConsoleMetricExporter, InstrumentType, MeterProvider, MetricReader, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { IMetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { BasicTracerProvider, Sampler, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { readOtelSettings } from './otel-settings';
 import type { EnvLike, MetricSettings, OtelSettings, OtlpTarget, TraceSettings } from './otel-settings';
@@ -36,6 +36,36 @@ export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
  */
 function load<T>(id: string): T {
   return require(id) as T;
+}
+
+/**
+ * Gauges are collected as deltas, everything else cumulatively. Why: under cumulative temporality the
+ * SDK merges every collection into the last one, so a gauge series that is no longer observed (the
+ * stage a connection left, a replaced policy revision) would be exported forever. A gauge has no
+ * temporality on the wire (Prometheus or OTLP), so only the stale series go away.
+ */
+function gaugesAsDelta(t: InstrumentType): AggregationTemporality {
+  return t === InstrumentType.OBSERVABLE_GAUGE || t === InstrumentType.GAUGE ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
+}
+
+/** The reader behind /metrics: collects on demand (a scrape) and never pushes. */
+class PrometheusPullReader extends MetricReader {
+  constructor() {
+    super({ aggregationTemporalitySelector: gaugesAsDelta });
+  }
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+/** A push exporter with its temporality choice kept for counters and histograms, gauges as deltas. */
+function withGaugeDeltas(e: PushMetricExporter): PushMetricExporter {
+  return {
+    export: (metrics, done) => e.export(metrics, done),
+    forceFlush: () => e.forceFlush(),
+    shutdown: () => e.shutdown(),
+    selectAggregation: e.selectAggregation?.bind(e),
+    selectAggregationTemporality: (t) => (gaugesAsDelta(t) === AggregationTemporality.DELTA ? AggregationTemporality.DELTA : (e.selectAggregationTemporality?.(t) ?? AggregationTemporality.CUMULATIVE)),
+  };
 }
 
 function otlpOptions(t: OtlpTarget): { url: string; headers: Record<string, string>; timeoutMillis: number; compression: 'gzip' | 'none' } {
@@ -122,7 +152,7 @@ export class Telemetry {
   readonly metrics: ServiceMetrics;
   readonly tracing: CheckTracing;
   private readonly meterProvider: MeterProvider;
-  private readonly prometheus: PrometheusExporter;
+  private readonly prometheus: PrometheusPullReader;
   private readonly serializer: PrometheusSerializer;
   private readonly tracerProvider: BasicTracerProvider | null = null;
   private readonly runtime: RuntimeMetrics;
@@ -133,14 +163,15 @@ export class Telemetry {
     this.settings = readOtelSettings(opts.env);
     const resource = buildResource(this.settings, opts.version);
     // Scope labels (otel_scope_name) would be on every series for nothing: there is one scope.
-    this.prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
+    this.prometheus = new PrometheusPullReader();
+    // No prefix, no timestamps, target_info kept, scope labels (otel_scope_name) left out: one scope.
     this.serializer = new PrometheusSerializer(undefined, false, undefined, false, true);
     const readers: IMetricReader[] = [this.prometheus];
     const ms = this.settings.metrics;
     const push = (exporter: PushMetricExporter): PeriodicExportingMetricReader =>
-      new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: ms.intervalMs, exportTimeoutMillis: Math.min(ms.timeoutMs, ms.intervalMs) });
+      new PeriodicExportingMetricReader({ exporter: withGaugeDeltas(exporter), exportIntervalMillis: ms.intervalMs, exportTimeoutMillis: Math.min(ms.timeoutMs, ms.intervalMs) });
     if (ms.otlp) readers.push(push(metricExporter(ms, ms.otlp)));
-    if (ms.console) readers.push(push(new ConsoleMetricExporter({ temporalitySelector: () => AggregationTemporality.CUMULATIVE })));
+    if (ms.console) readers.push(push(new ConsoleMetricExporter()));
     this.meterProvider = new MeterProvider({ resource, readers });
     this.meter = this.meterProvider.getMeter('callback-proxy', opts.version);
     this.metrics = new ServiceMetrics(this.meter, opts.version, opts.nodeVersion);
