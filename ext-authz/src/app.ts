@@ -229,11 +229,13 @@ export class App {
   private decisionLog: DecisionLogger | null = null;
   private stopping: Promise<void> | null = null;
   private redisUp: boolean | null = null;
+  private readonly adminRoutes: AdminRoutes[];
   listening: Listening | null = null;
 
   /** Throws TelemetryConfigError when an OTEL_* setting cannot be used (it names the variable). */
   constructor(private readonly opts: AppOptions = {}) {
     this.logger = opts.logger ?? createLogger({ level: opts.logLevel });
+    this.adminRoutes = [...(opts.adminRoutes ?? [])];
     this.telemetry = new Telemetry({ env: opts.env ?? {}, version: VERSION, nodeVersion: process.version });
     this.metrics = this.telemetry.metrics;
     for (const w of this.telemetry.settings.warnings) this.logger.warn({ event: 'telemetry_setting_ignored' }, w);
@@ -249,6 +251,15 @@ export class App {
       now: Date.now,
     });
     if (opts.redisUrl) this.readiness.set('store', false, 'redis connecting');
+  }
+
+  /**
+   * Mounts admin features (after those given in the options) on the admin listener; before listen()
+   * only, so routes that need the app (its runtime, readiness, metrics) can be built after it.
+   */
+  addAdminRoutes(...routes: AdminRoutes[]): void {
+    if (this.adminServer) throw new Error('admin routes must be added before listen()');
+    this.adminRoutes.push(...routes);
   }
 
   get demo(): DemoSetup | null {
@@ -291,7 +302,7 @@ export class App {
       readiness: this.readiness,
       metricsText: () => this.telemetry.metricsText(),
       metricsContentType: PROMETHEUS_CONTENT_TYPE,
-      routes: this.opts.adminRoutes,
+      routes: this.adminRoutes,
       onRouteError: (name, e) => this.logger.error({ event: 'admin_route_failed', route: name, error_name: e instanceof Error ? e.name : typeof e }, 'admin route failed'),
     });
     const adminPort = await listenHttp(this.adminServer, this.opts.adminAddr ?? '127.0.0.1:0');
@@ -363,7 +374,7 @@ export class App {
     await this.decisionLog?.close().catch(() => undefined);
     await this.runtime?.close().catch(() => undefined);
     // The admin listener goes last: /readyz keeps saying "draining" while the others close.
-    for (const r of this.opts.adminRoutes ?? []) await r.close?.().catch(() => undefined);
+    for (const r of this.adminRoutes) await r.close?.().catch(() => undefined);
     if (this.adminServer) await stopHttp(this.adminServer, Math.min(deadline, 2000));
     await this.telemetry.shutdown(TELEMETRY_FLUSH_MS);
     this.logger.info({ event: 'stopped' }, 'stopped');

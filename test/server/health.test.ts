@@ -107,15 +107,30 @@ test('an admin route mounted on the listener answers after the built-in routes; 
       },
     ],
   });
+  let closed = 0;
+  app.addAdminRoutes({
+    name: 'third',
+    handle: async (_req, res, url) => {
+      if (url.pathname !== '/v1/connections') return false;
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(app.current?.registry().connections.map((c) => c.name)));
+      return true;
+    },
+    close: async () => {
+      closed++;
+    },
+  });
   const { adminPort } = await app.start();
+  expect(() => app.addAdminRoutes({ name: 'late', handle: async () => false })).toThrow('before listen()');
   try {
     expect(await httpRequest(adminPort, 'GET', '/v1/stage', {})).toMatchObject({ status: 200, body: '{"stage":"canary"}' });
+    expect(await httpRequest(adminPort, 'GET', '/v1/connections', {})).toMatchObject({ status: 200, body: '["demo"]' });
     expect((await httpRequest(adminPort, 'GET', '/nothing', {})).status).toBe(404);
     expect((await httpRequest(adminPort, 'GET', '/boom', {})).status).toBe(500);
     // Built-in routes never reach the handlers.
     await httpRequest(adminPort, 'GET', '/readyz', {});
-    expect(seen).toEqual(['first /v1/stage', 'first /nothing', 'second /nothing', 'first /boom', 'second /boom']);
+    expect(seen).toEqual(['first /v1/stage', 'first /v1/connections', 'second /v1/connections', 'first /nothing', 'second /nothing', 'first /boom', 'second /boom']);
   } finally {
     await app.stop();
   }
+  expect(closed).toBe(1);
 });

@@ -6,6 +6,7 @@
 // resource/v1); unknown fields are skipped by the decoder.
 import * as http from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import * as grpc from '@grpc/grpc-js';
 import * as protobuf from 'protobufjs';
 
 const f = (id: number, type: string, rule?: 'repeated'): protobuf.IField => (rule ? { id, type, rule } : { id, type });
@@ -126,7 +127,35 @@ export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
   readonly points: ReceivedMetricPoint[] = [];
   private server: http.Server | null = null;
+  private grpcServer: grpc.Server | null = null;
   port = 0;
+
+  /** OTLP/gRPC instead (TraceService/Export and MetricsService/Export, unary, plaintext). */
+  async startGrpc(): Promise<this> {
+    const server = new grpc.Server();
+    const raw = (b: Buffer): Buffer => b;
+    const method = (path: string) => ({
+      path,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: raw,
+      requestDeserialize: raw,
+      responseSerialize: () => Buffer.alloc(0), // an empty Export*ServiceResponse
+      responseDeserialize: raw,
+    });
+    const handler = (path: string) => (call: grpc.ServerUnaryCall<Buffer, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+      this.requests.push({ path, contentType: 'application/grpc', raw: call.request });
+      this.ingest(path, decode(path, 'application/x-protobuf', call.request));
+      cb(null, {});
+    };
+    server.addService({ Export: method('/opentelemetry.proto.collector.trace.v1.TraceService/Export') } as never, { Export: handler('/v1/traces') });
+    server.addService({ Export: method('/opentelemetry.proto.collector.metrics.v1.MetricsService/Export') } as never, { Export: handler('/v1/metrics') });
+    this.port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, port) => (e ? reject(e) : resolve(port))),
+    );
+    this.grpcServer = server;
+    return this;
+  }
 
   async start(): Promise<this> {
     this.server = http.createServer((req, res) => {
@@ -200,6 +229,8 @@ export class OtlpReceiver {
   }
 
   async stop(): Promise<void> {
+    this.grpcServer?.forceShutdown();
+    this.grpcServer = null;
     if (!this.server) return;
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server!.close(() => r()));

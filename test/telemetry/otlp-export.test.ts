@@ -152,6 +152,24 @@ describe.each([['http/protobuf'], ['http/json']])('serve exporting OTLP over %s'
   });
 });
 
+test('OTLP/gRPC (OTEL_EXPORTER_OTLP_PROTOCOL=grpc) carries the same spans and metrics', async () => {
+  const rx = await new OtlpReceiver().startGrpc();
+  const svc = await startServe([], { OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_BSP_SCHEDULE_DELAY: '50', OTEL_METRIC_EXPORT_INTERVAL: '500' });
+  try {
+    const tp = traceparent();
+    const client = new (loadProtos().AuthorizationClient)(`127.0.0.1:${svc.grpcPort}`, grpc.credentials.createInsecure()) as any;
+    await grpcCheck(client, checkRequestFor({ path: cb({ code: 'g1', state: 'g1' }), headers: { traceparent: tp.header } }));
+    client.close();
+    await rx.waitFor(() => rx.spans.some((s) => s.traceId === tp.traceId && s.kind === SERVER) && rx.points.some((p) => p.name === 'callback_proxy_decisions'));
+    const span = rx.spans.find((s) => s.traceId === tp.traceId && s.kind === SERVER)!;
+    expect(span).toMatchObject({ parentSpanId: tp.parentId, attributes: expect.objectContaining({ 'callback.decision': 'deny', 'callback.reasons': ['state_unknown'] }) });
+    expect(await svc.stop()).toBe(0);
+  } finally {
+    await svc.stop();
+    await rx.stop();
+  }
+});
+
 test('sampling follows the caller: an unsampled traceparent exports nothing; no traceparent starts a new trace', async () => {
   const rx = await new OtlpReceiver().start();
   const svc = await startServe([], { OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, OTEL_BSP_SCHEDULE_DELAY: '50', OTEL_METRICS_EXPORTER: 'none' });
