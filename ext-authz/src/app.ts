@@ -2,7 +2,7 @@
 // and admin listeners, with telemetry (OpenTelemetry metrics and traces), readiness by named conditions
 // (NOT_SERVING until policy and registry are loaded, and while the store is down or the service drains)
 // and an ordered, bounded shutdown.
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type * as http from 'node:http';
 import type { RegistryConfig } from './model/registry';
@@ -102,9 +102,13 @@ export interface RuntimeHooks {
   onStoreState?: (s: RedisConnectionState) => void;
 }
 
-/** A short digest of a registry: changes whenever anything in it does (the secrets only as input). */
+/**
+ * A short revision of a registry for metrics and logs: changes whenever anything in it does. Keyed with
+ * the registry's own hash key, because the registry holds secrets and an unkeyed digest would let a
+ * reader of /metrics test guesses of a weak one offline.
+ */
 export function registryDigest(reg: RegistryConfig): string {
-  return createHash('sha256').update(JSON.stringify(reg)).digest('hex').slice(0, 12);
+  return createHmac('sha256', `callback-proxy registry revision\0${reg.keys.hash_key}`).update(JSON.stringify(reg)).digest('hex').slice(0, 12);
 }
 
 /** Loads registry, stores, facts deps, engine and pipeline. Throws (coded errors) on bad start-up input. */
