@@ -1,6 +1,9 @@
 // Benchmark server child (`npm run bench` forks it): either a null grpc-js Authorization server that
-// answers a fixed OK without work, or the real App (embedded default, the callback policy). Talks to
-// the parent over IPC: {ready, port}, then answers {cmd:'stats'} with CPU time and RSS.
+// answers a fixed OK without work, or the real App (embedded default, the callback policy) — `app` with
+// no OTEL_* settings, `app-traced` exporting a span per check over OTLP/HTTP to BENCH_OTLP_URL (metrics
+// push off, so the difference is tracing; batches leave every 200 ms so their cost lands inside the
+// measured window). Talks to the parent over IPC: {ready, port}, then answers
+// {cmd:'stats'} with CPU time and RSS.
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../ext-authz/src/check/protos';
 import { App } from '../ext-authz/src/app';
@@ -34,7 +37,9 @@ async function main(): Promise<void> {
   if (kind === 'null') port = await startNull();
   else {
     // As `npm start` runs it: one info line per decision (stdout goes to /dev/null, see check-grpc.ts).
-    app = new App({ grpcAddr: '127.0.0.1:0', httpAddr: '127.0.0.1:0', graceMs: 0, watch: false, logger: createLogger({ level: process.env.BENCH_LOG_LEVEL ?? 'info' }) });
+    const env: Record<string, string> = kind === 'app-traced' ? { OTEL_EXPORTER_OTLP_ENDPOINT: process.env.BENCH_OTLP_URL ?? '', OTEL_METRICS_EXPORTER: 'none', OTEL_BSP_SCHEDULE_DELAY: '200' } : {};
+    app = new App({ grpcAddr: '127.0.0.1:0', httpAddr: '127.0.0.1:0', graceMs: 0, watch: false, env, logger: createLogger({ level: process.env.BENCH_LOG_LEVEL ?? 'info' }) });
+    if (kind === 'app-traced' && !app.telemetry.tracing.enabled) throw new Error('app-traced: tracing is not on (BENCH_OTLP_URL unset?)');
     const l = await app.start();
     port = l.grpcPort;
     httpPort = l.httpPort;

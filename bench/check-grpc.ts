@@ -1,12 +1,16 @@
-// `npm run bench` (issue #3 "Benchmark"; not a test): Check over real gRPC against a null grpc-js server
-// and against our server (embedded default, callback policy), each in a child process pinned to one
-// core when `taskset` exists, driven from this process (pre-encoded requests over one HTTP/2 session,
-// bench/h2-client.ts) at several concurrency levels. Prints a table and writes .tmp/bench-<time>.json.
+// `npm run bench` (not a test): Check over real gRPC against a null grpc-js server and against our
+// server (embedded default, callback policy), each in a child process pinned to one core when `taskset`
+// exists, driven from this process (pre-encoded requests over one HTTP/2 session, bench/h2-client.ts) at
+// several concurrency levels. Prints a table and writes .tmp/bench-<time>.json.
+// BENCH_TRACING=off (default) | on | both: `on` traces every check (OTLP/HTTP to a local sink that
+// accepts and discards); `both` runs our server untraced and traced side by side, interleaved level by
+// level over BENCH_ROUNDS rounds (order alternating), and reports the CPU cost of tracing per request.
 import { fork, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../ext-authz/src/check/protos';
 import { callbackRequest, mintPool } from './requests';
@@ -18,6 +22,9 @@ const LEVELS = (process.env.BENCH_LEVELS ?? '1,16,80').split(',').map(Number);
 /** Requests per level (fixed count: each allowed request needs its own minted state). */
 const COUNT = Number(process.env.BENCH_COUNT ?? 4000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2000);
+const TRACING = (process.env.BENCH_TRACING ?? 'off') as 'off' | 'on' | 'both';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+const TRACED = 'callback-proxy+tracing';
 
 interface Stats {
   cpu: NodeJS.CpuUsage;
@@ -42,13 +49,31 @@ function hasTaskset(): boolean {
 
 const PIN = hasTaskset();
 
-function startChild(kind: 'null' | 'app'): Promise<Child> {
+/** An OTLP/HTTP endpoint that accepts every export and keeps only counts (the traced child's collector). */
+function startOtlpSink(): Promise<{ url: string; stats: { requests: number; bytes: number }; close(): void }> {
+  const stats = { requests: 0, bytes: 0 };
+  const server = http.createServer((req, res) => {
+    req.on('data', (c: Buffer) => (stats.bytes += c.length));
+    req.on('end', () => {
+      stats.requests++;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      resolve({ url: `http://127.0.0.1:${port}`, stats, close: () => server.close() });
+    }),
+  );
+}
+
+function startChild(kind: 'null' | 'app' | 'app-traced', env: Record<string, string> = {}): Promise<Child> {
   const script = path.join(__dirname, 'bench-child.ts');
   // BENCH_CPU_PROF=dir writes a V8 CPU profile of our server child (where the time goes).
   const prof = kind === 'app' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   // The same esbuild transform as `npm run build` (scripts/ts-register.cjs): the child runs the code the image ships.
   const hook = path.join(ROOT, 'scripts', 'ts-register.cjs');
-  const proc = fork(script, [kind], { cwd: ROOT, execArgv: ['-r', hook, ...prof], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const proc = fork(script, [kind], { cwd: ROOT, execArgv: ['-r', hook, ...prof], stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     proc.once('exit', (c) => reject(new Error(`${kind} child exited ${c}`)));
     proc.once('message', (m: { ready?: boolean; port: number }) => {
@@ -169,23 +194,44 @@ function table(rows: LevelResult[]): string {
 
 async function main(): Promise<void> {
   if (PIN) execFileSync('taskset', ['-a', '-p', '-c', `1-${os.cpus().length - 1}`, String(process.pid)], { stdio: 'ignore' });
-  console.log(`bench: levels ${LEVELS.join(',')}, ${COUNT} requests per level, warmup ${WARMUP}; server pinned to one core: ${PIN ? 'yes (taskset)' : 'no'}; cores ${os.cpus().length}; load average ${os.loadavg()[0].toFixed(2)} (other work on the machine skews every figure)`);
+  console.log(`bench: levels ${LEVELS.join(',')}, ${COUNT} requests per level, warmup ${WARMUP}, tracing ${TRACING}, rounds ${ROUNDS}; server pinned to one core: ${PIN ? 'yes (taskset)' : 'no'}; cores ${os.cpus().length}; load average ${os.loadavg()[0].toFixed(2)} (other work on the machine skews every figure)`);
+  const sink = TRACING === 'off' ? null : await startOtlpSink();
   const nul = await startChild('null');
-  const app = await startChild('app');
+  // With BENCH_TRACING=on the one server traces; with both, a second (traced) server runs beside it.
+  const app = await startChild(TRACING === 'on' ? 'app-traced' : 'app', sink ? { BENCH_OTLP_URL: sink.url } : {});
+  const traced = TRACING === 'both' ? await startChild('app-traced', { BENCH_OTLP_URL: sink!.url }) : null;
+  const appName = TRACING === 'on' ? TRACED : 'callback-proxy';
   const rows: LevelResult[] = [];
   try {
-    // Warm both (JIT, connection setup): the null server with any request, ours with real callbacks.
+    // Warm them (JIT, connection setup): the null server with any request, ours with real callbacks.
     await drive('null', nul, 16, Array.from({ length: WARMUP }, () => callbackRequest('warm', 'legacy')));
-    await drive('callback-proxy', app, 16, await appRequests(app, WARMUP));
-    for (const level of LEVELS) {
-      rows.push(await drive('null', nul, level, Array.from({ length: COUNT }, () => callbackRequest('x', 'legacy'))));
-      rows.push(await drive('callback-proxy', app, level, await appRequests(app, COUNT)));
+    await drive(appName, app, 16, await appRequests(app, WARMUP));
+    if (traced) await drive(TRACED, traced, 16, await appRequests(traced, WARMUP));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const level of LEVELS) {
+        rows.push(await drive('null', nul, level, Array.from({ length: COUNT }, () => callbackRequest('x', 'legacy'))));
+        // Alternate which of the two goes first, so drift in the machine's load hits both alike.
+        const ours: [string, Child][] = traced ? [[appName, app], [TRACED, traced]] : [[appName, app]];
+        if (round % 2 === 1) ours.reverse();
+        for (const [name, c] of ours) rows.push(await drive(name, c, level, await appRequests(c, COUNT)));
+      }
     }
     const { profile } = await app.rpc<{ profile: PhaseProfile }>({ cmd: 'profile', n: 2000 }, 'profile');
     console.log(table(rows));
+    if (traced) {
+      const cost = LEVELS.map((l) => {
+        const med = (target: string): number => {
+          const v = rows.filter((r) => r.target === target && r.concurrency === l).map((r) => r.cpu_us_per_req).sort((a, b) => a - b);
+          return v[Math.floor(v.length / 2)];
+        };
+        return { concurrency: l, cpu_us_per_req_off: med('callback-proxy'), cpu_us_per_req_on: med(TRACED), tracing_cpu_us_per_req: med(TRACED) - med('callback-proxy') };
+      });
+      console.log('\ntracing cost (median over rounds, CPU µs per request):', cost.map((c) => `c=${c.concurrency}: off ${c.cpu_us_per_req_off}, on ${c.cpu_us_per_req_on} (+${c.tracing_cpu_us_per_req})`).join('; '));
+      console.log(`OTLP sink received ${sink!.stats.requests} export requests, ${Math.round(sink!.stats.bytes / 1024)} KiB`);
+    }
     const ratios = LEVELS.map((l) => {
       const n = rows.find((r) => r.target === 'null' && r.concurrency === l) as LevelResult;
-      const a = rows.find((r) => r.target === 'callback-proxy' && r.concurrency === l) as LevelResult;
+      const a = rows.find((r) => r.target === appName && r.concurrency === l) as LevelResult;
       // CPU per request is the saturated-core throughput ratio and is much less sensitive to other
       // load on the machine than wall-clock throughput (which needs the server core to be saturated).
       return {
@@ -198,7 +244,7 @@ async function main(): Promise<void> {
     console.log('CPU-per-request ratio (null / ours):', ratios.map((r) => `c=${r.concurrency}: ${(r.cpu_ratio * 100).toFixed(1)} %`).join(', '));
     console.log('phase profile (µs per request, in-process, allowed callbacks):', JSON.stringify(profile.us), `allowed ${profile.allowed}/${profile.n}`, 'server-side ms', JSON.stringify(profile.total_ms));
     const at80 = ratios.find((r) => r.concurrency === 80);
-    const p99c1 = rows.find((r) => r.target === 'callback-proxy' && r.concurrency === 1);
+    const p99c1 = rows.find((r) => r.target === appName && r.concurrency === 1);
     const targets = {
       throughput_ratio_c80: at80?.throughput_ratio ?? null,
       throughput_target_met: at80 ? at80.throughput_ratio >= 0.6 : null,
@@ -207,13 +253,15 @@ async function main(): Promise<void> {
       p99_target_met: p99c1 ? p99c1.p99_ms <= 1 : null,
     };
     console.log('targets (one core, 80 in flight ≥ 60 % of null; p99 ≤ 1 ms at 1 in flight):', JSON.stringify(targets));
-    const out = { when: new Date().toISOString(), loadavg_1m: os.loadavg()[0], node: process.version, cores: os.cpus().length, cpu: os.cpus()[0]?.model, pinned: PIN, count: COUNT, rows, ratios, profile, targets, log_level: process.env.BENCH_LOG_LEVEL ?? 'info' };
+    const out = { when: new Date().toISOString(), loadavg_1m: os.loadavg()[0], node: process.version, cores: os.cpus().length, cpu: os.cpus()[0]?.model, pinned: PIN, count: COUNT, tracing: TRACING, rounds: ROUNDS, rows, ratios, profile, targets, log_level: process.env.BENCH_LOG_LEVEL ?? 'info' };
     fs.mkdirSync(path.join(ROOT, '.tmp'), { recursive: true });
     const file = path.join(ROOT, '.tmp', `bench-${Date.now()}.json`);
     fs.writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
     console.log(`wrote ${path.relative(ROOT, file)}`);
   } finally {
     nul.proc.kill('SIGKILL');
+    traced?.proc.kill('SIGKILL');
+    sink?.close();
     // A clean exit lets --cpu-prof write its file; SIGKILL if it hangs.
     const gone = new Promise<void>((r) => app.proc.once('exit', () => r()));
     app.proc.send({ cmd: 'exit' });

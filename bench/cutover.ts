@@ -169,7 +169,7 @@ async function runOnce(mode: 'pins_on' | 'pins_off', users: number, durationS: n
 
   await Promise.all([operator, ...Array.from({ length: users }, (_, i) => user(i))]);
   const elapsed = (Date.now() - t0) / 1000;
-  const latency = decisionLatency(stack.app.metrics.render());
+  const latency = decisionLatency(await stack.app.telemetry.metricsText());
   hopMs.sort((a, b) => a - b);
   const result: RunResult = {
     mode,

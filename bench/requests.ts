@@ -30,7 +30,9 @@ export function callbackRequest(state: string, backend: 'legacy' | 'new' | null)
   const iss = backend ? ISS[backend] : ISS.legacy;
   const code = `bench-${process.pid}-${seq}-${'x'.repeat(40)}`;
   const path = `/oauth2/callback?code=${code}&state=${encodeURIComponent(state)}&iss=${encodeURIComponent(iss)}&session_state=${'q'.repeat(40)}`;
-  const headers = { ':authority': 'auth.example.com', ':method': 'GET', ':path': path, ':scheme': 'https', ...BROWSER_HEADERS, 'x-request-id': `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}` };
+  // A sampled W3C trace context, as Envoy adds when it traces (ignored unless the server traces).
+  const traceparent = `00-${String(process.pid).padStart(8, '0')}${String(seq).padStart(24, '0')}-${String(seq).padStart(16, '0')}-01`;
+  const headers = { ':authority': 'auth.example.com', ':method': 'GET', ':path': path, ':scheme': 'https', ...BROWSER_HEADERS, 'x-request-id': `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`, traceparent };
   return {
     attributes: {
       source: { address: { socketAddress: { address: '198.51.100.23', portValue: 51234 } } },

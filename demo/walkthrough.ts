@@ -17,9 +17,9 @@ const cyan = paint('36');
 const say = (s = ''): void => void process.stdout.write(`${s}\n`);
 
 /** Reason codes decided since `before`, from ext-authz's decision counter (one series per label set). */
-function newReasons(stack: Stack, before: Map<string, number>): string[] {
+async function newReasons(stack: Stack, before: Map<string, number>): Promise<string[]> {
   const out: string[] = [];
-  for (const [series, v] of counts(stack)) {
+  for (const [series, v] of await counts(stack)) {
     if (v <= (before.get(series) ?? 0)) continue;
     const reason = /reason="([^"]+)"/.exec(series)?.[1];
     if (reason && !out.includes(reason)) out.push(reason);
@@ -27,9 +27,10 @@ function newReasons(stack: Stack, before: Map<string, number>): string[] {
   return out;
 }
 
-function counts(stack: Stack): Map<string, number> {
+/** The decision counter's series from the service's own Prometheus exposition (what /metrics serves). */
+async function counts(stack: Stack): Promise<Map<string, number>> {
   const m = new Map<string, number>();
-  for (const line of stack.app.metrics.render().split('\n')) {
+  for (const line of (await stack.app.telemetry.metricsText()).split('\n')) {
     if (!line.startsWith('callback_proxy_decisions_total{')) continue;
     const cut = line.lastIndexOf(' ');
     m.set(line.slice(0, cut), Number(line.slice(cut + 1)));
@@ -66,15 +67,15 @@ async function main(): Promise<void> {
   /** Starts a login and stops while the user is at the IdP; the returned function delivers the callback. */
   const hold = async (user: string, quiet = false) => {
     const b = stack.browser(via);
-    const before = counts(stack);
+    const before = await counts(stack);
     const r = await b.get(`${EXTERNAL_BASE}/login?login_hint=${user}`, {}, isCallback);
-    const startReasons = newReasons(stack, before).join(', ') || '-';
+    const startReasons = (await newReasons(stack, before)).join(', ') || '-';
     const owner = r.hops[0]?.servedBy ?? 'nobody';
     if (!quiet) say(`   ${cyan(user.padEnd(8))} ${dim(`started a login on ${owner} (${startReasons}) and is still at the IdP …`)}`);
     return async (note = ''): Promise<void> => {
-      const mark = counts(stack);
+      const mark = await counts(stack);
       const done = r.pending ? await b.resume(r.pending) : r;
-      const cbReasons = newReasons(stack, mark).join(', ') || '-';
+      const cbReasons = (await newReasons(stack, mark)).join(', ') || '-';
       const why = quiet ? `start: ${startReasons} · callback: ${cbReasons}` : `callback: ${cbReasons}`;
       say(`   ${cyan(user.padEnd(8))} ${outcome(done)}  ${dim(why)}${note ? dim(`  ${note}`) : ''}`);
     };

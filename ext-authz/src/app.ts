@@ -1,6 +1,10 @@
-// Wiring (DESIGN §7): registry → stores → facts deps → policy engine → pipeline → gRPC + HTTP servers,
-// with readiness (NOT_SERVING until all of it loaded) and an ordered, bounded shutdown.
+// Wiring (docs/architecture.md): registry → stores → facts deps → policy engine → pipeline → gRPC, HTTP
+// and admin listeners, with telemetry (OpenTelemetry metrics and traces), readiness by named conditions
+// (NOT_SERVING until policy and registry are loaded, and while the store is down or the service drains)
+// and an ordered, bounded shutdown.
+import { createHmac } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
+import type * as http from 'node:http';
 import { DEFAULT_ROUTING_HEADER } from './model/registry';
 import type { RegistryConfig } from './model/registry';
 import { createDemoSetup } from './config/default';
@@ -16,9 +20,10 @@ import { Pipeline } from './pipeline/pipeline';
 import type { PolicyEngine } from './policy/engine';
 import { createLogger, flushLogger } from './telemetry/logger';
 import type { Logger } from './telemetry/logger';
-import { createMetrics } from './telemetry/metrics';
 import { describeError } from './telemetry/redact';
-import type { ServiceMetrics } from './telemetry/metrics';
+import { Telemetry, PROMETHEUS_CONTENT_TYPE } from './telemetry/telemetry';
+import type { ServiceMetrics, StoreKind } from './telemetry/service-metrics';
+import { VERSION } from './model/version';
 import { DecisionLogger, fileSink, stdoutSink } from './telemetry/decision-log';
 import type { DecisionLogSink } from './telemetry/decision-log';
 import { CheckCore } from './check/check-core';
@@ -30,7 +35,11 @@ import type { HttpListener } from './server/http-server';
 import { httpsOptions, serverCredentials } from './server/tls';
 import type { TlsFiles } from './server/tls';
 import { createPolicyEngine } from './policy/engine-factory';
-import { VERSION } from './telemetry/metrics';
+import { instrumentEngine, instrumentJwksFetch, instrumentPinStore, instrumentReplayStore } from './pipeline/instrumentation';
+import { watchRedisConnection } from './store/redis-connection';
+import type { RedisConnectionState } from './store/redis-connection';
+import { createAdminServer } from './server/admin-server';
+import type { AdminRoutes } from './server/admin-routes';
 import type { Decider } from './check/check-core';
 import { Lifecycle } from './lifecycle/lifecycle';
 import type { LifecycleOptions } from './lifecycle/lifecycle';
@@ -39,11 +48,10 @@ import { RedisLifecycleStore } from './lifecycle/redis-lifecycle-store';
 import { memoryCensus, redisCensus } from './lifecycle/pin-census';
 import type { CensusSource } from './lifecycle/pin-census';
 import type { LifecycleStore } from './lifecycle/lifecycle-store';
-import type { AdminRoutes } from './server/admin-routes';
 import { createAdminApi } from './server/admin-api';
 import { createCockpit } from './server/cockpit';
 
-export { VERSION } from './telemetry/metrics';
+export { VERSION } from './model/version';
 export const DEFAULT_POLICY_DIR = 'policies/callback';
 export const DEFAULT_DECISION_PATH = 'callback/decision';
 
@@ -55,9 +63,16 @@ export interface AppOptions {
   decisionPath?: string;
   grpcAddr?: string;
   httpAddr?: string;
+  /**
+   * Admin listener: /metrics, /healthz, /readyz and the mounted admin routes. `serve` defaults to
+   * 127.0.0.1:9193; embedded apps (tests, benchmarks) default to a free loopback port.
+   */
+  adminAddr?: string;
+  /** Admin features mounted on the admin listener, tried in order after the built-in routes. */
+  adminRoutes?: AdminRoutes[];
   redisUrl?: string;
   tls?: TlsFiles;
-  /** TLS for the HTTP listener (Pin API, forward-auth, health, metrics); a CA requires client certificates. */
+  /** TLS for the HTTP listener (Pin API, forward-auth); a CA requires client certificates. */
   httpTls?: TlsFiles;
   /** 'stdout', a file path, or a sink (tests); absent/null → off. */
   decisionLog?: string | DecisionLogSink | null;
@@ -69,7 +84,10 @@ export interface AppOptions {
   drainDeadlineMs?: number;
   /** Use this demo setup instead of generating one (tests mint tokens with its keys). */
   demo?: DemoSetup;
-  /** Environment variables for the registry's `env:` secret references (the CLI reads them once). */
+  /**
+   * The environment as the CLI read it once: the registry's `env:` secret references and the OTEL_*
+   * telemetry settings (telemetry/otel-settings.ts). Absent → no OTEL_* settings (no export).
+   */
   env?: EnvMap;
   /** Watch the policy dir / registry for changes (serve: true; check CLI: false). */
   watch?: boolean;
@@ -82,6 +100,8 @@ export interface AppOptions {
 /** Everything the pipeline needs, without listeners (also what `callback-proxy check` uses). */
 export interface Runtime {
   registry: () => RegistryConfig;
+  /** A digest of the active registry (callback_proxy_registry_info). */
+  registryRevision: () => string;
   /** Facts deps with the stage overrides applied (lifecycle/overrides.ts). */
   factsDeps: () => FactsDeps;
   pipeline: Pipeline;
@@ -90,14 +110,38 @@ export interface Runtime {
   lifecycle: Lifecycle;
   engine: PolicyEngine;
   demo: DemoSetup | null;
+  store: StoreKind;
+  /** Pins the store holds, when it can tell (memory); null for Redis. */
+  pinsOutstanding: () => number | null;
+  /** Redis: settles on the first definite connection state; null without Redis. */
+  storeConnected: Promise<RedisConnectionState> | null;
   close(): Promise<void>;
 }
 
+/** What the service adds around the runtime: metrics and spans on its parts, and store health. */
+export interface RuntimeHooks {
+  metrics?: ServiceMetrics;
+  /** Redis connectivity changes (the readiness `store` condition, callback_proxy_redis_up). */
+  onStoreState?: (s: RedisConnectionState) => void;
+}
+
+/**
+ * A short revision of a registry for metrics and logs: changes whenever anything in it does. Keyed with
+ * the registry's own hash key, because the registry holds secrets and an unkeyed digest would let a
+ * reader of /metrics test guesses of a weak one offline.
+ */
+export function registryDigest(reg: RegistryConfig): string {
+  return createHmac('sha256', `callback-proxy registry revision\0${reg.keys.hash_key}`).update(JSON.stringify(reg)).digest('hex').slice(0, 12);
+}
+
 /** Loads registry, stores, facts deps, engine and pipeline. Throws (coded errors) on bad start-up input. */
-export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Runtime> {
+export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: RuntimeHooks = {}): Promise<Runtime> {
+  const metrics = hooks.metrics;
   let demo: DemoSetup | null = null;
   let watcher: RegistryWatcher | null = null;
   let current: RegistryConfig;
+  let revision = '';
+  const fetchJwks = metrics ? instrumentJwksFetch(metrics) : undefined;
   if (opts.configFile) {
     watcher = new RegistryWatcher(opts.configFile, {
       env: opts.env ?? {},
@@ -106,36 +150,49 @@ export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Run
         // current (the last good one stays). Unchanged issuers keep their JWKS caches.
         let next: FactsDeps;
         try {
-          next = createFactsDeps(reg, { pinStore, replayStore, previous: deps });
+          next = createFactsDeps(reg, { pinStore, replayStore, fetchJwks, previous: deps });
         } catch (e) {
           // The schema accepted it, so this is our bug: its class, code and stack, never its message.
+          metrics?.reload('registry', false, Date.now());
           logger.error({ event: 'registry_reload_failed', stage: 'prepare', ...describeError(e) }, 'registry reload failed: the new registry could not be prepared; keeping the last good one');
           return;
         }
         deps = next;
         current = reg;
-        logger.info({ event: 'registry_reloaded', connections: reg.connections.length }, 'registry reloaded');
+        revision = registryDigest(reg);
+        metrics?.reload('registry', true, Date.now());
+        logger.info({ event: 'registry_reloaded', connections: reg.connections.length, revision }, 'registry reloaded');
       },
       // ConfigError messages name the file and the field, never a value (config/registry-errors.ts).
-      onError: (err: ConfigError) => logger.error({ event: 'registry_reload_failed', stage: 'validate', error_code: err.code, problem: err.message }, 'registry reload failed; keeping the last good one'),
+      onError: (err: ConfigError) => {
+        metrics?.reload('registry', false, Date.now());
+        logger.error({ event: 'registry_reload_failed', stage: 'validate', error_code: err.code, problem: err.message }, 'registry reload failed; keeping the last good one');
+      },
     });
     current = watcher.current;
   } else {
     demo = opts.demo ?? createDemoSetup();
     current = demo.registry;
   }
+  revision = registryDigest(current);
   let pinStore: PinStore;
   let replayStore: ReplayStore;
   let closeStores: () => Promise<void>;
   let lifecycleStore: LifecycleStore;
   let census: CensusSource;
+  let pinsOutstanding: () => number | null = () => null;
+  let storeConnected: Promise<RedisConnectionState> | null = null;
+  const store: StoreKind = opts.redisUrl ? 'redis' : 'memory';
   if (opts.redisUrl) {
     const s = createRedisStores({ url: opts.redisUrl });
     pinStore = s.pinStore;
     replayStore = s.replayStore;
     lifecycleStore = new RedisLifecycleStore({ client: s.client, clock: opts.lifecycle?.clock });
     census = redisCensus({ client: s.client, clock: opts.lifecycle?.clock });
+    const watch = watchRedisConnection(s.client, (st) => hooks.onStoreState?.(st));
+    storeConnected = watch.settled;
     closeStores = async () => {
+      watch.stop();
       await s.pinStore.close().catch(closeFailed(logger, 'pin_store'));
       await s.replayStore.close().catch(closeFailed(logger, 'replay_store'));
     };
@@ -146,19 +203,26 @@ export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Run
     replayStore = markers;
     lifecycleStore = new MemoryLifecycleStore(opts.lifecycle?.clock);
     census = memoryCensus(pins, markers, opts.lifecycle?.clock);
+    pinsOutstanding = () => pins.size;
     closeStores = async () => {
-      await pinStore.close();
-      await replayStore.close();
+      await pins.close();
+      await markers.close();
     };
   }
-  let deps = createFactsDeps(current, { pinStore, replayStore });
-  const engine = await createPolicyEngine({
+  if (metrics) {
+    pinStore = instrumentPinStore(pinStore, store, metrics);
+    replayStore = instrumentReplayStore(replayStore, store, metrics);
+  }
+  let deps = createFactsDeps(current, { pinStore, replayStore, fetchJwks });
+  const raw = await createPolicyEngine({
     policyDir: opts.policyDir ?? DEFAULT_POLICY_DIR,
     dataFile: opts.dataFile,
     decisionPath: opts.decisionPath ?? DEFAULT_DECISION_PATH,
     watch: opts.watch === true,
     logger,
+    onReload: (ev) => metrics?.reload('policy', ev.ok, Date.now()),
   });
+  const engine = metrics ? instrumentEngine(raw, metrics) : raw;
   // Stage overrides, audit, SLO guard and traffic counting (docs/stages.md): the pipeline reads the
   // lifecycle's facts deps (the file's with the overrides applied) and runs behind its stage gate.
   const lifecycle = new Lifecycle({
@@ -175,19 +239,23 @@ export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Run
   try {
     await lifecycle.start();
   } catch (e) {
-    await engine.close().catch(() => undefined);
+    await engine.close().catch(closeFailed(logger, 'policy_engine'));
     await closeStores();
     throw e;
   }
   if (watcher && opts.watch) watcher.start();
   return {
     registry: () => current,
+    registryRevision: () => revision,
     factsDeps: () => lifecycle.deps(),
     pipeline,
     decider: lifecycle.gate(pipeline),
     lifecycle,
     engine,
     demo,
+    store,
+    pinsOutstanding,
+    storeConnected,
     close: async () => {
       watcher?.close();
       await lifecycle.close();
@@ -205,32 +273,69 @@ function closeFailed(logger: Logger, part: string): (e: unknown) => void {
 export interface Listening {
   grpcPort: number;
   httpPort: number;
+  adminPort: number;
 }
+
+/** How long start-up waits for Redis to answer before reporting "not ready: store" instead. */
+const STORE_WAIT_MS = 2000;
+/** How long shutdown waits for telemetry to flush (an unreachable collector cannot hold the exit). */
+const TELEMETRY_FLUSH_MS = 3000;
 
 /** The service: construct, `listen()` (health NOT_SERVING), `load()` (SERVING), `stop()` (drain). */
 export class App {
   readonly logger: Logger;
+  readonly telemetry: Telemetry;
   readonly metrics: ServiceMetrics;
   readonly readiness = new Readiness();
   private runtime: Runtime | null = null;
   private grpcServer: grpc.Server | null = null;
   private httpServer: HttpListener | null = null;
+  private adminServer: http.Server | null = null;
   private decisionLog: DecisionLogger | null = null;
   private stopping: Promise<void> | null = null;
+  private redisUp: boolean | null = null;
   listening: Listening | null = null;
   /**
-   * The stage API and the cockpit (docs/stages.md), to mount on the admin listener in this order; they
-   * answer 503 until load() finished.
+   * Mounted on the admin listener in this order after /metrics, /healthz and /readyz: those given in
+   * the options, then the stage API and the cockpit (docs/stages.md), which answer 503 until load().
    */
   readonly adminRoutes: AdminRoutes[];
 
+  /** Throws TelemetryConfigError when an OTEL_* setting cannot be used (it names the variable). */
   constructor(private readonly opts: AppOptions = {}) {
     this.logger = opts.logger ?? createLogger({ level: opts.logLevel });
-    this.metrics = createMetrics(VERSION);
     const lifecycle = (): Lifecycle | null => this.runtime?.lifecycle ?? null;
     const registry = (): RegistryConfig | null => this.runtime?.registry() ?? null;
     const clock = opts.lifecycle?.clock;
-    this.adminRoutes = [createAdminApi({ lifecycle, registry, logger: this.logger, clock }), createCockpit({ registry, logger: this.logger, clock })];
+    this.adminRoutes = [
+      ...(opts.adminRoutes ?? []),
+      createAdminApi({ lifecycle, registry, logger: this.logger, clock }),
+      createCockpit({ registry, logger: this.logger, clock }),
+    ];
+    this.telemetry = new Telemetry({ env: opts.env ?? {}, version: VERSION, nodeVersion: process.version });
+    this.metrics = this.telemetry.metrics;
+    for (const w of this.telemetry.settings.warnings) this.logger.warn({ event: 'telemetry_setting_ignored' }, w);
+    this.metrics.setState({
+      policy: () => (this.runtime ? { revision: this.runtime.engine.revision, engine: this.runtime.engine.kind } : null),
+      registry: () => (this.runtime ? { revision: this.runtime.registryRevision(), connections: this.runtime.registry().connections } : null),
+      pinsOutstanding: () => {
+        const n = this.runtime?.pinsOutstanding() ?? null;
+        return n === null ? null : { store: this.runtime!.store, count: n };
+      },
+      readiness: () => ({ ready: this.readiness.ready, conditions: this.readiness.snapshot() }),
+      redisUp: () => this.redisUp,
+      now: Date.now,
+    });
+    if (opts.redisUrl) this.readiness.set('store', false, 'redis connecting');
+  }
+
+  /**
+   * Mounts admin features (after those given in the options) on the admin listener; before listen()
+   * only, so routes that need the app (its runtime, readiness, metrics) can be built after it.
+   */
+  addAdminRoutes(...routes: AdminRoutes[]): void {
+    if (this.adminServer) throw new Error('admin routes must be added before listen()');
+    this.adminRoutes.push(...routes);
   }
 
   get demo(): DemoSetup | null {
@@ -241,8 +346,9 @@ export class App {
     return this.runtime;
   }
 
-  /** Binds both listeners; checks are denied (authz_unavailable) and health is NOT_SERVING until load(). */
+  /** Binds the three listeners; checks are denied (authz_unavailable) and health is NOT_SERVING until load(). */
   async listen(): Promise<Listening> {
+    this.telemetry.start();
     const dl = this.opts.decisionLog;
     if (dl) {
       const sink = typeof dl === 'string' ? (dl === 'stdout' ? stdoutSink() : fileSink(dl)) : dl;
@@ -253,6 +359,7 @@ export class App {
       logger: this.logger,
       metrics: this.metrics,
       decisionLog: this.decisionLog,
+      tracing: this.telemetry.tracing,
       onDecision: (r) => this.runtime?.lifecycle.observe(r),
     });
     const pinApi = new PinApi(() => (this.runtime && this.readiness.ready ? this.runtime.factsDeps() : null), Date.now, this.logger);
@@ -263,7 +370,6 @@ export class App {
     const grpcPort = await bindGrpc(this.grpcServer, this.opts.grpcAddr ?? '127.0.0.1:9191', credentials);
     this.httpServer = createHttpServer({
       core,
-      readiness: this.readiness,
       pinApi,
       metrics: this.metrics,
       routingHeader,
@@ -271,15 +377,47 @@ export class App {
       tls: httpTls,
     });
     const httpPort = await listenHttp(this.httpServer, this.opts.httpAddr ?? '127.0.0.1:9192');
-    this.listening = { grpcPort, httpPort };
+    this.adminServer = createAdminServer({
+      readiness: this.readiness,
+      metricsText: () => this.telemetry.metricsText(),
+      metricsContentType: PROMETHEUS_CONTENT_TYPE,
+      routes: this.adminRoutes,
+      onRouteError: (name, e) => this.logger.error({ event: 'admin_route_failed', route: name, error_name: e instanceof Error ? e.name : typeof e }, 'admin route failed'),
+    });
+    const adminPort = await listenHttp(this.adminServer, this.opts.adminAddr ?? '127.0.0.1:0');
+    this.listening = { grpcPort, httpPort, adminPort };
     return this.listening;
   }
 
   /** Loads config, keys and policies; health turns SERVING only after all of it succeeded. */
   async load(): Promise<void> {
-    this.runtime = await loadRuntime({ ...this.opts, watch: this.opts.watch ?? true }, this.logger);
+    const now = Date.now();
+    this.runtime = await loadRuntime({ ...this.opts, watch: this.opts.watch ?? true }, this.logger, {
+      metrics: this.metrics,
+      onStoreState: (s) => {
+        this.redisUp = s.up;
+        this.readiness.set('store', s.up, s.detail);
+      },
+    });
+    this.metrics.loaded('policy', now);
+    this.metrics.loaded('registry', now);
+    if (this.opts.configFile && !this.opts.redisUrl) {
+      // A registry means a real deployment; more than one replica would each keep their own pins.
+      this.logger.warn(
+        { event: 'pins_per_process', store: 'memory' },
+        'pins and replay markers live in this process only (no --redis): run a single replica, or give every replica the same --redis',
+      );
+    }
+    if (this.runtime.storeConnected) {
+      // Bounded: a Redis that does not answer leaves the service up and "not ready: store".
+      await Promise.race([this.runtime.storeConnected, new Promise((r) => setTimeout(r, STORE_WAIT_MS).unref())]);
+    }
     this.readiness.markLoaded();
-    this.logger.info({ event: 'ready', engine: this.runtime.engine.kind, revision: this.runtime.engine.revision }, 'ready');
+    const notReady = this.readiness.reasons();
+    this.logger.info(
+      { event: notReady.length === 0 ? 'ready' : 'loaded_not_ready', engine: this.runtime.engine.kind, revision: this.runtime.engine.revision, registry_revision: this.runtime.registryRevision(), not_ready: notReady.length ? notReady : undefined },
+      notReady.length === 0 ? 'ready' : 'loaded; not ready',
+    );
   }
 
   async start(): Promise<Listening> {
@@ -289,9 +427,10 @@ export class App {
   }
 
   /**
-   * Drain (ECOSYSTEM "Shutdown"): health NOT_SERVING so load balancers and Envoy's health checks move
-   * away, keep answering for the grace period, then GOAWAY the gRPC server, close HTTP, flush logs
-   * and close the stores. Idempotent.
+   * Drain (docs/operations.md, "Shutdown"): health NOT_SERVING so load balancers and Envoy's health
+   * checks move away, keep answering for the grace period, then GOAWAY the gRPC server, close HTTP,
+   * flush the decision log, close the stores, close the admin listener, flush telemetry and logs.
+   * Idempotent.
    */
   stop(): Promise<void> {
     if (!this.stopping) this.stopping = this.doStop();
@@ -313,8 +452,11 @@ export class App {
     ]);
     await this.decisionLog?.close().catch(closeFailed(this.logger, 'decision_log'));
     await this.runtime?.close().catch(closeFailed(this.logger, 'runtime'));
+    // The admin listener goes last: /readyz keeps saying "draining" while the others close.
+    for (const r of this.adminRoutes) await r.close?.().catch(closeFailed(this.logger, `admin_routes_${r.name}`));
+    if (this.adminServer) await stopHttp(this.adminServer, Math.min(deadline, 2000));
+    await this.telemetry.shutdown(TELEMETRY_FLUSH_MS);
     this.logger.info({ event: 'stopped' }, 'stopped');
     await flushLogger(this.logger);
   }
 }
-

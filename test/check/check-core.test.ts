@@ -8,8 +8,8 @@ import { adaptHttpRequest } from '../../ext-authz/src/check/adapter';
 import { Pipeline } from '../../ext-authz/src/pipeline/pipeline';
 import type { FactsDeps } from '../../ext-authz/src/pipeline/facts/gather';
 import { createLogger } from '../../ext-authz/src/telemetry/logger';
-import { createMetrics } from '../../ext-authz/src/telemetry/metrics';
 import type { DecisionLogger } from '../../ext-authz/src/telemetry/decision-log';
+import { Telemetry } from '../../ext-authz/src/telemetry/telemetry';
 import { callbackEngine, freshCode, makeDemo } from '../support/demo-harness';
 
 function capture(): { lines: () => Record<string, unknown>[]; stream: Writable } {
@@ -32,7 +32,7 @@ const raw = (uri: string) => ({
 
 function core(decider: Decider | null) {
   const out = capture();
-  const c = new CheckCore({ decider: () => decider, logger: createLogger({ level: 'info', stream: out.stream }), metrics: createMetrics('test'), decisionLog: null });
+  const c = new CheckCore({ decider: () => decider, logger: createLogger({ level: 'info', stream: out.stream }), metrics: new Telemetry({ env: {}, version: 'test', nodeVersion: process.version }).metrics, decisionLog: null });
   return { c, out };
 }
 
@@ -98,7 +98,7 @@ test('telemetry that fails does not change the decision and is logged as record_
   const c = new CheckCore({
     decider: () => new Pipeline({ factsDeps: () => demo.deps, engine: callbackEngine(), clock: () => demo.clock.now }),
     logger: createLogger({ level: 'info', stream: out.stream }),
-    metrics: createMetrics('test'),
+    metrics: new Telemetry({ env: {}, version: 'test', nodeVersion: process.version }).metrics,
     decisionLog,
   });
   const r = await c.run(adaptHttpRequest(raw(`/oauth2/callback?state=nope&code=${freshCode()}`), null), 'http', process.hrtime.bigint());

@@ -74,13 +74,13 @@ test('check: stdin input, and unreadable JSON exits 2 naming the file', () => {
 });
 
 test('serve: a bad policy directory or registry file fails start-up with exit 2, naming it', () => {
-  const r = runCli(['serve', '--policy', path.join(dir, 'no-policies'), '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0']);
+  const r = runCli(['serve', '--policy', path.join(dir, 'no-policies'), '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--admin-addr', '127.0.0.1:0']);
   expect(r.status).toBe(2);
   expect(r.stderr).toContain('start-up failed: policy_dir_missing');
   expect(r.stderr).toContain('no-policies');
   const reg = path.join(dir, 'reg.yaml');
   fs.writeFileSync(reg, 'version: 2\n');
-  const c = runCli(['serve', '--config', reg, '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0']);
+  const c = runCli(['serve', '--config', reg, '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--admin-addr', '127.0.0.1:0']);
   expect(c.status).toBe(2);
   expect(c.stderr).toContain(`${reg}: version`);
   expect(runCli(['serve', '--tls-cert', 'x.pem']).status).toBe(2);

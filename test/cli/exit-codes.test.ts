@@ -62,9 +62,9 @@ function rows(): Row[] {
   const server = `http://127.0.0.1:${h.httpPort}`;
   return [
     { name: 'unknown command', args: ['frobnicate'], code: 2 },
-    { name: 'serve: a log level pino does not have names the valid ones', args: ['serve', '--log-level', 'loud'], code: 2, says: 'Allowed choices are fatal, error, warn, info, debug, trace, silent' },
-    { name: 'serve: the same from $LOG_LEVEL', args: ['serve', '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0'], env: { LOG_LEVEL: 'loud' }, code: 2, says: 'LOG_LEVEL: unknown log level "loud"; expected one of fatal, error, warn, info, debug, trace, silent' },
-    { name: 'serve: a missing policy directory fails start-up', args: ['serve', '--policy', f('nope'), '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0'], code: 2, says: 'policy_dir_missing' },
+    { name: 'serve: a log level pino does not have names the valid ones', args: ['serve', '--log-level', 'loud'], code: 2, says: '--log-level: unknown log level "loud"; expected one of fatal, error, warn, info, debug, trace, silent' },
+    { name: 'serve: the same from $LOG_LEVEL', args: ['serve', '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--admin-addr', '127.0.0.1:0'], env: { LOG_LEVEL: 'loud' }, code: 2, says: 'LOG_LEVEL: unknown log level "loud"; expected one of fatal, error, warn, info, debug, trace, silent' },
+    { name: 'serve: a missing policy directory fails start-up', args: ['serve', '--policy', f('nope'), '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--admin-addr', '127.0.0.1:0'], code: 2, says: 'policy_dir_missing' },
     { name: 'check: allow or rewrite (a login start, routed by its canary cohort)', args: ['check', f('allow.json')], code: 0, says: 'canary_cohort' },
     { name: 'check: deny', args: ['check', f('deny.json')], code: 1, says: 'host_not_allowed' },
     { name: 'check: a missing file', args: ['check', f('nope.json')], code: 2, says: 'cannot read' },

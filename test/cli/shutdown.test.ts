@@ -10,7 +10,7 @@ jest.setTimeout(60_000);
 
 test('SIGTERM → drain → exit(0); a second signal → exit(130)', async () => {
   const app = new App({ grpcAddr: '127.0.0.1:0', httpAddr: '127.0.0.1:0', graceMs: 200, logger: createLogger({ stream: new PassThrough() }), watch: false });
-  const { httpPort } = await app.start();
+  const { httpPort, adminPort } = await app.start();
   const codes: number[] = [];
   let resolveExit: () => void = () => undefined;
   const exited = new Promise<void>((r) => (resolveExit = r));
@@ -28,7 +28,8 @@ test('SIGTERM → drain → exit(0); a second signal → exit(130)', async () =>
     expect(codes).toEqual([130]);
     await exited;
     expect(codes).toEqual([130, 0]);
-    await expect(httpRequest(httpPort, 'GET', '/healthz', {})).rejects.toBeTruthy();
+    await expect(httpRequest(adminPort, 'GET', '/healthz', {})).rejects.toBeTruthy();
+    await expect(httpRequest(httpPort, 'POST', '/forward-auth', {})).rejects.toBeTruthy();
   } finally {
     uninstall();
     await app.stop();

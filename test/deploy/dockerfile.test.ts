@@ -168,7 +168,7 @@ describe('the runtime image tree, assembled from the COPY instructions', () => {
 
   it('serve loads policies and protos from the tree, drains on SIGTERM, and writes nothing into it', async () => {
     const before = listFiles(app);
-    const child = spawn(process.execPath, [...entrypoint().slice(1), 'serve', '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--grace-ms', '200'], { cwd: app, stdio: 'pipe' });
+    const child = spawn(process.execPath, [...entrypoint().slice(1), 'serve', '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--admin-addr', '127.0.0.1:0', '--grace-ms', '200'], { cwd: app, stdio: 'pipe' });
     let stderr = '';
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {

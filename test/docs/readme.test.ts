@@ -74,12 +74,13 @@ test('README "Try it": the documented commands print what the README says', asyn
   expect(startCmd.trim()).toBe('npm ci && npm start');
   const documented = [...comment.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => m[1]);
   const help = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'callback-proxy.cjs'), 'serve', '--help'], { cwd: ROOT, encoding: 'utf8' });
-  const defaults = [...help.stdout.matchAll(/default: "127\.0\.0\.1:(\d+)"/g)].map((m) => m[1]);
-  expect(documented).toEqual(defaults); // gRPC, then HTTP
+  // commander wraps long lines: compare on the help text with its whitespace collapsed.
+  const defaults = [...help.stdout.replace(/\s+/g, ' ').matchAll(/default: "127\.0\.0\.1:(\d+)"/g)].map((m) => m[1]);
+  expect(documented).toEqual(defaults); // gRPC, then HTTP, then admin
 
   // `npm ci` is left out (it would reinstall node_modules under the running suite); `npm start` runs
   // as documented, on free ports.
-  service = spawn('npm', ['start', '--silent', '--', '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--grace-ms', '0'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  service = spawn('npm', ['start', '--silent', '--', '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--admin-addr', '127.0.0.1:0', '--grace-ms', '0'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   service.stderr?.on('data', (c) => (stderr += String(c)));
   service.stdout?.resume();

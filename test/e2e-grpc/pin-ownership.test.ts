@@ -10,6 +10,13 @@ import type { Harness } from '../support/app-harness';
 import { OTHER_HOST, storeReady, twoConnectionSetup } from './two-connections';
 import { redisAvailability, startRedis, type RunningRedis } from '../support/redis-server';
 
+/** callback_proxy_pin_api_requests_total for CreatePin with this result, from the live Prometheus text. */
+async function pinCalls(harness: { app: { telemetry: { metricsText(): Promise<string> } } }, result: string): Promise<number> {
+  const series = `callback_proxy_pin_api_requests_total{method="CreatePin",result="${result}"} `;
+  const line = (await harness.app.telemetry.metricsText()).split('\n').find((l) => l.startsWith(series));
+  return line === undefined ? 0 : Number(line.slice(series.length));
+}
+
 jest.setTimeout(60_000);
 
 const STORES = redisAvailability('pin ownership over Redis') ? (['memory', 'redis'] as const) : (['memory'] as const);
@@ -47,10 +54,10 @@ describe.each(STORES)('one connection, a token per backend, %s store', (store) =
     test('a state pinned to legacy cannot be re-pinned to new: refused (409 / ALREADY_EXISTS), logged, counted; the flow still routes to legacy', async () => {
       const state = `takeover-${via}-CANARYTAKEOVER`;
       expect(await createPin(h, via, LEGACY_TOKEN, { connection: 'demo', backend: 'legacy', state, responseMode: 'query' })).toMatchObject({ ok: true });
-      const before = h.app.metrics.pinApiCalls.get({ method: 'CreatePin', result: 'already_exists' });
+      const before = await pinCalls(h, 'already_exists');
       const takeover = await createPin(h, via, NEW_TOKEN, { connection: 'demo', backend: 'new', state, responseMode: 'query' });
       expect(takeover).toEqual({ ok: false, code: via === 'http' ? 409 : grpc.status.ALREADY_EXISTS });
-      expect(h.app.metrics.pinApiCalls.get({ method: 'CreatePin', result: 'already_exists' })).toBe(before + 1);
+      expect(await pinCalls(h, 'already_exists')).toBe(before + 1);
       await new Promise((r) => setTimeout(r, 30));
       const line = h.logs.join('').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'pin_takeover_refused' && l.backend === 'new');
       expect(line).toMatchObject({ connection: 'demo', backend: 'new' });

@@ -80,7 +80,7 @@ beforeAll(async () => {
   reg.connections[0].routes.agent = ['/agent/callback'];
   const file = path.join(dir, 'registry.yaml');
   fs.writeFileSync(file, stringify(reg));
-  child = spawnCli(['serve', '--config', file, '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--log-level', 'debug',
+  child = spawnCli(['serve', '--config', file, '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--admin-addr', '127.0.0.1:0', '--log-level', 'debug',
     '--decision-log', path.join(dir, 'decisions.jsonl'), '--grace-ms', '0']);
   child.stdout.on('data', (c) => (stdout += String(c)));
   ports = await new Promise((resolve, reject) => {

@@ -17,6 +17,7 @@ import { MaskRuleError } from '../../ext-authz/src/telemetry/decision-log-mask';
 import { OpaEnvoyRequestError } from '../../ext-authz/src/check/opa-envoy/request-error';
 import { WasmEvalError } from '../../ext-authz/src/policy/wasm/wasm-errors';
 import { LifecycleError } from '../../ext-authz/src/lifecycle/errors';
+import { TelemetryConfigError } from '../../ext-authz/src/telemetry/otel-settings';
 
 const SRC = path.join(__dirname, '..', '..', 'ext-authz', 'src');
 
@@ -35,6 +36,7 @@ const samples: [string, CodedError][] = [
   ['OpaEnvoyRequestError', new OpaEnvoyRequestError('m')],
   ['WasmEvalError', new WasmEvalError('wasm_abort', 'm')],
   ['LifecycleError', new LifecycleError('illegal_transition', 'm')],
+  ['TelemetryConfigError', new TelemetryConfigError('telemetry_config_invalid', 'm')],
 ];
 
 describe('coded errors', () => {

@@ -79,7 +79,7 @@ test('Check always answers with a CheckResponse: not ready, unreadable, decided'
     expect(header(ok, 'x-callback-backend')).toBeUndefined();
 
     // Every check, allowed or denied, was counted once with its transport.
-    expect(r.fx.metrics.render()).toMatch(/callback_proxy_decisions_total\{[^}]*transport="grpc"[^}]*\} 1/);
+    expect((await r.fx.metricsText())).toMatch(/callback_proxy_decisions_total\{[^}]*transport="grpc"[^}]*\} 1/);
   } finally {
     await r.close();
   }
@@ -92,7 +92,7 @@ test('Pin API over gRPC: a backend token mints; no token is UNAUTHENTICATED; not
     r.fx.readiness.markLoaded();
     expect((await mint(r.pins, DEMO_PIN_API_TOKEN)).state).toMatch(/^v1\./);
     await expect(mint(r.pins, null)).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
-    const text = r.fx.metrics.render();
+    const text = (await r.fx.metricsText());
     for (const result of ['ok', 'unauthenticated', 'unavailable']) {
       expect(text).toMatch(new RegExp(`callback_proxy_pin_api_requests_total\\{[^}]*method="MintState"[^}]*result="${result}"[^}]*\\} 1`));
     }

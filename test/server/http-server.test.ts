@@ -19,7 +19,7 @@ interface Running {
 
 async function start(maxBodyBytes = 262_144): Promise<Running> {
   const fx = serverFixture();
-  const server = createHttpServer({ core: fx.core, readiness: fx.readiness, pinApi: fx.pinApi, metrics: fx.metrics, routingHeader: () => 'x-route-to', maxBodyBytes: () => maxBodyBytes });
+  const server = createHttpServer({ core: fx.core, pinApi: fx.pinApi, metrics: fx.metrics, routingHeader: () => 'x-route-to', maxBodyBytes: () => maxBodyBytes });
   const port = await listenHttp(server, '127.0.0.1:0');
   return { fx, server, port };
 }
@@ -36,21 +36,11 @@ test('listen on port 0 reports the port it got', async () => {
   }
 });
 
-test('routes: health, readiness through load and drain, metrics, 404 for anything else', async () => {
+test('routes: only what proxies call; health, readiness and metrics live on the admin listener (404 here)', async () => {
   const r = await start();
   try {
     const get = (p: string) => httpRequest(r.port, 'GET', p, {});
-    expect(await get('/healthz')).toMatchObject({ status: 200, body: 'ok\n' });
-    expect(await get('/readyz')).toMatchObject({ status: 503, body: 'loading\n' });
-    r.fx.readiness.markLoaded();
-    expect(await get('/readyz')).toMatchObject({ status: 200, body: 'ready\n' });
-    r.fx.readiness.markDraining();
-    expect(await get('/readyz')).toMatchObject({ status: 503, body: 'draining\n' });
-    const m = await get('/metrics');
-    expect(m.status).toBe(200);
-    expect(m.headers['content-type']).toContain('text/plain; version=0.0.4');
-    expect(m.body).toContain('callback_proxy_build_info');
-    expect(await get('/nope')).toMatchObject({ status: 404, body: '{"error":"not_found"}' });
+    for (const p of ['/healthz', '/readyz', '/metrics', '/nope']) expect(await get(p)).toMatchObject({ status: 404, body: '{"error":"not_found"}' });
     // The Pin API answers POST only; a GET is not a route.
     expect((await get('/v1/pins')).status).toBe(404);
     expect((await httpRequest(r.port, 'POST', '/metrics', {}, '')).status).toBe(404);
@@ -113,7 +103,7 @@ test('Pin API over HTTP/JSON: JSON errors, size limit, bearer challenge, success
     const ok = await httpRequest(r.port, 'POST', '/v1/pins:mint', auth, JSON.stringify({ connection: 'demo', backend: 'new' }));
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.body).state).toMatch(/^v1\./);
-    expect(r.fx.metrics.render()).toMatch(/callback_proxy_pin_api_requests_total\{[^}]*result="unauthenticated"[^}]*\} 1/);
+    expect((await r.fx.metricsText())).toMatch(/callback_proxy_pin_api_requests_total\{[^}]*result="unauthenticated"[^}]*\} 1/);
   } finally {
     await stopHttp(r.server, 1000);
   }
@@ -125,7 +115,7 @@ test('stop: an idle keep-alive connection does not hold it up; one still open at
   // An idle keep-alive connection (the request is answered, the socket stays open).
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   await new Promise<void>((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port: r.port, path: '/healthz', agent }, (res) => {
+    http.get({ host: '127.0.0.1', port: r.port, path: '/authz', agent, headers: NGINX }, (res) => {
       res.resume();
       res.on('end', () => resolve());
     }).on('error', reject);

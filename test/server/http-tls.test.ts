@@ -77,16 +77,16 @@ maybe('HTTP listener TLS', () => {
     }
   }
 
-  test('TLS: a client trusting the CA mints a pin and reads /readyz; plaintext and untrusting clients get nothing', async () => {
+  test('TLS: a client trusting the CA mints a pin; plaintext and untrusting clients get nothing', async () => {
     await withApp({ cert: pki.serverCert, key: pki.serverKey }, async (port) => {
-      expect(await request(port, 'GET', '/readyz', {}, undefined, { ca: pki.ca })).toEqual({ status: 200, body: 'ready\n' });
+      expect(await request(port, 'GET', '/nope', {}, undefined, { ca: pki.ca })).toEqual({ status: 404, body: '{"error":"not_found"}' });
       const minted = await request(port, 'POST', '/v1/pins:mint', mintHeaders, mintBody, { ca: pki.ca });
       expect(minted.status).toBe(200);
       expect(JSON.parse(minted.body).state).toMatch(/^[A-Za-z0-9_-]{32}$/);
       // The bearer token never crosses in clear: a plaintext request is not answered at all.
       await expect(request(port, 'POST', '/v1/pins:mint', mintHeaders, mintBody, undefined)).rejects.toThrow();
       // A client that does not trust the server's CA refuses the handshake.
-      await expect(request(port, 'GET', '/readyz', {}, undefined, {})).rejects.toMatchObject({ code: expect.stringMatching(/CERT|SELF_SIGNED|UNABLE/) });
+      await expect(request(port, 'GET', '/nope', {}, undefined, {})).rejects.toMatchObject({ code: expect.stringMatching(/CERT|SELF_SIGNED|UNABLE/) });
     });
   });
 
@@ -95,7 +95,7 @@ maybe('HTTP listener TLS', () => {
       const withCert = await request(port, 'POST', '/v1/pins:mint', mintHeaders, mintBody, { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey });
       expect(withCert.status).toBe(200);
       await expect(request(port, 'POST', '/v1/pins:mint', mintHeaders, mintBody, { ca: pki.ca })).rejects.toThrow();
-      await expect(request(port, 'GET', '/readyz', {}, undefined, { ca: pki.ca, cert: pki.strangerCert, key: pki.strangerKey })).rejects.toThrow();
+      await expect(request(port, 'GET', '/nope', {}, undefined, { ca: pki.ca, cert: pki.strangerCert, key: pki.strangerKey })).rejects.toThrow();
       // Forward-auth on the same listener, with the client certificate.
       const check = await request(port, 'GET', '/envoy/authz/oauth2/callback?code=c', { host: 'auth.example.com' }, undefined, { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey });
       expect(check.status).toBe(400);
@@ -113,14 +113,14 @@ maybe('HTTP listener TLS', () => {
   test('CLI: the flags are usage-checked (exit 2) and serve answers over https with a client certificate', async () => {
     const half = await runCliAsync(['serve', '--http-tls-cert', pki.serverCert]);
     expect(half.status).toBe(2);
-    expect(half.stderr).toContain('--http-tls-cert and --http-tls-key must be given together');
+    expect(half.stderr).toContain("--http-tls-cert: the HTTP listener's certificate and key must be given together");
     const caOnly = await runCliAsync(['serve', '--http-tls-ca', pki.ca]);
     expect(caOnly.status).toBe(2);
-    expect(caOnly.stderr).toContain('--http-tls-ca needs --http-tls-cert and --http-tls-key');
+    expect(caOnly.stderr).toContain('--http-tls-ca: a client CA for the HTTP listener needs its certificate and key');
     const help = await runCliAsync(['serve', '--help']);
     expect(help.stdout).toContain('--http-tls-cert <file>');
 
-    const child = spawnCli(['serve', '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--grace-ms', '0',
+    const child = spawnCli(['serve', '--grpc-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--admin-addr', '127.0.0.1:0', '--grace-ms', '0',
       '--http-tls-cert', pki.serverCert, '--http-tls-key', pki.serverKey, '--http-tls-ca', pki.ca]);
     let stderr = '';
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -138,7 +138,7 @@ maybe('HTTP listener TLS', () => {
       });
       const ok = await request(port, 'POST', '/v1/pins:mint', mintHeaders, mintBody, { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey });
       expect(ok.status).toBe(200);
-      await expect(request(port, 'GET', '/healthz', {}, undefined, undefined)).rejects.toThrow();
+      await expect(request(port, 'GET', '/nope', {}, undefined, undefined)).rejects.toThrow();
     } finally {
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 10_000);

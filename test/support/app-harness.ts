@@ -40,6 +40,7 @@ export interface Harness {
   app: App;
   grpcPort: number;
   httpPort: number;
+  adminPort: number;
   logs: string[];
   decisionLines: string[];
   client: grpc.Client & Record<string, any>;
@@ -125,8 +126,8 @@ export async function startHarness(over: Partial<AppOptions> = {}): Promise<Harn
   const stream = new PassThrough();
   stream.on('data', (c) => logs.push(String(c)));
   const sink = memorySink();
-  const app = new App({ grpcAddr: '127.0.0.1:0', httpAddr: '127.0.0.1:0', graceMs: 0, logger: createLogger({ stream, level: 'info' }), decisionLog: sink, watch: false, ...over });
-  const { grpcPort, httpPort } = await app.start();
+  const app = new App({ grpcAddr: '127.0.0.1:0', httpAddr: '127.0.0.1:0', graceMs: 0, logger: createLogger({ stream, level: over.logLevel ?? 'info' }), decisionLog: sink, watch: false, ...over });
+  const { grpcPort, httpPort, adminPort } = await app.start();
   const protos = loadProtos();
   const client = new protos.AuthorizationClient(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure()) as any;
   const pins = new protos.PinsClient(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure()) as any;
@@ -164,6 +165,7 @@ export async function startHarness(over: Partial<AppOptions> = {}): Promise<Harn
     app,
     grpcPort,
     httpPort,
+    adminPort,
     logs,
     decisionLines: sink.lines,
     client,

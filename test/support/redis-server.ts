@@ -17,9 +17,9 @@ export interface RunningRedis {
   stop(): void;
 }
 
-/** Starts redis-server and waits (bounded) until it answers PING. */
-export async function startRedis(timeoutMs = 5000): Promise<RunningRedis> {
-  const port = await freePort();
+/** Starts redis-server (on `port`, else a free one) and waits (bounded) until it answers PING. */
+export async function startRedis(timeoutMs = 5000, port?: number): Promise<RunningRedis> {
+  port ??= await freePort();
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {

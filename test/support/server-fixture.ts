@@ -7,8 +7,8 @@ import type { Decider } from '../../ext-authz/src/check/check-core';
 import { Readiness } from '../../ext-authz/src/server/health';
 import { PinApi } from '../../ext-authz/src/server/pin-api';
 import { createLogger } from '../../ext-authz/src/telemetry/logger';
-import { createMetrics } from '../../ext-authz/src/telemetry/metrics';
-import type { ServiceMetrics } from '../../ext-authz/src/telemetry/metrics';
+import { Telemetry } from '../../ext-authz/src/telemetry/telemetry';
+import type { ServiceMetrics } from '../../ext-authz/src/telemetry/service-metrics';
 import { makeDemo } from './demo-harness';
 import type { Demo } from './demo-harness';
 
@@ -18,6 +18,8 @@ export interface ServerFixture {
   readiness: Readiness;
   pinApi: PinApi;
   metrics: ServiceMetrics;
+  /** The Prometheus text of this fixture's metrics. */
+  metricsText: () => Promise<string>;
   logLines(): Record<string, unknown>[];
   /**
    * Until `release()`, decisions wait (and then run the real pipeline); `reached` resolves when the first
@@ -47,7 +49,8 @@ export function serverFixture(): ServerFixture {
       return demo.pipeline.decide(view, attributes, decisionId);
     },
   };
-  const metrics = createMetrics('test');
+  const telemetry = new Telemetry({ env: {}, version: 'test', nodeVersion: process.version });
+  const metrics = telemetry.metrics;
   const core = new CheckCore({ decider: () => (readiness.ready ? decider : null), logger: createLogger({ stream }), metrics, decisionLog: null });
   return {
     demo,
@@ -55,6 +58,7 @@ export function serverFixture(): ServerFixture {
     readiness,
     pinApi: new PinApi(() => (readiness.ready ? demo.deps : null)),
     metrics,
+    metricsText: () => telemetry.metricsText(),
     logLines: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
     hold() {
       let release = (): void => undefined;

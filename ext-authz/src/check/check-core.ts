@@ -7,7 +7,8 @@ import type { PipelineResult } from '../model/decision';
 import type { ReasonCode } from '../model/reasons';
 import type { RequestView } from '../model/request';
 import type { Logger } from '../telemetry/logger';
-import type { ServiceMetrics } from '../telemetry/metrics';
+import type { ServiceMetrics } from '../telemetry/service-metrics';
+import type { CheckSpan, CheckTracing, TraceInput } from '../telemetry/tracing';
 import type { DecisionLogger } from '../telemetry/decision-log';
 import { describeError, renderHeaders, renderTarget } from '../telemetry/redact';
 import type { AdaptedRequest } from './adapter';
@@ -35,17 +36,34 @@ export interface CheckCoreOptions {
   decisionLog: DecisionLogger | null;
   /** Sees every recorded decision (the lifecycle's traffic counters and SLO guard); must be cheap. */
   onDecision?: (result: PipelineResult) => void;
+  /** Spans per check; absent or disabled → no span work at all. */
+  tracing?: CheckTracing;
 }
 
 export class CheckCore {
-  constructor(private readonly opts: CheckCoreOptions) {}
+  constructor(private readonly opts: CheckCoreOptions) {
+    opts.metrics.declarePolicyFailures(FAILURE_REASONS);
+  }
+
+  /** Whether checks get spans: transports only gather trace headers when they do. */
+  get traced(): boolean {
+    return this.opts.tracing?.enabled === true;
+  }
 
   /**
    * Runs one decision and never rejects. `adapt` is the transport's adapter call (or its result): it runs
    * inside this boundary, so an adapter bug is a logged internal_error like any other. `t0` is when the
-   * transport received the request (process.hrtime.bigint()).
+   * transport received the request (process.hrtime.bigint()), and `trace` what the transport knows for the
+   * check's span (the headers that may carry `traceparent`).
    */
-  async run(adapt: AdaptedRequest | (() => AdaptedRequest), transport: Transport, t0: bigint): Promise<PipelineResult> {
+  run(adapt: AdaptedRequest | (() => AdaptedRequest), transport: Transport, t0: bigint, trace?: TraceInput): Promise<PipelineResult> {
+    const span = this.opts.tracing?.enabled ? this.opts.tracing.start(transport, trace) : null;
+    if (span === null) return this.decide(adapt, transport, t0, null);
+    // Inside the span's context: phase spans and the log lines below carry its ids.
+    return this.opts.tracing!.within(span, () => this.decide(adapt, transport, t0, span));
+  }
+
+  private async decide(adapt: AdaptedRequest | (() => AdaptedRequest), transport: Transport, t0: bigint, span: CheckSpan | null): Promise<PipelineResult> {
     const decisionId = randomUUID();
     let req: AdaptedRequest | null = null;
     let result: PipelineResult;
@@ -62,7 +80,7 @@ export class CheckCore {
       this.reportFailure(e, decisionId, transport);
     }
     const read = req !== null && req.ok ? req : null;
-    this.record(result, read ? read.view : null, read ? read.attributes : undefined, transport, t0);
+    this.record(result, read ? read.view : null, read ? read.attributes : undefined, transport, t0, span);
     return result;
   }
 
@@ -78,8 +96,8 @@ export class CheckCore {
     }
   }
 
-  /** Metrics, one log line (info for denies, debug for allows), the decision log; never throws. */
-  private record(result: PipelineResult, view: RequestView | null, attributes: unknown, transport: Transport, t0: bigint): void {
+  /** Metrics, one log line (info for denies, debug for allows), the decision log, the span; never throws. */
+  private record(result: PipelineResult, view: RequestView | null, attributes: unknown, transport: Transport, t0: bigint, span: CheckSpan | null): void {
     try {
       const elapsedNs = Number(process.hrtime.bigint() - t0);
       const d = result.decision;
@@ -87,9 +105,20 @@ export class CheckCore {
       const reason = action === 'deny' ? primaryReason(result) : (d.reasons[0] ?? 'none');
       const connection = result.connection?.name ?? 'none';
       const stage = result.connection?.stage ?? 'none';
-      this.opts.metrics.decisions.inc({ action, reason, connection, stage, transport });
-      this.opts.metrics.checkDuration.observe({ transport }, elapsedNs / 1e9);
-      if (action === 'deny' && FAILURE_REASONS.has(reason)) this.opts.metrics.policyErrors.inc({ reason });
+      const backend = action === 'deny' ? 'none' : (d.backend ?? 'none');
+      const failed = action === 'deny' && FAILURE_REASONS.has(reason);
+      const m = this.opts.metrics;
+      m.decision(action, reason, connection, stage, transport, backend);
+      m.checkSeconds(transport, elapsedNs / 1e9);
+      if (failed) m.policyFailure(reason);
+      if (span !== null) {
+        const ev = result.event;
+        this.opts.tracing!.finish(
+          span,
+          { decisionId: result.decisionId, action, reasons: d.reasons, connection, stage, backend: action === 'deny' ? null : d.backend, policyRevision: ev?.revision ?? null, engine: ev?.engine ?? null, failure: failed ? reason : null },
+          transport === 'grpc' ? 'OK' : undefined,
+        );
+      }
       // Denies are security events (info); allows are routine and already counted in the metrics and
       // the optional decision log, so their line is debug (a redacted pino line measured 9–35 µs).
       const level = action === 'deny' ? 'info' : 'debug';

@@ -1,41 +1,135 @@
-// `callback-proxy serve`: the service. With no flags it runs the embedded demo setup (issue #3
-// "Embedded default") and says so loudly.
+// `callback-proxy serve`: the service. With no flags it runs the embedded demo setup and says so loudly.
+// Every flag also reads a CALLBACK_PROXY_* variable (flag > variable > default; an empty variable counts
+// as unset), and the OTEL_* variables configure telemetry (docs/operations.md, "Configuration").
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { AppOptions } from '../app';
 import { CliError, describeError, exitCodesHelp } from './cli-errors';
-import { addRuntimeOptions } from './runtime-options';
-import type { RuntimeFlags } from './runtime-options';
+
+/** One serve flag: its long name, commander's attribute name, the variable and a default. */
+interface FlagSpec {
+  flag: string;
+  arg: string;
+  key: string;
+  env: string;
+  help: string;
+  dflt?: string;
+}
+
+const f = (flag: string, arg: string, help: string, dflt?: string): FlagSpec => {
+  const name = flag.replace(/^--/, '');
+  return { flag, arg, help, dflt, key: name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), env: `CALLBACK_PROXY_${name.replace(/-/g, '_').toUpperCase()}` };
+};
+
+export const SERVE_FLAGS: readonly FlagSpec[] = [
+  f('--config', '<file>', 'migration registry YAML (default: the embedded demo setup)'),
+  f('--policy', '<dir>', 'policy directory (Rego + data files)', 'policies/callback'),
+  f('--data', '<file>', 'extra data document (JSON/YAML) merged at the root of data'),
+  f('--decision', '<path>', 'decision path, e.g. callback/decision or envoy/authz/allow', 'callback/decision'),
+  f('--grpc-addr', '<host:port>', 'gRPC listen address (Envoy ext_authz, Pin API, grpc.health.v1)', '127.0.0.1:9191'),
+  f('--http-addr', '<host:port>', 'HTTP listen address (forward-auth, Pin API): reachable from the proxy only', '127.0.0.1:9192'),
+  f('--admin-addr', '<host:port>', 'admin listen address (/metrics, /healthz, /readyz, admin routes)', '127.0.0.1:9193'),
+  f('--redis', '<url>', 'Redis URL (redis:// or rediss://) for pins and replay markers (default: in memory)'),
+  f('--tls-cert', '<file>', 'PEM certificate chain for the gRPC listener'),
+  f('--tls-key', '<file>', 'PEM private key for the gRPC listener'),
+  f('--tls-ca', '<file>', 'PEM CA bundle: require and verify client certificates (mTLS)'),
+  f('--http-tls-cert', '<file>', 'PEM certificate chain for the HTTP listener (forward-auth, Pin API)'),
+  f('--http-tls-key', '<file>', 'PEM private key for the HTTP listener'),
+  f('--http-tls-ca', '<file>', 'PEM CA bundle: the HTTP listener requires and verifies client certificates (mTLS)'),
+  f('--decision-log', '<file|stdout>', 'write OPA-style decision log events (masked) as JSON lines'),
+  f('--log-level', '<level>', 'log level: fatal, error, warn, info, debug, trace or silent (also $LOG_LEVEL)', 'info'),
+  f('--grace-ms', '<ms>', 'after SIGTERM keep serving this long with health NOT_SERVING (0..25000)', '2000'),
+  f('--audit-log', '<file>', 'append the stage audit chain to this JSON-lines file (callback-proxy audit verify)'),
+];
 
 /** pino's levels, most to least severe, and `silent`. */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const KNOWN_ENV = new Set(SERVE_FLAGS.map((s) => s.env));
+/** Kubernetes service links for a Service named callback-proxy (CALLBACK_PROXY_SERVICE_HOST, …). */
+const SERVICE_LINK = /^CALLBACK_PROXY_(SERVICE_HOST|SERVICE_PORT(_.+)?|PORT(_\d+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)?)$/;
 
-/** The level to run at: `--log-level`, else $LOG_LEVEL, else info; anything else is a usage error naming the valid ones. */
-export function resolveLogLevel(flag: string | undefined, env: string | undefined): string {
-  const [value, from] = flag !== undefined ? [flag, '--log-level'] : env !== undefined && env !== '' ? [env, 'LOG_LEVEL'] : ['info', 'default'];
-  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
-    throw new CliError('cli_usage', `${from}: unknown log level ${JSON.stringify(value)}; expected one of ${LOG_LEVELS.join(', ')}`);
+/** A resolved flag value and where it came from, for error messages that name the right thing. */
+interface Resolved {
+  value: string | undefined;
+  /** `--grace-ms` or `CALLBACK_PROXY_GRACE_MS`. */
+  from: string;
+}
+
+function resolve(cmd: Command, spec: FlagSpec): Resolved {
+  const raw = cmd.getOptionValue(spec.key) as string | undefined;
+  const source = cmd.getOptionValueSource(spec.key);
+  if (source === 'env') {
+    // An empty variable is unset (templated manifests often render empty strings).
+    if (raw === undefined || raw.trim() === '') return { value: spec.dflt, from: 'default' };
+    return { value: raw, from: spec.env };
   }
-  return value;
+  return { value: raw, from: source === 'cli' ? spec.flag : 'default' };
 }
 
-interface ServeFlags extends RuntimeFlags {
-  grpcAddr: string;
-  httpAddr: string;
-  redis?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  tlsCa?: string;
-  httpTlsCert?: string;
-  httpTlsKey?: string;
-  httpTlsCa?: string;
-  decisionLog?: string;
-  logLevel?: string;
-  graceMs: string;
-  auditLog?: string;
+function usage(from: string, why: string): CliError {
+  return new CliError('cli_usage', `${from}: ${why}`);
 }
 
-function demoWarning(grpcPort: number, httpPort: number, DEMO_HOST: string, DEMO_PIN_API_TOKEN: string, DEMO_ADMIN_TOKEN: string): string {
+const ADDR = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+/** Turns the parsed flags (and the variables behind them) into App options; throws naming the bad one. */
+export function serveOptions(cmd: Command, env: Readonly<Record<string, string | undefined>>): AppOptions {
+  const v: Record<string, Resolved> = {};
+  for (const s of SERVE_FLAGS) v[s.key] = resolve(cmd, s);
+  for (const key of ['grpcAddr', 'httpAddr', 'adminAddr']) {
+    const r = v[key];
+    const m = ADDR.exec(r.value ?? '');
+    if (!m || Number(m[2]) > 65535) throw usage(r.from, 'expected host:port (port 0..65535; IPv6 in brackets)');
+  }
+  // The long-standing LOG_LEVEL still counts when neither the flag nor CALLBACK_PROXY_LOG_LEVEL is set.
+  const level = v.logLevel.from === 'default' && env.LOG_LEVEL !== undefined && env.LOG_LEVEL !== '' ? { value: env.LOG_LEVEL, from: 'LOG_LEVEL' } : v.logLevel;
+  if (!LOG_LEVELS.includes(level.value ?? '')) throw usage(level.from, `unknown log level ${JSON.stringify(level.value)}; expected one of ${LOG_LEVELS.join(', ')}`);
+  const graceR = v.graceMs;
+  const grace = Number(graceR.value);
+  if (!/^\d+$/.test(graceR.value ?? '') || grace > 25_000) throw usage(graceR.from, 'expected an integer between 0 and 25000');
+  const redis = v.redis;
+  if (redis.value !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redis.value)) throw usage(redis.from, 'expected a redis:// or rediss:// URL');
+  const decision = v.decision;
+  if (!/^(data[./])?[A-Za-z_][A-Za-z0-9_]*([./][A-Za-z_][A-Za-z0-9_]*)*\/?$/.test((decision.value ?? '').replace(/^\/+/, ''))) {
+    throw usage(decision.from, 'expected a decision path like callback/decision or data.envoy.authz.allow');
+  }
+  const cert = v.tlsCert.value;
+  const key = v.tlsKey.value;
+  if ((cert && !key) || (!cert && key)) throw usage(cert ? v.tlsCert.from : v.tlsKey.from, 'the TLS certificate and key must be given together (--tls-cert and --tls-key)');
+  if (v.tlsCa.value && !cert) throw usage(v.tlsCa.from, 'a client CA needs a server certificate and key (--tls-cert and --tls-key)');
+  const hcert = v.httpTlsCert.value;
+  const hkey = v.httpTlsKey.value;
+  if ((hcert && !hkey) || (!hcert && hkey)) throw usage(hcert ? v.httpTlsCert.from : v.httpTlsKey.from, 'the HTTP listener\'s certificate and key must be given together (--http-tls-cert and --http-tls-key)');
+  if (v.httpTlsCa.value && !hcert) throw usage(v.httpTlsCa.from, 'a client CA for the HTTP listener needs its certificate and key (--http-tls-cert and --http-tls-key)');
+  const opts: AppOptions = {
+    configFile: v.config.value,
+    policyDir: v.policy.value,
+    dataFile: v.data.value,
+    decisionPath: decision.value,
+    grpcAddr: v.grpcAddr.value,
+    httpAddr: v.httpAddr.value,
+    adminAddr: v.adminAddr.value,
+    redisUrl: redis.value,
+    decisionLog: v.decisionLog.value ?? null,
+    logLevel: level.value,
+    graceMs: grace,
+    watch: true,
+    env: { ...env },
+    auditLog: v.auditLog.value ?? null,
+  };
+  if (cert && key) opts.tls = { cert, key, ca: v.tlsCa.value };
+  if (hcert && hkey) opts.httpTls = { cert: hcert, key: hkey, ca: v.httpTlsCa.value };
+  return opts;
+}
+
+/** CALLBACK_PROXY_* variables that no flag reads (a typo would otherwise be ignored silently). */
+export function unknownVariables(env: Readonly<Record<string, string | undefined>>): string[] {
+  return Object.keys(env)
+    .filter((k) => k.startsWith('CALLBACK_PROXY_') && !KNOWN_ENV.has(k) && !SERVICE_LINK.test(k))
+    .sort();
+}
+
+function demoWarning(l: { grpcPort: number; httpPort: number; adminPort: number }, DEMO_HOST: string, DEMO_PIN_API_TOKEN: string, DEMO_ADMIN_TOKEN: string): string {
   const bar = '!'.repeat(78);
   return [
     bar,
@@ -45,79 +139,75 @@ function demoWarning(grpcPort: number, httpPort: number, DEMO_HOST: string, DEMO
     '!!   - the Pin API token is the published demo token "' + DEMO_PIN_API_TOKEN + '"',
     '!!   - the admin token (role approver: stage changes) is the published demo token "' + DEMO_ADMIN_TOKEN + '"',
     '!! Never expose this to real traffic. Use --config registry.yaml for anything else.',
-    `!! gRPC ext_authz on 127.0.0.1:${grpcPort}   HTTP forward-auth / Pin API on 127.0.0.1:${httpPort}`,
+    `!! gRPC ext_authz on 127.0.0.1:${l.grpcPort}   HTTP forward-auth / Pin API on 127.0.0.1:${l.httpPort}`,
+    `!! admin (/metrics, /readyz, the cockpit at /) on 127.0.0.1:${l.adminPort}`,
     '!! try: callback-proxy pins mint --connection demo --backend new',
     '!!      CALLBACK_PROXY_ADMIN_TOKEN=' + DEMO_ADMIN_TOKEN + ' callback-proxy stage show',
     bar,
   ].join('\n');
 }
 
-export function registerServeCommand(program: Command): void {
-  const serve = program
+const withPort = (addr: string | undefined, port: number): string => (addr ?? '').replace(/:\d+$/, `:${port}`);
+
+/** Starts the service and runs until a signal (the default action of `serve`). */
+export async function runServe(opts: AppOptions): Promise<void> {
+  // Loaded here, not at the top: `--help` and the other commands should not pay for the service.
+  const { App } = await import('../app');
+  const { installShutdown } = await import('./shutdown');
+  const { DEMO_ADMIN_TOKEN, DEMO_HOST, DEMO_PIN_API_TOKEN } = await import('../config/default');
+  let app: InstanceType<typeof App>;
+  try {
+    app = new App(opts);
+  } catch (e) {
+    throw new CliError('cli_usage', describeError(e)); // a bad OTEL_* setting, named
+  }
+  installShutdown(app);
+  let listening;
+  try {
+    listening = await app.listen();
+    await app.load();
+  } catch (e) {
+    // The start-up error is the one to report; a failure to stop after it is said too, not dropped.
+    await app.stop().catch((stopErr: unknown) => process.stderr.write(`callback-proxy: stopping after the failed start-up also failed: ${describeError(stopErr)}\n`));
+    throw new CliError('cli_startup', `start-up failed: ${describeError(e)}`);
+  }
+  if (!opts.configFile) process.stderr.write(`${demoWarning(listening, DEMO_HOST, DEMO_PIN_API_TOKEN, DEMO_ADMIN_TOKEN)}\n`);
+  process.stderr.write(
+    `callback-proxy ready: grpc=${withPort(opts.grpcAddr, listening.grpcPort)} http=${withPort(opts.httpAddr, listening.httpPort)}${opts.httpTls ? ' (https)' : ''} admin=${withPort(opts.adminAddr, listening.adminPort)}\n`,
+  );
+  // Runs until a signal: installShutdown exits the process.
+  await new Promise<never>(() => undefined);
+}
+
+export function registerServeCommand(program: Command, run: (opts: AppOptions) => Promise<void> = runServe): void {
+  const cmd = program
     .command('serve')
-    .description('run the ext-authz service (gRPC ext_authz + HTTP forward-auth + Pin API); no flags = embedded demo');
-  addRuntimeOptions(serve, 'the embedded demo setup')
-    .option('--grpc-addr <host:port>', 'gRPC listen address', '127.0.0.1:9191')
-    .option('--http-addr <host:port>', 'HTTP listen address (forward-auth, Pin API, health, metrics)', '127.0.0.1:9192')
-    .option('--redis <url>', 'Redis URL for pins and replay markers (default: in memory)')
-    .option('--tls-cert <file>', 'PEM certificate chain for the gRPC listener')
-    .option('--tls-key <file>', 'PEM private key for the gRPC listener')
-    .option('--tls-ca <file>', 'PEM CA bundle: require and verify client certificates (mTLS)')
-    .option('--http-tls-cert <file>', 'PEM certificate chain for the HTTP listener (Pin API, forward-auth, health, metrics)')
-    .option('--http-tls-key <file>', 'PEM private key for the HTTP listener')
-    .option('--http-tls-ca <file>', 'PEM CA bundle: the HTTP listener requires and verifies client certificates (mTLS)')
-    .option('--decision-log <file|stdout>', 'write OPA-style decision log events (masked) as JSON lines')
-    .addOption(new Option('--log-level <level>', 'log level (default: $LOG_LEVEL, else info)').choices(LOG_LEVELS))
-    .option('--grace-ms <ms>', 'after SIGTERM keep serving this long with health NOT_SERVING', '2000')
-    .option('--audit-log <file>', 'append the stage audit chain to this JSON-lines file (callback-proxy audit verify)')
+    .description('run the ext-authz service (gRPC ext_authz + HTTP forward-auth + Pin API + admin listener); no flags = embedded demo');
+  for (const s of SERVE_FLAGS) {
+    const o = new Option(`${s.flag} ${s.arg}`, s.help).env(s.env);
+    if (s.dflt !== undefined) o.default(s.dflt);
+    cmd.addOption(o);
+  }
+  cmd
     .addHelpText(
       'after',
-      exitCodesHelp({ ok: 'after a clean shutdown (SIGTERM or SIGINT)', usage: 'bad usage or a failed start-up (the message names the file or field)' }) +
+      [
+        '',
+        'Every flag can also be set by the variable shown (a flag wins over its variable; an empty variable',
+        'counts as unset). A CALLBACK_PROXY_* variable that no flag reads is reported at start.',
+        'Telemetry is configured by the standard OTEL_* variables: OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,',
+        'OTEL_EXPORTER_OTLP_ENDPOINT / _PROTOCOL (http/protobuf, http/json, grpc) / _HEADERS / _TIMEOUT,',
+        'OTEL_TRACES_EXPORTER and OTEL_METRICS_EXPORTER (otlp, console, none; exporters are off unless an',
+        'endpoint or exporter is set), OTEL_TRACES_SAMPLER (+ _ARG), OTEL_PROPAGATORS, OTEL_BSP_*,',
+        'OTEL_METRIC_EXPORT_INTERVAL, OTEL_SDK_DISABLED. Prometheus metrics are always on the admin listener.',
+      ].join('\n') +
+        exitCodesHelp({ ok: 'after a clean shutdown (SIGTERM or SIGINT)', usage: 'bad usage or a failed start-up (the message names the flag, variable, file or field)' }) +
         '\nA second signal exits at once with 130; a drain that outlasts 30 s exits 1.',
     )
-    .action(async (f: ServeFlags) => {
-      if ((f.tlsCert && !f.tlsKey) || (!f.tlsCert && f.tlsKey)) throw new CliError('cli_usage', '--tls-cert and --tls-key must be given together');
-      if (f.tlsCa && !f.tlsCert) throw new CliError('cli_usage', '--tls-ca needs --tls-cert and --tls-key');
-      if ((f.httpTlsCert && !f.httpTlsKey) || (!f.httpTlsCert && f.httpTlsKey)) throw new CliError('cli_usage', '--http-tls-cert and --http-tls-key must be given together');
-      if (f.httpTlsCa && !f.httpTlsCert) throw new CliError('cli_usage', '--http-tls-ca needs --http-tls-cert and --http-tls-key');
-      const grace = Number(f.graceMs);
-      if (!Number.isInteger(grace) || grace < 0 || grace > 25_000) throw new CliError('cli_usage', '--grace-ms must be an integer between 0 and 25000');
-      const logLevel = resolveLogLevel(f.logLevel, process.env.LOG_LEVEL);
-      const opts: AppOptions = {
-        configFile: f.config,
-        policyDir: f.policy,
-        dataFile: f.data,
-        decisionPath: f.decision,
-        grpcAddr: f.grpcAddr,
-        httpAddr: f.httpAddr,
-        redisUrl: f.redis,
-        decisionLog: f.decisionLog ?? null,
-        logLevel,
-        graceMs: grace,
-        watch: true,
-        env: { ...process.env },
-        auditLog: f.auditLog ?? null,
-      };
-      if (f.tlsCert && f.tlsKey) opts.tls = { cert: f.tlsCert, key: f.tlsKey, ca: f.tlsCa };
-      if (f.httpTlsCert && f.httpTlsKey) opts.httpTls = { cert: f.httpTlsCert, key: f.httpTlsKey, ca: f.httpTlsCa };
-      // Loaded here, not at the top: `--help` and the other commands should not pay for the service.
-      const { App } = await import('../app');
-      const { installShutdown } = await import('./shutdown');
-      const { DEMO_ADMIN_TOKEN, DEMO_HOST, DEMO_PIN_API_TOKEN } = await import('../config/default');
-      const app = new App(opts);
-      installShutdown(app);
-      let listening;
-      try {
-        listening = await app.listen();
-        await app.load();
-      } catch (e) {
-        // The start-up error is the one to report; a failure to stop after it is said too, not dropped.
-        await app.stop().catch((stopErr: unknown) => process.stderr.write(`callback-proxy: stopping after the failed start-up also failed: ${describeError(stopErr)}\n`));
-        throw new CliError('cli_startup', `start-up failed: ${describeError(e)}`);
-      }
-      if (!f.config) process.stderr.write(`${demoWarning(listening.grpcPort, listening.httpPort, DEMO_HOST, DEMO_PIN_API_TOKEN, DEMO_ADMIN_TOKEN)}\n`);
-      process.stderr.write(`callback-proxy ready: grpc=${f.grpcAddr.replace(/:\d+$/, `:${listening.grpcPort}`)} http=${f.httpAddr.replace(/:\d+$/, `:${listening.httpPort}`)}${opts.httpTls ? ' (https)' : ''}\n`);
-      // Runs until a signal: installShutdown exits the process.
-      await new Promise<never>(() => undefined);
+    .action(async () => {
+      const env = process.env;
+      const unknown = unknownVariables(env);
+      if (unknown.length > 0) process.stderr.write(`callback-proxy: warning: ignoring unknown variable(s) ${unknown.join(', ')}\n`);
+      await run(serveOptions(cmd, env));
     });
 }

@@ -14,6 +14,7 @@ import type { Decision, PipelineResult } from '../model/decision';
 import type { DecisionEvent } from '../model/decision';
 import type { PolicyInput } from '../model/facts';
 import type { RequestView } from '../model/request';
+import { phase } from '../telemetry/phase';
 
 const INPUT_VERSION: PolicyInput['version'] = Object.freeze({ ext_authz: 'v3', encoding: 'protojson' }) as PolicyInput['version'];
 const FLOW_KINDS: ReadonlySet<string> = new Set(['oauth_query', 'oidc_form_post', 'saml_post']);
@@ -59,7 +60,8 @@ export class Pipeline {
   private async run(req: RequestView, attributesJson: unknown, t0: bigint, decisionId: string): Promise<PipelineResult> {
     const factsDeps = this.deps.factsDeps();
     const nowMs = this.clock();
-    const facts = await gatherFacts(req, factsDeps, nowMs);
+    // A child span of the check when tracing (store and JWKS spans nest under it); a plain call otherwise.
+    const facts = await phase('callback.facts', undefined, () => gatherFacts(req, factsDeps, nowMs));
     const t1 = process.hrtime.bigint();
     const engine = this.deps.engine;
     const event: Omit<DecisionEvent, 'decision' | 'timings'> = {

@@ -2,7 +2,7 @@
 // policy directory (+ optional data file) at a decision path, with reload events logged.
 import { RegoPolicyEngine } from './rego-engine';
 import { readDataFile } from './load-dir';
-import type { PolicyEngine } from './engine';
+import type { PolicyEngine, ReloadEvent } from './engine';
 import type { Logger } from '../telemetry/logger';
 
 export interface EngineFactoryOptions {
@@ -12,6 +12,8 @@ export interface EngineFactoryOptions {
   watch: boolean;
   logger: Logger;
   deadlineMs?: number;
+  /** Told about every reload after it is logged (metrics). */
+  onReload?: (event: ReloadEvent) => void;
 }
 
 /** Throws PolicyLoadError at start-up (bad dir, parse/compile error); reloads keep the last good. */
@@ -26,6 +28,7 @@ export async function createPolicyEngine(opts: EngineFactoryOptions): Promise<Po
     onReload: (ev) => {
       if (ev.ok) opts.logger.info({ event: 'policy_reloaded', revision: ev.revision, files: ev.files, duration_ms: ev.durationMs }, 'policy reloaded');
       else opts.logger.error({ event: 'policy_reload_failed', error_code: ev.code, problem: ev.message, kept_revision: ev.keptRevision }, 'policy reload failed; keeping the last good one');
+      opts.onReload?.(ev);
     },
   });
 }

@@ -39,7 +39,9 @@ export type PolicyLoadErrorCode =
   /** policy.wasm is not a module OPA compiled (or not one this SDK can run). */
   | 'policy_wasm_invalid'
   /** policy.wasm needs a builtin that neither opa-wasm nor the builtin library provides. */
-  | 'policy_builtin_missing';
+  | 'policy_builtin_missing'
+  /** The decision path names no rule the policy defines. */
+  | 'decision_path_undefined';
 
 export class PolicyLoadError extends CodedError<PolicyLoadErrorCode> {}
 

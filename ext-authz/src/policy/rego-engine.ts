@@ -2,7 +2,7 @@
 // policy directory once, prepares the decision query once, swaps both as one reference on reload
 // (a bad reload keeps the last good), and bounds every evaluation by a deadline and a step budget.
 import { compilePolicy, DEFAULT_MAX_STEPS, RegoError } from '../rego/engine';
-import type { PreparedQuery, Value } from '../rego/engine';
+import type { CompiledPolicy, PreparedQuery, Value } from '../rego/engine';
 import { decisionRef, PolicyLoadError } from './engine';
 import type { EngineResult, EvalOptions, PolicyEngine, ReloadEvent } from './engine';
 import { loadPolicyDir } from './load-dir';
@@ -38,9 +38,11 @@ interface Loaded {
 
 function compileDir(opts: RegoEngineOptions, ref: string): Loaded {
   const src = loadPolicyDir(opts.dir, { extraData: opts.extraData });
+  let policy: CompiledPolicy;
   let query: PreparedQuery;
   try {
-    query = compilePolicy(src.modules, { data: src.data }).prepare(ref);
+    policy = compilePolicy(src.modules, { data: src.data });
+    query = policy.prepare(ref);
   } catch (e) {
     if (e instanceof RegoError) {
       const code = e.code === 'rego_parse_error' ? 'policy_parse_error' : 'policy_compile_error';
@@ -48,7 +50,43 @@ function compileDir(opts: RegoEngineOptions, ref: string): Loaded {
     }
     throw e;
   }
+  const rules = policy.ruleNames().filter((r) => !/\.test_[^.]*$/.test(r));
+  if (!decisionPathDefined(ref, rules, src.data)) {
+    // Without this a typo in --decision starts "ready" and denies everything as policy_undefined.
+    throw new PolicyLoadError('decision_path_undefined', `decision path ${ref} is not defined by the policy in ${opts.dir}; ${describeRules(ref, rules)}`);
+  }
   return { query, revision: src.revision, files: src.modules.length };
+}
+
+/**
+ * Whether a decision path can have a value: it names a rule, a package holding rules, a document inside
+ * a rule's value (decided at evaluation), or a base document from the data files.
+ */
+export function decisionPathDefined(ref: string, rules: readonly string[], data: unknown): boolean {
+  for (const r of rules) if (r === ref || r.startsWith(`${ref}.`) || ref.startsWith(`${r}.`)) return true;
+  let cur: unknown = data;
+  for (const p of ref.split('.').slice(1)) {
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !Object.prototype.hasOwnProperty.call(cur, p)) return false;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return true;
+}
+
+/** The rules nearest to a missing path (its deepest package that has any), at most 30 of them. */
+function describeRules(ref: string, rules: readonly string[]): string {
+  if (rules.length === 0) return 'the policy defines no rules';
+  const parts = ref.split('.');
+  for (let n = parts.length - 1; n >= 1; n--) {
+    const pkg = parts.slice(0, n).join('.');
+    const near = rules.filter((r) => r.startsWith(`${pkg}.`));
+    if (near.length > 0 && n > 1) return `rules under ${pkg}: ${list(near)}`;
+  }
+  return `rules: ${list(rules)}`;
+}
+
+function list(names: readonly string[]): string {
+  const shown = names.slice(0, 30).join(', ');
+  return names.length > 30 ? `${shown} (and ${names.length - 30} more)` : shown;
 }
 
 export class RegoPolicyEngine implements PolicyEngine {

@@ -10,7 +10,8 @@ import type { CheckCore } from '../check/check-core';
 import type { Readiness } from './health';
 import { PIN_API_STATUS, PinApiError, readPinInput } from './pin-api';
 import type { PinApi } from './pin-api';
-import type { ServiceMetrics } from '../telemetry/metrics';
+import type { ServiceMetrics } from '../telemetry/service-metrics';
+import type { TraceInput } from '../telemetry/tracing';
 
 /** What both listeners (gRPC here, HTTP in http-server.ts) are built from. */
 export interface ListenerOptions {
@@ -34,6 +35,29 @@ export function splitAddr(addr: string): { host: string; port: number } {
 function pinError(e: unknown): Partial<grpc.StatusObject> {
   const err = e instanceof PinApiError ? e : new PinApiError('unavailable', 'the pin could not be recorded');
   return { code: PIN_API_STATUS[err.code].grpc, details: err.message };
+}
+
+/**
+ * Where the check's trace context comes from: the gRPC metadata of the call (Envoy's ext_authz client
+ * span, when Envoy traces), else the original request's headers inside the CheckRequest.
+ */
+function traceInput(call: grpc.ServerUnaryCall<DecodedCheckRequest, CheckResponseObject>): TraceInput {
+  const tp = call.metadata.get('traceparent');
+  if (tp.length > 0) {
+    const ts = call.metadata.get('tracestate');
+    return { headers: { traceparent: tp.map(String), tracestate: ts.map(String) } };
+  }
+  const http = call.request?.attributes?.request?.http;
+  if (http?.headers && typeof http.headers === 'object') return { headers: http.headers };
+  // Envoy's header_map form (raw values): only the two trace headers are read.
+  const bag: Record<string, string> = {};
+  for (const h of http?.headerMap?.headers ?? []) {
+    const k = h.key?.toLowerCase();
+    if (k !== 'traceparent' && k !== 'tracestate') continue;
+    const v = h.value ?? (h.rawValue ? Buffer.from(h.rawValue).toString('latin1') : undefined);
+    if (v !== undefined) bag[k] = bag[k] === undefined ? v : `${bag[k]},${v}`;
+  }
+  return { headers: bag };
 }
 
 function authorizationMeta(call: grpc.ServerUnaryCall<unknown, unknown>): string | undefined {
@@ -70,7 +94,7 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
       const cut = (): void => answer(toCheckResponse(localDeny('authz_unavailable'), { routingHeader: routing }));
       inFlight.add(cut);
       // The core never rejects; it runs the adapter inside its fail-closed boundary.
-      void opts.core.run(() => adaptCheckRequest(call.request), 'grpc', t0).then((result) => {
+      void opts.core.run(() => adaptCheckRequest(call.request), 'grpc', t0, opts.core.traced ? traceInput(call) : undefined).then((result) => {
         let response: CheckResponseObject;
         try {
           response = toCheckResponse(result, { routingHeader: routing });
@@ -89,11 +113,11 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
     (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>): void => {
       run(authorizationMeta(call), readPinInput(call.request)).then(
         (out) => {
-          opts.metrics.pinApiCalls.inc({ method, result: 'ok' });
+          opts.metrics.pinApiCall(method, 'ok');
           callback(null, out);
         },
         (e: unknown) => {
-          opts.metrics.pinApiCalls.inc({ method, result: e instanceof PinApiError ? e.code : 'unavailable' });
+          opts.metrics.pinApiCall(method, e instanceof PinApiError ? e.code : 'unavailable');
           callback(pinError(e));
         },
       );

@@ -1,7 +1,8 @@
-// HTTP listener (node:http, or node:https with --http-tls-*): forward-auth routes
-// (docs/http-forward-auth.md), the Pin API as HTTP/JSON, /healthz, /readyz and /metrics. Must only be
-// reachable from the proxy hop: forward-auth trusts the proxy-set X-Original-* / X-Forwarded-* headers,
-// and Pin API bearer tokens travel on it (TLS, or mTLS with a client CA, keeps them off the wire).
+// HTTP listener (node:http, or node:https with --http-tls-*): only what proxies call — the forward-auth
+// routes (docs/http-forward-auth.md) and the Pin API as HTTP/JSON. Must only be reachable from the proxy
+// hop: forward-auth trusts the proxy-set X-Original-* / X-Forwarded-* headers, and Pin API bearer tokens
+// travel on it (TLS, or mTLS with a client CA, keeps them off the wire). Health, readiness and metrics
+// are on the admin listener (admin-server.ts).
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { toHttpReply } from '../check/forward-auth';
@@ -16,7 +17,7 @@ export const ENVOY_PREFIX = '/envoy/authz';
 export const PROXY_ROUTES: readonly string[] = ['/authz', '/forward-auth'];
 const PIN_JSON_LIMIT = 16 * 1024;
 
-export interface HttpServerOptions extends ListenerOptions {
+export interface HttpServerOptions extends Omit<ListenerOptions, 'readiness'> {
   /** Largest body read for a forward-auth check (registry limits.max_body_bytes). */
   maxBodyBytes: () => number;
   envoyPrefix?: string;
@@ -74,7 +75,7 @@ function json(res: http.ServerResponse, status: number, obj: unknown): void {
 export function createHttpServer(opts: HttpServerOptions): HttpListener {
   const prefix = opts.envoyPrefix ?? ENVOY_PREFIX;
 
-  async function forwardAuth(req: http.IncomingMessage, res: http.ServerResponse, envoy: boolean): Promise<void> {
+  async function forwardAuth(req: http.IncomingMessage, res: http.ServerResponse, envoy: boolean, route: string): Promise<void> {
     const t0 = process.hrtime.bigint();
     const { body, tooLarge } = await readBody(req, opts.maxBodyBytes());
     const raw: RawHttpRequest = { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, body };
@@ -89,6 +90,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpListener {
       },
       'http',
       t0,
+      opts.core.traced ? { headers: req.headers, httpMethod: req.method, httpRoute: route } : undefined,
     );
     let reply: HttpReply;
     try {
@@ -113,11 +115,11 @@ export function createHttpServer(opts: HttpServerOptions): HttpListener {
     try {
       const input = readPinInput(parsed);
       const out = method === 'CreatePin' ? await opts.pinApi.createPin(auth, input) : await opts.pinApi.mintState(auth, input);
-      opts.metrics.pinApiCalls.inc({ method, result: 'ok' });
+      opts.metrics.pinApiCall(method, 'ok');
       json(res, 200, out);
     } catch (e) {
       const err = e instanceof PinApiError ? e : new PinApiError('unavailable', 'the pin could not be recorded');
-      opts.metrics.pinApiCalls.inc({ method, result: err.code });
+      opts.metrics.pinApiCall(method, err.code);
       const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
       if (err.code === 'unauthenticated') headers['www-authenticate'] = 'Bearer';
       send(res, PIN_API_STATUS[err.code].http, headers, JSON.stringify({ error: err.code, message: err.message }));
@@ -129,17 +131,11 @@ export function createHttpServer(opts: HttpServerOptions): HttpListener {
     const q = url.indexOf('?');
     const pathOnly = q >= 0 ? url.slice(0, q) : url;
     let work: Promise<void> | null = null;
-    if (pathOnly.startsWith(`${prefix}/`)) work = forwardAuth(req, res, true);
-    else if (PROXY_ROUTES.includes(pathOnly)) work = forwardAuth(req, res, false);
+    if (pathOnly.startsWith(`${prefix}/`)) work = forwardAuth(req, res, true, `${prefix}/*`);
+    else if (PROXY_ROUTES.includes(pathOnly)) work = forwardAuth(req, res, false, pathOnly);
     else if (pathOnly === '/v1/pins' && req.method === 'POST') work = pinRoute(req, res, 'CreatePin');
     else if (pathOnly === '/v1/pins:mint' && req.method === 'POST') work = pinRoute(req, res, 'MintState');
-    else if (pathOnly === '/healthz') return send(res, 200, { 'content-type': 'text/plain' }, 'ok\n');
-    else if (pathOnly === '/readyz') {
-      const ready = opts.readiness.ready;
-      return send(res, ready ? 200 : 503, { 'content-type': 'text/plain' }, ready ? 'ready\n' : opts.readiness.isDraining ? 'draining\n' : 'loading\n');
-    } else if (pathOnly === '/metrics' && req.method === 'GET') {
-      return send(res, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }, opts.metrics.render());
-    } else {
+    else {
       req.resume();
       return json(res, 404, { error: 'not_found' });
     }

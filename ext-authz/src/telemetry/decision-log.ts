@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import type { Decision, PipelineResult } from '../model/decision';
 import { REDACTED, renderHeaders, renderParams, renderQuery, renderTarget } from './redact';
+import { activeTraceIds } from './trace-ids';
 
 export interface DecisionLogSink {
   write(line: string): void;
@@ -24,6 +25,9 @@ export interface DecisionLogRecord {
   req_id?: string;
   /** OPA's bundle revisions: here the policy the decision was made with (`callback-proxy explain` shows it). */
   bundles?: Record<string, { revision: string }>;
+  /** The check's span, when tracing (OPA's decision log carries the same two fields). */
+  trace_id?: string;
+  span_id?: string;
   erased: string[];
   masked: string[];
 }
@@ -151,6 +155,11 @@ export class DecisionLogger {
       };
       if (requestId) ev.req_id = requestId;
       if (event) ev.bundles = { [event.engine]: { revision: event.revision } };
+      const ids = activeTraceIds();
+      if (ids.trace_id !== undefined) {
+        ev.trace_id = ids.trace_id;
+        ev.span_id = ids.span_id;
+      }
       this.opts.sink.write(`${JSON.stringify(ev)}\n`);
     } catch {
       // telemetry never throws

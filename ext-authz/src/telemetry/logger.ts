@@ -1,8 +1,11 @@
-// Structured logs (pino): one JSON line per event, request values only through the redact helpers.
-// Logging never throws into the request path (STYLE "telemetry never throws").
+// Structured logs (pino): one JSON line per event, request values only through the redact helpers, and
+// the active span's trace_id/span_id on every line written inside a traced check. Logging never throws
+// into the request path.
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { PINO_REDACT_PATHS } from './redact';
+import { activeTraceIds } from './trace-ids';
+import type { TraceIds } from './trace-ids';
 
 export type { Logger } from 'pino';
 
@@ -21,6 +24,10 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    // Ties a log line to its trace. Outside a span the mixin returns a shared frozen empty object, so
+    // the merge leaves the line's own object alone instead of copying it.
+    mixin: activeTraceIds,
+    mixinMergeStrategy: (line: object, ids: TraceIds) => (ids.trace_id === undefined ? line : Object.assign(ids, line)),
   };
   if (opts.stream) return pino(options, opts.stream);
   return pino(options, pino.destination({ dest: 1, sync: false }));

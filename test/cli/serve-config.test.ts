@@ -1,0 +1,147 @@
+// 12-factor configuration of `serve`: every flag also reads a CALLBACK_PROXY_* variable; a flag wins over
+// its variable, which wins over the default; an empty variable counts as unset; a bad value names the
+// flag or the variable it came from; --help names every variable; unknown CALLBACK_PROXY_* variables
+// are reported (Kubernetes service links excepted).
+import { Command } from 'commander';
+import type { AppOptions } from '../../ext-authz/src/app';
+import { registerServeCommand, SERVE_FLAGS, unknownVariables } from '../../ext-authz/src/cli/serve-command';
+import { CliError } from '../../ext-authz/src/cli/cli-errors';
+
+/** Parses `serve` with these args under these variables; returns the App options or the error. */
+async function parse(args: string[], env: Record<string, string> = {}): Promise<AppOptions> {
+  const saved: Record<string, string | undefined> = {};
+  for (const s of SERVE_FLAGS) {
+    saved[s.env] = process.env[s.env];
+    delete process.env[s.env];
+  }
+  Object.assign(process.env, env);
+  try {
+    let got: AppOptions | null = null;
+    const program = new Command().exitOverride();
+    registerServeCommand(program, async (o) => {
+      got = o;
+    });
+    program.commands[0].exitOverride();
+    await program.parseAsync(['serve', ...args], { from: 'user' });
+    return got!;
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    for (const k of Object.keys(env)) if (!(k in saved)) delete process.env[k];
+  }
+}
+
+interface Row {
+  flag: string;
+  env: string;
+  /** What the option becomes in AppOptions. */
+  read: (o: AppOptions) => unknown;
+  dflt: unknown;
+  a: string;
+  b: string;
+  /** Expected AppOptions value for a given input string. */
+  as?: (v: string) => unknown;
+  /** Flags that must accompany this one. */
+  with?: string[];
+  bad?: string;
+  badMessage?: string;
+}
+
+const rows: Row[] = [
+  { flag: '--config', env: 'CALLBACK_PROXY_CONFIG', read: (o) => o.configFile, dflt: undefined, a: 'a.yaml', b: 'b.yaml' },
+  { flag: '--policy', env: 'CALLBACK_PROXY_POLICY', read: (o) => o.policyDir, dflt: 'policies/callback', a: 'p1', b: 'p2' },
+  { flag: '--data', env: 'CALLBACK_PROXY_DATA', read: (o) => o.dataFile, dflt: undefined, a: 'd1.json', b: 'd2.json' },
+  { flag: '--decision', env: 'CALLBACK_PROXY_DECISION', read: (o) => o.decisionPath, dflt: 'callback/decision', a: 'envoy/authz/allow', b: 'data.x.y', bad: 'no such/path!', badMessage: 'expected a decision path' },
+  { flag: '--grpc-addr', env: 'CALLBACK_PROXY_GRPC_ADDR', read: (o) => o.grpcAddr, dflt: '127.0.0.1:9191', a: '0.0.0.0:1', b: '[::1]:2', bad: 'localhost', badMessage: 'expected host:port' },
+  { flag: '--http-addr', env: 'CALLBACK_PROXY_HTTP_ADDR', read: (o) => o.httpAddr, dflt: '127.0.0.1:9192', a: '0.0.0.0:3', b: '10.0.0.1:4', bad: 'host:99999', badMessage: 'expected host:port' },
+  { flag: '--admin-addr', env: 'CALLBACK_PROXY_ADMIN_ADDR', read: (o) => o.adminAddr, dflt: '127.0.0.1:9193', a: '0.0.0.0:5', b: '127.0.0.1:6', bad: ':9193', badMessage: 'expected host:port' },
+  { flag: '--redis', env: 'CALLBACK_PROXY_REDIS', read: (o) => o.redisUrl, dflt: undefined, a: 'redis://r1:6379', b: 'rediss://r2:6380/1', bad: 'http://r1', badMessage: 'expected a redis:// or rediss:// URL' },
+  { flag: '--tls-cert', env: 'CALLBACK_PROXY_TLS_CERT', read: (o) => o.tls?.cert, dflt: undefined, a: 'c1.pem', b: 'c2.pem', with: ['--tls-key', 'k.pem'] },
+  { flag: '--tls-key', env: 'CALLBACK_PROXY_TLS_KEY', read: (o) => o.tls?.key, dflt: undefined, a: 'k1.pem', b: 'k2.pem', with: ['--tls-cert', 'c.pem'] },
+  { flag: '--tls-ca', env: 'CALLBACK_PROXY_TLS_CA', read: (o) => o.tls?.ca, dflt: undefined, a: 'ca1.pem', b: 'ca2.pem', with: ['--tls-cert', 'c.pem', '--tls-key', 'k.pem'] },
+  { flag: '--http-tls-cert', env: 'CALLBACK_PROXY_HTTP_TLS_CERT', read: (o) => o.httpTls?.cert, dflt: undefined, a: 'hc1.pem', b: 'hc2.pem', with: ['--http-tls-key', 'hk.pem'] },
+  { flag: '--http-tls-key', env: 'CALLBACK_PROXY_HTTP_TLS_KEY', read: (o) => o.httpTls?.key, dflt: undefined, a: 'hk1.pem', b: 'hk2.pem', with: ['--http-tls-cert', 'hc.pem'] },
+  { flag: '--http-tls-ca', env: 'CALLBACK_PROXY_HTTP_TLS_CA', read: (o) => o.httpTls?.ca, dflt: undefined, a: 'hca1.pem', b: 'hca2.pem', with: ['--http-tls-cert', 'hc.pem', '--http-tls-key', 'hk.pem'] },
+  { flag: '--audit-log', env: 'CALLBACK_PROXY_AUDIT_LOG', read: (o) => o.auditLog, dflt: null, a: 'a1.jsonl', b: 'a2.jsonl' },
+  { flag: '--decision-log', env: 'CALLBACK_PROXY_DECISION_LOG', read: (o) => o.decisionLog, dflt: null, a: 'stdout', b: 'd.jsonl' },
+  { flag: '--log-level', env: 'CALLBACK_PROXY_LOG_LEVEL', read: (o) => o.logLevel, dflt: 'info', a: 'debug', b: 'warn', bad: 'verbose', badMessage: 'unknown log level "verbose"; expected one of fatal, error, warn, info, debug, trace, silent' },
+  { flag: '--grace-ms', env: 'CALLBACK_PROXY_GRACE_MS', read: (o) => o.graceMs, dflt: 2000, a: '0', b: '25000', as: Number, bad: '2s', badMessage: 'expected an integer between 0 and 25000' },
+];
+
+test('the table covers every serve flag', () => {
+  expect(rows.map((r) => `${r.flag} ${r.env}`).sort()).toEqual(SERVE_FLAGS.map((s) => `${s.flag} ${s.env}`).sort());
+});
+
+describe.each(rows)('$flag / $env', (r) => {
+  const as = r.as ?? ((v: string) => v);
+  const extra = r.with ?? [];
+
+  test('default, then variable, then flag', async () => {
+    if (r.with === undefined) expect(r.read(await parse([]))).toEqual(r.dflt);
+    expect(r.read(await parse(extra, { [r.env]: r.a }))).toEqual(as(r.a));
+    expect(r.read(await parse([...extra, r.flag, r.b], { [r.env]: r.a }))).toEqual(as(r.b));
+    expect(r.read(await parse([...extra, r.flag, r.b]))).toEqual(as(r.b));
+  });
+
+  test('an empty variable counts as unset', async () => {
+    if (r.flag === '--tls-cert' || r.flag === '--tls-key') {
+      // Unset, so the other half of the pair stands alone.
+      await expect(parse(extra, { [r.env]: '' })).rejects.toThrow(`${extra[0]}: the TLS certificate and key must be given together`);
+      return;
+    }
+    if (r.flag === '--http-tls-cert' || r.flag === '--http-tls-key') {
+      await expect(parse(extra, { [r.env]: '' })).rejects.toThrow(`${extra[0]}: the HTTP listener's certificate and key must be given together`);
+      return;
+    }
+    const o = await parse(extra, { [r.env]: '' });
+    if (r.with === undefined) expect(r.read(o)).toEqual(r.dflt);
+    else expect(r.read(o)).toBeUndefined();
+  });
+
+  if (r.bad !== undefined) {
+    test('a bad value names the variable, or the flag, it came from', async () => {
+      await expect(parse([], { [r.env]: r.bad! })).rejects.toThrow(new CliError('cli_usage', `${r.env}: ${r.badMessage}`).message);
+      await expect(parse([r.flag, r.bad!], { [r.env]: r.a })).rejects.toThrow(`${r.flag}: ${r.badMessage}`);
+    });
+  }
+});
+
+test('TLS pairs name the side that came alone', async () => {
+  await expect(parse([], { CALLBACK_PROXY_TLS_CERT: 'c.pem' })).rejects.toThrow('CALLBACK_PROXY_TLS_CERT: the TLS certificate and key must be given together');
+  await expect(parse(['--tls-key', 'k.pem'])).rejects.toThrow('--tls-key: the TLS certificate and key must be given together');
+  await expect(parse([], { CALLBACK_PROXY_TLS_CA: 'ca.pem' })).rejects.toThrow('CALLBACK_PROXY_TLS_CA: a client CA needs a server certificate and key');
+});
+
+test('the OTEL_* variables and the rest of the environment reach the app options', async () => {
+  const o = await parse([], { OTEL_SERVICE_NAME: 'svc-from-env' });
+  expect(o.env?.OTEL_SERVICE_NAME).toBe('svc-from-env');
+});
+
+test('--help names every variable and the OTEL_* settings', () => {
+  const program = new Command();
+  registerServeCommand(program, async () => undefined);
+  const help = program.commands[0].helpInformation().replace(/\s+/g, ' ');
+  for (const s of SERVE_FLAGS) expect(help).toMatch(new RegExp(`env: ${s.env}\\)`));
+  let after = '';
+  program.commands[0].configureOutput({ writeOut: (t) => (after += t), writeErr: (t) => (after += t) });
+  program.commands[0].outputHelp();
+  expect(after.replace(/\s+/g, ' ')).toContain('OTEL_EXPORTER_OTLP_ENDPOINT');
+  expect(after.replace(/\s+/g, ' ')).toContain('a flag wins over its variable');
+});
+
+test('unknown CALLBACK_PROXY_* variables are found; Kubernetes service links are not', () => {
+  expect(
+    unknownVariables({
+      CALLBACK_PROXY_GRPC_ADRESS: '0.0.0.0:1',
+      CALLBACK_PROXY_GRPC_ADDR: '0.0.0.0:1',
+      CALLBACK_PROXY_SERVICE_HOST: '10.0.0.7',
+      CALLBACK_PROXY_SERVICE_PORT: '9191',
+      CALLBACK_PROXY_SERVICE_PORT_GRPC: '9191',
+      CALLBACK_PROXY_PORT: 'tcp://10.0.0.7:9191',
+      CALLBACK_PROXY_PORT_9191_TCP_ADDR: '10.0.0.7',
+      OTHER: 'x',
+    }),
+  ).toEqual(['CALLBACK_PROXY_GRPC_ADRESS']);
+});
