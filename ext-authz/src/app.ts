@@ -10,6 +10,12 @@ import type { ConfigError, EnvMap } from './config/registry';
 import { MemoryPinStore, MemoryReplayStore } from './store/memory-store';
 import { createRedisStores } from './store/redis-store';
 import type { PinStore, ReplayStore } from './store/types';
+import { budgetsFromLimits } from './store/budgets';
+import type { StoreObserver } from './store/observer';
+import { UnknownStateLimiter } from './pipeline/facts/unknown-state-limiter';
+import type { OnLimited } from './pipeline/facts/unknown-state-limiter';
+import { watchStore } from './server/store-watch';
+import type { StoreKind } from './server/store-watch';
 import { createFactsDeps } from './pipeline/facts/gather';
 import type { FactsDeps } from './pipeline/facts/gather';
 import { Pipeline } from './pipeline/pipeline';
@@ -58,6 +64,8 @@ export interface AppOptions {
   env?: EnvMap;
   /** Watch the policy dir / registry for changes (serve: true; check CLI: false). */
   watch?: boolean;
+  /** With redisUrl: how long load() waits for the first epoch check before going on not ready (default 5000 ms). */
+  storeWaitMs?: number;
 }
 
 /** Everything the pipeline needs, without listeners (also what `callback-proxy check` uses). */
@@ -70,8 +78,21 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** What the serving app hooks into the runtime (the `check` CLI passes none). */
+export interface RuntimeHooks {
+  /** Receives the stores' reports (state, epochs, full budgets, settings): server/store-watch.ts. */
+  storeObserver?: (kind: StoreKind) => StoreObserver;
+  /** Counts requests the unknown-state limiter refused. */
+  onLimited?: OnLimited;
+  /**
+   * The memory replay store's epoch start: the service's start. Its markers die with the process, so
+   * flows issued before it are refused (store_data_lost). Default 0 (a one-shot `check`).
+   */
+  memoryEpochStartMs?: number;
+}
+
 /** Loads registry, stores, facts deps, engine and pipeline. Throws (coded errors) on bad start-up input. */
-export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Runtime> {
+export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: RuntimeHooks = {}): Promise<Runtime> {
   let demo: DemoSetup | null = null;
   let watcher: RegistryWatcher | null = null;
   let current: RegistryConfig;
@@ -82,7 +103,10 @@ export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Run
         try {
           // Prepare first, then swap both references: a registry that cannot be prepared never
           // becomes current (the last good one stays).
-          const next = createFactsDeps(reg, { pinStore, replayStore });
+          const next = createFactsDeps(reg, { pinStore, replayStore, unknownStates });
+          const budgets = budgetsFromLimits(reg.limits);
+          pinStore.setBudgets(budgets);
+          replayStore.setBudgets(budgets);
           deps = next;
           current = reg;
           logger.info({ event: 'registry_reloaded', connections: reg.connections.length }, 'registry reloaded');
@@ -100,23 +124,31 @@ export async function loadRuntime(opts: AppOptions, logger: Logger): Promise<Run
   let pinStore: PinStore;
   let replayStore: ReplayStore;
   let closeStores: () => Promise<void>;
+  // Budgets from the registry's limits; nothing is evicted (docs/operations.md, "Store budgets").
+  const budgets = budgetsFromLimits(current.limits);
   if (opts.redisUrl) {
-    const s = createRedisStores({ url: opts.redisUrl });
+    const s = createRedisStores({ url: opts.redisUrl, budgets, observer: hooks.storeObserver?.('redis') });
     pinStore = s.pinStore;
     replayStore = s.replayStore;
-    closeStores = async () => {
-      await s.pinStore.close().catch(() => undefined);
-      await s.replayStore.close().catch(() => undefined);
-    };
+    closeStores = () => s.close().catch(() => undefined);
+    // Give the first epoch check a moment; a Redis that is down keeps the `store` condition failing
+    // (not ready) and its requests denied store_unavailable until it answers.
+    await s.link.waitUsable(opts.storeWaitMs ?? 5000);
   } else {
-    pinStore = new MemoryPinStore();
-    replayStore = new MemoryReplayStore();
+    const observer = hooks.storeObserver?.('memory');
+    pinStore = new MemoryPinStore({ budgets, observer });
+    // A restart loses every marker. Flows (states, RelayStates and their codes) issued before the start
+    // are refused, at the cost of the logins in flight, whose store-backed pins are gone anyway. Token
+    // jtis and webhook ids are not: refusing every token and delivery for minutes after each restart
+    // would cost more than their short replay windows; use --redis to keep them across restarts.
+    replayStore = new MemoryReplayStore({ budgets, observer, epochStartMs: hooks.memoryEpochStartMs ?? 0, epochNamespaces: ['state', 'relay', 'code'] });
     closeStores = async () => {
       await pinStore.close();
       await replayStore.close();
     };
   }
-  let deps = createFactsDeps(current, { pinStore, replayStore });
+  const unknownStates = new UnknownStateLimiter(hooks.onLimited ?? null);
+  let deps = createFactsDeps(current, { pinStore, replayStore, unknownStates });
   const engine = await createPolicyEngine({
     policyDir: opts.policyDir ?? DEFAULT_POLICY_DIR,
     dataFile: opts.dataFile,
@@ -203,7 +235,11 @@ export class App {
 
   /** Loads config, keys and policies; health turns SERVING only after all of it succeeded. */
   async load(): Promise<void> {
-    this.runtime = await loadRuntime({ ...this.opts, watch: this.opts.watch ?? true }, this.logger);
+    this.runtime = await loadRuntime({ ...this.opts, watch: this.opts.watch ?? true }, this.logger, {
+      storeObserver: (kind) => watchStore({ kind, logger: this.logger, metrics: this.metrics, readiness: this.readiness }),
+      onLimited: (scope, connection) => this.metrics.unknownStateLimited.inc({ scope, connection }),
+      memoryEpochStartMs: Date.now(),
+    });
     this.readiness.markLoaded();
     this.logger.info({ event: 'ready', engine: this.runtime.engine.kind, revision: this.runtime.engine.revision }, 'ready');
   }

@@ -23,7 +23,7 @@ export const REASONS = {
   ambiguous_param_location: [400, 'a parameter appears in both query and body'],
   no_mirror_nonidempotent: [200, 'shadow stage: the candidate decision is logged, never mirrored'],
   open_redirect: [400, 'a return target is not a same-origin https URL or path (checked after normalising the path)'],
-  rate_limited: [429, 'too many callbacks'],
+  rate_limited: [429, 'too many callbacks with an unknown state from this source or for this connection'],
   // -- redirect / RelayState (§4)
   relaystate_not_opaque: [400, 'RelayState is a URL, not an opaque handle'],
   relaystate_too_long: [400, 'RelayState longer than 80 bytes'],
@@ -110,6 +110,8 @@ export const REASONS = {
   backend_not_allowed: [403, 'the decision names a backend outside the connection allow-list'],
   policy_ignored_violation: [403, 'the policy allowed a request the parser had rejected'],
   store_unavailable: [503, 'the pin store could not be reached'],
+  replay_budget_exhausted: [503, 'the store holds as many one-time markers of this kind as its budget allows: new flows wait until held ones expire'],
+  store_data_lost: [403, 'issued before the replay store lost its data, so one-time use cannot be proven; restart the login'],
   malformed_request: [400, 'the check request could not be read'],
   internal_error: [403, 'unexpected failure on the request path'],
   opa_envoy_denied: [403, 'an OPA-Envoy-shaped decision denied'],

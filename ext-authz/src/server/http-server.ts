@@ -120,7 +120,7 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     else if (pathOnly === '/healthz') return send(res, 200, { 'content-type': 'text/plain' }, 'ok\n');
     else if (pathOnly === '/readyz') {
       const ready = opts.readiness.ready;
-      return send(res, ready ? 200 : 503, { 'content-type': 'text/plain' }, ready ? 'ready\n' : opts.readiness.isDraining ? 'draining\n' : 'loading\n');
+      return send(res, ready ? 200 : 503, { 'content-type': 'text/plain' }, ready ? 'ready\n' : `${opts.readiness.reasons().join('\n')}\n`);
     } else if (pathOnly === '/metrics' && req.method === 'GET') {
       return send(res, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }, opts.metrics.render());
     } else {

@@ -101,6 +101,11 @@ export interface ServiceMetrics {
   policyErrors: Counter;
   pinApiCalls: Counter;
   buildInfo: Gauge;
+  /** Store health and budgets (docs/operations.md, "Redis", "Store budgets"). */
+  storeUp: Gauge;
+  storeBudgetExhausted: Counter;
+  storeDataLost: Counter;
+  unknownStateLimited: Counter;
   render(): string;
 }
 
@@ -112,13 +117,21 @@ export function createMetrics(version: string): ServiceMetrics {
   const pinApiCalls = new Counter('callback_proxy_pin_api_requests_total', 'Pin API calls by method and result', ['method', 'result']);
   const buildInfo = new Gauge('callback_proxy_build_info', 'Build information', ['version', 'node']);
   buildInfo.set({ version, node: process.version }, 1);
-  const all = [decisions, checkDuration, policyErrors, pinApiCalls, buildInfo];
+  const storeUp = new Gauge('callback_proxy_store_up', 'Whether the pin and replay store is usable (1) or not (0)', ['store']);
+  const storeBudgetExhausted = new Counter('callback_proxy_store_budget_exhausted_total', 'Entries refused because their class budget (or the store memory) was full', ['class']);
+  const storeDataLost = new Counter('callback_proxy_store_data_lost_total', 'Times the store was found to have lost data (a new epoch began)', ['cause']);
+  const unknownStateLimited = new Counter('callback_proxy_unknown_state_limited_total', 'Callbacks denied rate_limited before the pin lookup', ['scope', 'connection']);
+  const all = [decisions, checkDuration, policyErrors, pinApiCalls, buildInfo, storeUp, storeBudgetExhausted, storeDataLost, unknownStateLimited];
   return {
     decisions,
     checkDuration,
     policyErrors,
     pinApiCalls,
     buildInfo,
+    storeUp,
+    storeBudgetExhausted,
+    storeDataLost,
+    unknownStateLimited,
     render: () => `${all.map((m) => m.render()).join('\n')}\n`,
   };
 }
