@@ -238,7 +238,9 @@ export class App {
     this.runtime = await loadRuntime({ ...this.opts, watch: this.opts.watch ?? true }, this.logger, {
       storeObserver: (kind) => watchStore({ kind, logger: this.logger, metrics: this.metrics, readiness: this.readiness }),
       onLimited: (scope, connection) => this.metrics.unknownStateLimited.inc({ scope, connection }),
-      memoryEpochStartMs: Date.now(),
+      // A whole second: the envelopes this service signs carry whole seconds. A predecessor process
+      // cannot have stopped, and this one loaded, within the same second.
+      memoryEpochStartMs: Math.floor(Date.now() / 1000) * 1000,
     });
     this.readiness.markLoaded();
     this.logger.info({ event: 'ready', engine: this.runtime.engine.kind, revision: this.runtime.engine.revision }, 'ready');

@@ -73,6 +73,25 @@ export async function createPin(
 }
 
 /**
+ * An envelope's issue time is read back as its whole-second expiry minus the pin TTL, so one signed in
+ * the second the replay store's epoch began would read as issued before it and be refused
+ * (store_data_lost). Such a mint waits for the next whole second (at most one second, and only right
+ * after an epoch began) and signs as of then. It never signs as of a time that has not come yet: an
+ * envelope must not look newer than it is, or a loss right after it could go unnoticed.
+ */
+async function afterEpochSecond(deps: FactsDeps, nowMs: number): Promise<number> {
+  let at = nowMs;
+  for (let i = 0; i < 3; i++) {
+    const epoch = deps.replayStore.epochStartMs('state');
+    const boundary = Math.ceil(epoch / 1000) * 1000;
+    if (at < epoch || at >= boundary) return at;
+    await new Promise((r) => setTimeout(r, boundary - at + 1));
+    at = boundary;
+  }
+  return at;
+}
+
+/**
  * Mints a fresh state pinned to `backend`: a signed envelope when the backend has a state key
  * (stateless), else an opaque random state whose pin goes to the store.
  */
@@ -86,10 +105,7 @@ export async function mintState(
   const { conn, issuer } = lookup(deps, connection, backend);
   const key = conn.stateKeys.get(backend);
   if (key && responseMode === null) {
-    // An envelope's issue time is its whole-second expiry minus the pin TTL. Within the second the
-    // replay store's epoch began, that reads as "before the epoch" and would be refused
-    // (store_data_lost): sign as of the next whole second instead (it lives < 1 s longer).
-    const signAt = Math.max(nowMs, Math.ceil(deps.replayStore.epochStartMs('state') / 1000) * 1000);
+    const signAt = await afterEpochSecond(deps, nowMs);
     const state = signEnvelope(key, connection, backend, signAt, conn.config.pin_ttl_s);
     const pin: PinRecord = {
       flow_key_hash: keyedHash(deps.keys.hash, 'state', state),
