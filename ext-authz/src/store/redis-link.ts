@@ -2,7 +2,8 @@
 // when does it hold every marker (its epoch)?
 //
 // Epoch: a key written when this service finds Redis without one (first start, or Redis restarted
-// empty / was flushed) holding a random id and the time it was written. Every replica checks it on each
+// empty / was flushed) holding a random id and the time it was written (the Redis server's clock;
+// replicas and Redis are assumed to keep time with NTP). Every replica checks it on each
 // (re)connect and every `checkIntervalMs`; PUT and COMMIT check it atomically with their writes, and a
 // peek reads it with the markers. A different or missing epoch means Redis lost data: this replica
 // adopts the new epoch, and everything issued before its start is refused from then on (store_data_lost;
@@ -23,7 +24,7 @@ import { COMMIT_SCRIPT, EPOCH_SCRIPT, PUT_SCRIPT } from './redis-scripts';
 export interface RedisLinkOptions {
   /** Key prefix shared with the stores. */
   prefix: string;
-  /** Epoch ms (default Date.now). */
+  /** Epoch ms (default Date.now): only for an epoch value that cannot be read. */
   clock?: () => number;
   /** How often the epoch and the connection are checked besides on every reconnect (default 1000 ms). */
   checkIntervalMs?: number;
@@ -160,7 +161,14 @@ export class RedisLink {
   }
 
   private async runCheck(): Promise<void> {
-    const candidate = `${randomBytes(12).toString('base64url')}.${Math.floor(this.clock())}`;
+    // Only on a live connection: a check queued or re-sent across a reconnect could run against the
+    // new Redis long after it was meant (the client keeps no offline queue and re-sends nothing).
+    if (this.client.status !== 'ready') {
+      // Still connecting at start stays `starting`; a failed connect reports itself (close → down).
+      if (this.state === 'up') this.setState('down', 'redis not connected');
+      return;
+    }
+    const candidate = randomBytes(12).toString('base64url');
     let reply: unknown;
     try {
       reply = await this.script('cbpEpoch')(this.epochKey, this.seqKey, this.epoch ?? '', String(this.seq), candidate);

@@ -47,21 +47,26 @@ end
 
 /**
  * KEYS[1] epoch, KEYS[2] seq. ARGV[1] the epoch this replica knows ('' if none), ARGV[2] the highest
- * sequence it has seen, ARGV[3] a fresh epoch value to write if a new epoch must start.
+ * sequence it has seen, ARGV[3] a fresh random id for a new epoch. A new epoch's value is
+ * `<id>.<epoch ms>`, the time taken from the Redis server as it writes it: never earlier than the loss.
  * Returns {epoch, seq, how}: how = 'same' | 'other' | 'created' (no epoch key: empty store) |
  * 'rollback' (our epoch, but the sequence is below what we saw: the store went back in time).
  */
 export const EPOCH_SCRIPT = `
+local function fresh()
+  local t = redis.call('TIME')
+  local v = ARGV[3] .. '.' .. t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
+  redis.call('SET', KEYS[1], v)
+  return v
+end
 local cur = redis.call('GET', KEYS[1])
 local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
 if not cur then
-  redis.call('SET', KEYS[1], ARGV[3])
-  return {ARGV[3], seq, 'created'}
+  return {fresh(), seq, 'created'}
 end
 if cur == ARGV[1] then
   if seq < tonumber(ARGV[2]) then
-    redis.call('SET', KEYS[1], ARGV[3])
-    return {ARGV[3], seq, 'rollback'}
+    return {fresh(), seq, 'rollback'}
   end
   return {cur, seq, 'same'}
 end

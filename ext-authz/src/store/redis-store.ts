@@ -53,7 +53,10 @@ function outOfMemory(e: unknown): boolean {
 export function createRedisClient(opts: RedisStoreOptions): Redis {
   const ro: RedisOptions = {
     lazyConnect: false,
-    enableOfflineQueue: true,
+    // Nothing waits for a connection and nothing is re-sent after one: a command either runs on the
+    // connection whose epoch was verified, or fails now (store_unavailable).
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 1,
     commandTimeout: opts.commandTimeoutMs ?? 250,
     retryStrategy: (times) => Math.min(times * 100, 2000),
