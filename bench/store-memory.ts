@@ -2,12 +2,17 @@
 // 100,000 entries each, measured with process.memoryUsage() around a forced GC. Entries are shaped like
 // the real ones: keyed hashes (43-character base64url) made as a request would make them, pins made by
 // createPin (the Pin API's path) with the registry's own names, expiries spread over ten minutes.
-// Run:  node --expose-gc -r ./bin/ts-register.cjs bench/store-memory.ts [count]
+// With `redis` as second argument it also starts a redis-server (no persistence) and reports Redis's own
+// used_memory per marker and per pin, written through the stores' scripts.
+// Run:  node --expose-gc -r ./bin/ts-register.cjs bench/store-memory.ts [count] [redis]
 import { createDemoSetup } from '../ext-authz/src/config/default';
 import { createFactsDeps } from '../ext-authz/src/pipeline/facts/gather';
 import { keyedHash } from '../ext-authz/src/pipeline/facts/keyed-hash';
 import { createPin } from '../ext-authz/src/pipeline/pins/mint';
 import { MemoryPinStore, MemoryReplayStore } from '../ext-authz/src/store/memory-store';
+import { createRedisStores } from '../ext-authz/src/store/redis-store';
+import { spawn } from 'node:child_process';
+import { freePort } from '../demo/ports';
 
 const N = Number(process.argv[2] ?? 100_000);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -65,8 +70,33 @@ async function main(): Promise<void> {
       all_classes_full_MB: +((perMarker * (250_000 + 250_000 + 100_000 + 100_000) + perPin * 250_000) / 1048576).toFixed(1),
     },
   };
-  console.log(JSON.stringify(out, null, 2));
+  const redis = process.argv[3] === 'redis' ? await redisBytes(key) : undefined;
+  console.log(JSON.stringify({ ...out, redis }, null, 2));
   void states.length;
 }
 
 void main();
+
+/** Redis used_memory per marker and per pin, through the stores' scripts (budget counters included). */
+async function redisBytes(key: Buffer): Promise<{ marker_bytes: number; pin_bytes: number }> {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  try {
+    const stores = createRedisStores({ url: `redis://127.0.0.1:${port}`, checkSettings: false, commandTimeoutMs: 5000, budgets: { state: N + 1, code: N + 1, jti: N + 1, webhook: N + 1, pin: N + 1 } });
+    for (let i = 0; i < 200 && !(await stores.link.waitUsable(50)); i++);
+    const used = async (): Promise<number> => Number(/used_memory:(\d+)/.exec(await stores.client.info('memory'))?.[1]);
+    const batch = async (f: (i: number) => Promise<unknown>): Promise<void> => {
+      for (let i = 0; i < N; i += 500) await Promise.all(Array.from({ length: Math.min(500, N - i) }, (_, j) => f(i + j)));
+    };
+    const a = await used();
+    await batch((i) => stores.replayStore.commit([{ namespace: 'code', hash: keyedHash(key, 'code', `r-${i}`), ttlMs: 600_000 + (i % 600) * 1000 }]));
+    const b = await used();
+    const now = Date.now();
+    await batch((i) => stores.pinStore.put({ flow_key_hash: keyedHash(key, 'state', `p-${i}`), backend: 'legacy', issuer: 'https://legacy-idp.example.com', connection: 'demo', response_mode: 'query', created_at: now, expires_at: now + 600_000 }, 1_200_000));
+    const c = await used();
+    await stores.close();
+    return { marker_bytes: Math.round((b - a) / N), pin_bytes: Math.round((c - b) / N) };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
