@@ -1,4 +1,5 @@
-// jest runs TypeScript through @swc/jest; jose 6 is ESM-only, so it is transformed too.
+// jest runs TypeScript through @swc/jest; jose 6 is ESM-only, so it is transformed too. The global setup
+// brings dist/ up to date first: tests that spawn the CLI run the compiled entry the bin and image run.
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
@@ -9,4 +10,5 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
   testTimeout: 30000,
+  globalSetup: '<rootDir>/test/support/global-build.cjs',
 };

@@ -46,7 +46,9 @@ function startChild(kind: 'null' | 'app'): Promise<Child> {
   const script = path.join(__dirname, 'bench-child.ts');
   // BENCH_CPU_PROF=dir writes a V8 CPU profile of our server child (where the time goes).
   const prof = kind === 'app' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const proc = fork(script, [kind], { cwd: ROOT, execArgv: ['--import', 'tsx', ...prof], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  // The same esbuild transform as `npm run build` (scripts/ts-register.cjs): the child runs the code the image ships.
+  const hook = path.join(ROOT, 'scripts', 'ts-register.cjs');
+  const proc = fork(script, [kind], { cwd: ROOT, execArgv: ['-r', hook, ...prof], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     proc.once('exit', (c) => reject(new Error(`${kind} child exited ${c}`)));
     proc.once('message', (m: { ready?: boolean; port: number }) => {

@@ -3,7 +3,7 @@
 // limiter, Rego policy, commit — with the service's memory stores and default limits. Reports RSS and
 // heap before and after, what the stores hold, how the callbacks were answered, and a used flow's
 // replay after the flood. Not a timed test; numbers vary with the machine's load.
-// Run:  node --expose-gc -r ./bin/ts-register.cjs bench/flood-memory.ts [count] [sources] [unlimited]
+// Run:  node --expose-gc -r ./scripts/ts-register.cjs bench/flood-memory.ts [count] [sources] [unlimited]
 //   count     callbacks (default 250000)
 //   sources   distinct source addresses they come from, round robin (default: one per callback)
 //   unlimited raise the unknown-state rates out of reach, so every callback is looked up

@@ -3,7 +3,7 @@
 // epoch (`store_data_lost`, cause empty) once they reconnect and check. Meanwhile every operation is
 // refused. Prints, per round, the time from kill to `down`, and from the moment the empty Redis answered
 // PING to the loss being detected (the stores usable again under the new epoch).
-// Run:  node -r ./bin/ts-register.cjs bench/redis-loss.ts [rounds] [down_ms]
+// Run:  node -r ./scripts/ts-register.cjs bench/redis-loss.ts [rounds] [down_ms]
 //   down_ms  how long Redis stays dead before the restart (default 0; the client's reconnect delay
 //            grows with the outage, up to 2 s)
 import { spawn, type ChildProcess } from 'node:child_process';

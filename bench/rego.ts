@@ -1,9 +1,12 @@
 // `npm run bench:rego`: compile time and µs per evaluation (median, p99) of the shipped callback policy
-// on a typical input (captured from the real pipeline on the embedded default), and of a few gateway
-// policies from the conformance corpus. A benchmark, not a test: it prints figures and writes JSON.
+// on a typical input (captured from the real pipeline on the embedded default), the same for both
+// engines on the callback policy OPA compiled to wasm (shared/opa-wasm beside the repository, when
+// present: the Rego engine on that snapshot's sources, the wasm engine on its policy.wasm), and a few
+// gateway policies from the conformance corpus. A benchmark, not a test: it prints figures, writes JSON.
 import fs from 'node:fs';
 import path from 'node:path';
-import { compilePolicy, type PolicyModule } from '../ext-authz/src/rego/index';
+import { compilePolicy, type PolicyModule } from '../ext-authz/src/rego/engine';
+import { WasmPolicyEngine } from '../ext-authz/src/policy/wasm/wasm-engine';
 import { loadPolicyDir } from '../ext-authz/src/policy/load-dir';
 import { loadRuntime } from '../ext-authz/src/app';
 import { silentLogger } from '../ext-authz/src/telemetry/logger';
@@ -82,6 +85,17 @@ function benchPolicy(name: string, modules: PolicyModule[], data: unknown, query
   return { name, compile_ms: round(compileMs), median_us: round(t.median), p99_us: round(t.p99), mean_us: round(t.mean), iterations: ITER };
 }
 
+/** The wasm engine: "compile" is loading the module (instantiation, builtins, data). */
+async function benchWasm(name: string, wasm: Uint8Array, input: unknown): Promise<Row> {
+  const t0 = process.hrtime.bigint();
+  const engine = await WasmPolicyEngine.load({ wasm });
+  const loadMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const first = engine.evaluate(input, { nowNs: '1700000000000000000' });
+  if (!first.ok) throw new Error(`${name}: ${first.code} (${first.detail}) on the bench input`);
+  const t = timeEval(() => engine.evaluate(input, { nowNs: '1700000000000000000' }));
+  return { name, compile_ms: round(loadMs), median_us: round(t.median), p99_us: round(t.p99), mean_us: round(t.mean), iterations: ITER };
+}
+
 function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
@@ -91,6 +105,16 @@ async function main(): Promise<void> {
   const src = loadPolicyDir(path.join(ROOT, 'policies', 'callback'));
   const input = await typicalInput();
   rows.push(benchPolicy('policies/callback (data.callback.decision)', src.modules, src.data, 'data.callback.decision', input));
+
+  const snapshot = path.join(ROOT, '..', 'shared', 'opa-wasm', 'callback');
+  if (fs.existsSync(path.join(snapshot, 'policy.wasm'))) {
+    const srcDir = path.join(snapshot, 'src');
+    const modules = fs.readdirSync(srcDir).filter((f) => f.endsWith('.rego')).map((f) => ({ file: f, text: fs.readFileSync(path.join(srcDir, f), 'utf8') }));
+    rows.push(benchPolicy('snapshot callback policy, Rego engine', modules, {}, 'data.callback.decision', input));
+    rows.push(await benchWasm('snapshot callback policy.wasm, wasm engine', fs.readFileSync(path.join(snapshot, 'policy.wasm')), input));
+  } else {
+    process.stdout.write(`(no wasm rows: ${path.relative(ROOT, snapshot)} not found)\n`);
+  }
 
   const corpus = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'rego', 'conformance', 'gateway_policies.json'), 'utf8')) as {
     cases: { note: string; modules: string[]; data?: unknown; input?: unknown; query: string; want?: unknown }[];

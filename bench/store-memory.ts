@@ -4,7 +4,7 @@
 // createPin (the Pin API's path) with the registry's own names, expiries spread over ten minutes.
 // With `redis` as second argument it also starts a redis-server (no persistence) and reports Redis's own
 // used_memory per marker and per pin, written through the stores' scripts.
-// Run:  node --expose-gc -r ./bin/ts-register.cjs bench/store-memory.ts [count] [redis]
+// Run:  node --expose-gc -r ./scripts/ts-register.cjs bench/store-memory.ts [count] [redis]
 import { createDemoSetup } from '../ext-authz/src/config/default';
 import { createFactsDeps } from '../ext-authz/src/pipeline/facts/gather';
 import { keyedHash } from '../ext-authz/src/pipeline/facts/keyed-hash';

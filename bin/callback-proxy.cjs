@@ -1,17 +1,21 @@
 #!/usr/bin/env node
-// Entry for `npx callback-proxy ...`: runs the TypeScript CLI with the esbuild require hook (no build
-// step) in a child process, forwarding SIGINT/SIGTERM so `serve` drains instead of being orphaned.
+// Entry for `callback-proxy …` (npx, npm start, the image): runs the compiled CLI from dist/ in this
+// process: no compiler and no wrapper process, so SIGTERM/SIGINT reach `serve`'s own drain
+// (ext-authz/src/cli shutdown handling). dist/ comes from `npm run build`.
 'use strict';
 const path = require('node:path');
-const { spawn } = require('node:child_process');
-const hook = path.join(__dirname, 'ts-register.cjs');
-const main = path.join(__dirname, '..', 'ext-authz', 'src', 'cli', 'main.ts');
-const child = spawn(process.execPath, ['--enable-source-maps', '-r', hook, main, ...process.argv.slice(2)], { stdio: 'inherit' });
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    if (child.exitCode === null) child.kill(sig);
-  });
+
+const MAIN = path.join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
+// Stack traces point into the TypeScript sources (dist/ ships linked .map files).
+process.setSourceMapsEnabled(true);
+let cli;
+try {
+  cli = require(MAIN);
+} catch (e) {
+  if (e && e.code === 'MODULE_NOT_FOUND' && String(e.message).includes(MAIN)) {
+    process.stderr.write('callback-proxy: dist/ is missing: run `npm run build` (or `npm ci`, which builds)\n');
+    process.exit(2);
+  }
+  throw e;
 }
-child.on('exit', (code, signal) => {
-  process.exit(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1));
-});
+cli.run();

@@ -21,6 +21,11 @@ export interface FrontProxyOptions {
   /** Backend id → host:port (the Envoy clusters). */
   backends: Record<string, string>;
   routingHeader?: string;
+  /**
+   * Envoy `with_request_body.pack_as_bytes` (default true, as envoy/envoy.yaml sets it): the body goes
+   * in `raw_body` as the exact bytes; false sends it in the `body` string (read as UTF-8).
+   */
+  packAsBytes?: boolean;
   /** Envoy `with_request_body.max_request_bytes` (allow_partial_message: false → 413 above it). */
   maxRequestBytes?: number;
   timeoutMs?: number;
@@ -135,7 +140,8 @@ export async function startFrontProxy(opts: FrontProxyOptions): Promise<RunningF
     headers['x-request-id'] = rid;
     const httpAttrs: Record<string, unknown> = { id: rid, method, host: authority, path, scheme: 'http', protocol: 'HTTP/1.1', headers };
     if (body.length > 0) {
-      httpAttrs.body = body.toString('utf8');
+      if (opts.packAsBytes === false) httpAttrs.body = body.toString('utf8');
+      else httpAttrs.rawBody = body;
       httpAttrs.size = String(body.length);
     }
     const checkRequest = {

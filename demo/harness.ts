@@ -238,10 +238,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
 }
 
-/** Standard Webhooks headers (webhook-id / -timestamp / -signature) over the raw body. */
-export function signWebhook(secret: string, body: string, id = `msg_${b64(9)}`, tsSec = Math.floor(Date.now() / 1000)): Record<string, string> {
+/** Standard Webhooks headers (webhook-id / -timestamp / -signature) over the raw body (text as UTF-8, or bytes). */
+export function signWebhook(secret: string, body: string | Buffer, id = `msg_${b64(9)}`, tsSec = Math.floor(Date.now() / 1000)): Record<string, string> {
   const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-  const sig = crypto.createHmac('sha256', key).update(`${id}.${tsSec}.${body}`).digest('base64');
+  const sig = crypto.createHmac('sha256', key).update(`${id}.${tsSec}.`).update(body).digest('base64');
   return { 'webhook-id': id, 'webhook-timestamp': String(tsSec), 'webhook-signature': `v1,${sig}` };
 }
 

@@ -1,9 +1,9 @@
 // Runs one mock identity backend (docker-compose's legacy-idp / new-idp, or by hand):
-//   node -r ./bin/ts-register.cjs demo/idp/main.ts --name legacy --port 8081 --issuer https://legacy-idp.example.com
+//   node -r ./scripts/ts-register.cjs demo/idp/main.ts --name legacy --port 8081 --issuer https://legacy-idp.example.com
 import { parseArgs } from 'node:util';
 import { startBackend } from './backend';
 
-const HELP = `usage: node -r ./bin/ts-register.cjs demo/idp/main.ts --name <legacy|new> --port <n> --issuer <url> [--external-base <url>]
+const HELP = `usage: node -r ./scripts/ts-register.cjs demo/idp/main.ts --name <legacy|new> --port <n> --issuer <url> [--external-base <url>]
 
 A small OAuth 2.0 / OIDC authorization server + client with a SAML POST path, for demos and tests.
   --name           backend id (also the X-Served-By header)

@@ -1,7 +1,7 @@
 // Wiring (DESIGN §7): registry → stores → facts deps → policy engine → pipeline → gRPC + HTTP servers,
 // with readiness (NOT_SERVING until all of it loaded) and an ordered, bounded shutdown.
 import type * as grpc from '@grpc/grpc-js';
-import type * as http from 'node:http';
+import { DEFAULT_ROUTING_HEADER } from './model/registry';
 import type { RegistryConfig } from './model/registry';
 import { createDemoSetup } from './config/default';
 import type { DemoSetup } from './config/default';
@@ -23,6 +23,7 @@ import type { PolicyEngine } from './policy/engine';
 import { createLogger, flushLogger } from './telemetry/logger';
 import type { Logger } from './telemetry/logger';
 import { createMetrics } from './telemetry/metrics';
+import { describeError } from './telemetry/redact';
 import type { ServiceMetrics } from './telemetry/metrics';
 import { DecisionLogger, fileSink, stdoutSink } from './telemetry/decision-log';
 import type { DecisionLogSink } from './telemetry/decision-log';
@@ -31,10 +32,22 @@ import { Readiness } from './server/health';
 import { PinApi } from './server/pin-api';
 import { bindGrpc, createGrpcServer, stopGrpc } from './server/grpc-server';
 import { createHttpServer, listenHttp, stopHttp } from './server/http-server';
-import { serverCredentials } from './server/tls';
+import type { HttpListener } from './server/http-server';
+import { httpsOptions, serverCredentials } from './server/tls';
 import type { TlsFiles } from './server/tls';
 import { createPolicyEngine } from './policy/engine-factory';
 import { VERSION } from './telemetry/metrics';
+import type { Decider } from './check/check-core';
+import { Lifecycle } from './lifecycle/lifecycle';
+import type { LifecycleOptions } from './lifecycle/lifecycle';
+import { MemoryLifecycleStore } from './lifecycle/lifecycle-store';
+import { RedisLifecycleStore } from './lifecycle/redis-lifecycle-store';
+import { memoryCensus, redisCensus } from './lifecycle/pin-census';
+import type { CensusSource } from './lifecycle/pin-census';
+import type { LifecycleStore } from './lifecycle/lifecycle-store';
+import type { AdminRoutes } from './server/admin-routes';
+import { createAdminApi } from './server/admin-api';
+import { createCockpit } from './server/cockpit';
 
 export { VERSION } from './telemetry/metrics';
 export const DEFAULT_POLICY_DIR = 'policies/callback';
@@ -50,6 +63,8 @@ export interface AppOptions {
   httpAddr?: string;
   redisUrl?: string;
   tls?: TlsFiles;
+  /** TLS for the HTTP listener (Pin API, forward-auth, health, metrics); a CA requires client certificates. */
+  httpTls?: TlsFiles;
   /** 'stdout', a file path, or a sink (tests); absent/null → off. */
   decisionLog?: string | DecisionLogSink | null;
   logger?: Logger;
@@ -66,13 +81,21 @@ export interface AppOptions {
   watch?: boolean;
   /** With redisUrl: how long load() waits for the first epoch check before going on not ready (default 5000 ms). */
   storeWaitMs?: number;
+  /** JSON-lines mirror of the stage audit chain (docs/stages.md); absent → shared store and log only. */
+  auditLog?: string | null;
+  /** Lifecycle timings (tests shorten them; docs/stages.md gives the defaults). */
+  lifecycle?: Pick<LifecycleOptions, 'pollMs' | 'staleAfterMs' | 'flushMs' | 'censusMaxAgeMs' | 'sunsetLogEveryMs' | 'clock'>;
 }
 
 /** Everything the pipeline needs, without listeners (also what `callback-proxy check` uses). */
 export interface Runtime {
   registry: () => RegistryConfig;
+  /** Facts deps with the stage overrides applied (lifecycle/overrides.ts). */
   factsDeps: () => FactsDeps;
   pipeline: Pipeline;
+  /** The pipeline behind the stage gate (fails closed while the overrides are unreadable). */
+  decider: Decider;
+  lifecycle: Lifecycle;
   engine: PolicyEngine;
   demo: DemoSetup | null;
   close(): Promise<void>;
@@ -100,21 +123,26 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
     watcher = new RegistryWatcher(opts.configFile, {
       env: opts.env ?? {},
       onChange: (reg) => {
+        // Prepare first, then swap both references: a registry that cannot be prepared never becomes
+        // current (the last good one stays). Unchanged issuers keep their JWKS caches.
+        let next: FactsDeps;
         try {
-          // Prepare first, then swap both references: a registry that cannot be prepared never
-          // becomes current (the last good one stays).
-          const next = createFactsDeps(reg, { pinStore, replayStore, unknownStates });
-          const budgets = budgetsFromLimits(reg.limits);
-          pinStore.setBudgets(budgets);
-          replayStore.setBudgets(budgets);
-          deps = next;
-          current = reg;
-          logger.info({ event: 'registry_reloaded', connections: reg.connections.length }, 'registry reloaded');
-        } catch {
-          logger.error({ event: 'registry_reload_failed' }, 'registry reload failed; keeping the last good one');
+          next = createFactsDeps(reg, { pinStore, replayStore, unknownStates, previous: deps });
+        } catch (e) {
+          // The schema accepted it, so this is our bug: its class, code and stack, never its message.
+          logger.error({ event: 'registry_reload_failed', stage: 'prepare', ...describeError(e) }, 'registry reload failed: the new registry could not be prepared; keeping the last good one');
+          return;
         }
+        // New budgets apply from now on; nothing held is dropped (docs/operations.md, "Store budgets").
+        const budgets = budgetsFromLimits(reg.limits);
+        pinStore.setBudgets(budgets);
+        replayStore.setBudgets(budgets);
+        deps = next;
+        current = reg;
+        logger.info({ event: 'registry_reloaded', connections: reg.connections.length }, 'registry reloaded');
       },
-      onError: (err: ConfigError) => logger.error({ event: 'registry_reload_failed', code: err.code, problem: err.message }, 'registry reload failed; keeping the last good one'),
+      // ConfigError messages name the file and the field, never a value (config/registry-errors.ts).
+      onError: (err: ConfigError) => logger.error({ event: 'registry_reload_failed', stage: 'validate', error_code: err.code, problem: err.message }, 'registry reload failed; keeping the last good one'),
     });
     current = watcher.current;
   } else {
@@ -124,24 +152,32 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
   let pinStore: PinStore;
   let replayStore: ReplayStore;
   let closeStores: () => Promise<void>;
+  let lifecycleStore: LifecycleStore;
+  let census: CensusSource;
   // Budgets from the registry's limits; nothing is evicted (docs/operations.md, "Store budgets").
   const budgets = budgetsFromLimits(current.limits);
   if (opts.redisUrl) {
     const s = createRedisStores({ url: opts.redisUrl, budgets, observer: hooks.storeObserver?.('redis') });
     pinStore = s.pinStore;
     replayStore = s.replayStore;
-    closeStores = () => s.close().catch(() => undefined);
+    lifecycleStore = new RedisLifecycleStore({ client: s.client, clock: opts.lifecycle?.clock });
+    census = redisCensus({ client: s.client, clock: opts.lifecycle?.clock });
+    closeStores = () => s.close().catch(closeFailed(logger, 'redis_stores'));
     // Give the first epoch check a moment; a Redis that is down keeps the `store` condition failing
     // (not ready) and its requests denied store_unavailable until it answers.
     await s.link.waitUsable(opts.storeWaitMs ?? 5000);
   } else {
     const observer = hooks.storeObserver?.('memory');
-    pinStore = new MemoryPinStore({ budgets, observer });
+    const pins = new MemoryPinStore({ budgets, observer });
     // A restart loses every marker. Flows (states, RelayStates and their codes) issued before the start
     // are refused, at the cost of the logins in flight, whose store-backed pins are gone anyway. Token
     // jtis and webhook ids are not: refusing every token and delivery for minutes after each restart
     // would cost more than their short replay windows; use --redis to keep them across restarts.
-    replayStore = new MemoryReplayStore({ budgets, observer, epochStartMs: hooks.memoryEpochStartMs ?? 0, epochNamespaces: ['state', 'relay', 'code'] });
+    const markers = new MemoryReplayStore({ budgets, observer, epochStartMs: hooks.memoryEpochStartMs ?? 0, epochNamespaces: ['state', 'relay', 'code'] });
+    pinStore = pins;
+    replayStore = markers;
+    lifecycleStore = new MemoryLifecycleStore(opts.lifecycle?.clock);
+    census = memoryCensus(pins, markers, opts.lifecycle?.clock);
     closeStores = async () => {
       await pinStore.close();
       await replayStore.close();
@@ -156,20 +192,47 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
     watch: opts.watch === true,
     logger,
   });
-  const pipeline = new Pipeline({ factsDeps: () => deps, engine });
+  // Stage overrides, audit, SLO guard and traffic counting (docs/stages.md): the pipeline reads the
+  // lifecycle's facts deps (the file's with the overrides applied) and runs behind its stage gate.
+  const lifecycle = new Lifecycle({
+    ...opts.lifecycle,
+    registry: () => current,
+    baseDeps: () => deps,
+    policyRevision: () => engine.revision,
+    store: lifecycleStore,
+    census,
+    logger,
+    auditFile: opts.auditLog ?? null,
+  });
+  const pipeline = new Pipeline({ factsDeps: () => lifecycle.deps(), engine });
+  try {
+    await lifecycle.start();
+  } catch (e) {
+    await engine.close().catch(() => undefined);
+    await closeStores();
+    throw e;
+  }
   if (watcher && opts.watch) watcher.start();
   return {
     registry: () => current,
-    factsDeps: () => deps,
+    factsDeps: () => lifecycle.deps(),
     pipeline,
+    decider: lifecycle.gate(pipeline),
+    lifecycle,
     engine,
     demo,
     close: async () => {
       watcher?.close();
-      await engine.close().catch(() => undefined);
+      await lifecycle.close();
+      await engine.close().catch(closeFailed(logger, 'policy_engine'));
       await closeStores();
     },
   };
+}
+
+/** Shutdown goes on when one part fails to close; the failure is logged once, by class and code. */
+function closeFailed(logger: Logger, part: string): (e: unknown) => void {
+  return (e) => logger.warn({ event: 'close_failed', part, ...describeError(e) }, `${part} did not close cleanly`);
 }
 
 export interface Listening {
@@ -184,14 +247,23 @@ export class App {
   readonly readiness = new Readiness();
   private runtime: Runtime | null = null;
   private grpcServer: grpc.Server | null = null;
-  private httpServer: http.Server | null = null;
+  private httpServer: HttpListener | null = null;
   private decisionLog: DecisionLogger | null = null;
   private stopping: Promise<void> | null = null;
   listening: Listening | null = null;
+  /**
+   * The stage API and the cockpit (docs/stages.md), to mount on the admin listener in this order; they
+   * answer 503 until load() finished.
+   */
+  readonly adminRoutes: AdminRoutes[];
 
   constructor(private readonly opts: AppOptions = {}) {
     this.logger = opts.logger ?? createLogger({ level: opts.logLevel });
     this.metrics = createMetrics(VERSION);
+    const lifecycle = (): Lifecycle | null => this.runtime?.lifecycle ?? null;
+    const registry = (): RegistryConfig | null => this.runtime?.registry() ?? null;
+    const clock = opts.lifecycle?.clock;
+    this.adminRoutes = [createAdminApi({ lifecycle, registry, logger: this.logger, clock }), createCockpit({ registry, logger: this.logger, clock })];
   }
 
   get demo(): DemoSetup | null {
@@ -210,14 +282,16 @@ export class App {
       this.decisionLog = new DecisionLogger({ sink, labels: { app: 'callback-proxy', version: VERSION }, path: this.opts.decisionPath ?? DEFAULT_DECISION_PATH });
     }
     const core = new CheckCore({
-      decider: () => this.runtime?.pipeline ?? null,
+      decider: () => this.runtime?.decider ?? null,
       logger: this.logger,
       metrics: this.metrics,
       decisionLog: this.decisionLog,
+      onDecision: (r) => this.runtime?.lifecycle.observe(r),
     });
     const pinApi = new PinApi(() => (this.runtime && this.readiness.ready ? this.runtime.factsDeps() : null), Date.now, this.logger);
-    const routingHeader = (): string => this.runtime?.registry().routing_header ?? 'x-callback-backend';
+    const routingHeader = (): string => this.runtime?.registry().routing_header ?? DEFAULT_ROUTING_HEADER;
     const credentials = serverCredentials(this.opts.tls);
+    const httpTls = httpsOptions(this.opts.httpTls);
     this.grpcServer = createGrpcServer({ core, readiness: this.readiness, pinApi, metrics: this.metrics, routingHeader });
     const grpcPort = await bindGrpc(this.grpcServer, this.opts.grpcAddr ?? '127.0.0.1:9191', credentials);
     this.httpServer = createHttpServer({
@@ -227,6 +301,7 @@ export class App {
       metrics: this.metrics,
       routingHeader,
       maxBodyBytes: () => this.runtime?.registry().limits.max_body_bytes ?? 262_144,
+      tls: httpTls,
     });
     const httpPort = await listenHttp(this.httpServer, this.opts.httpAddr ?? '127.0.0.1:9192');
     this.listening = { grpcPort, httpPort };
@@ -275,8 +350,8 @@ export class App {
       this.grpcServer ? stopGrpc(this.grpcServer, deadline) : Promise.resolve(),
       this.httpServer ? stopHttp(this.httpServer, deadline) : Promise.resolve(),
     ]);
-    await this.decisionLog?.close().catch(() => undefined);
-    await this.runtime?.close().catch(() => undefined);
+    await this.decisionLog?.close().catch(closeFailed(this.logger, 'decision_log'));
+    await this.runtime?.close().catch(closeFailed(this.logger, 'runtime'));
     this.logger.info({ event: 'stopped' }, 'stopped');
     await flushLogger(this.logger);
   }

@@ -2,7 +2,7 @@
 // real facts, real stores, the real Rego engine and policies/callback). The transport tests repeat
 // them over gRPC and HTTP.
 import { toCheckResponse } from '../../ext-authz/src/check/check-response';
-import { HOST, LEGACY_ISS, NEW_ISS, freshCode, makeDemo, oauthCallback, view } from './demo-harness';
+import { HOST, LEGACY_ISS, NEW_ISS, freshCode, makeDemo, oauthCallback, view } from '../support/demo-harness';
 
 describe('issue #3 acceptance (pipeline)', () => {
   test('1. a state minted for new with the new iss → allow to new', async () => {

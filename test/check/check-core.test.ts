@@ -9,7 +9,8 @@ import { Pipeline } from '../../ext-authz/src/pipeline/pipeline';
 import type { FactsDeps } from '../../ext-authz/src/pipeline/facts/gather';
 import { createLogger } from '../../ext-authz/src/telemetry/logger';
 import { createMetrics } from '../../ext-authz/src/telemetry/metrics';
-import { callbackEngine, freshCode, makeDemo } from '../acceptance/demo-harness';
+import type { DecisionLogger } from '../../ext-authz/src/telemetry/decision-log';
+import { callbackEngine, freshCode, makeDemo } from '../support/demo-harness';
 
 function capture(): { lines: () => Record<string, unknown>[]; stream: Writable } {
   const chunks: string[] = [];
@@ -73,4 +74,36 @@ test('the same decision id reaches the pipeline, the result and the log line', a
   const r = await c.run(adaptHttpRequest(raw(`/oauth2/callback?state=nope&code=${freshCode()}`), null), 'http', process.hrtime.bigint());
   expect(r.event?.decisionId).toBe(r.decisionId);
   expect(out.lines().find((l) => l.event === 'decision')).toMatchObject({ decision_id: r.decisionId, action: 'deny' });
+});
+
+test('an adapter that throws is inside the boundary: internal_error, logged once with the decision id', async () => {
+  const demo = makeDemo();
+  const { c, out } = core(new Pipeline({ factsDeps: () => demo.deps, engine: callbackEngine(), clock: () => demo.clock.now }));
+  const r = await c.run(
+    () => {
+      throw new TypeError(`cannot read "${CANARY}"`);
+    },
+    'grpc',
+    process.hrtime.bigint(),
+  );
+  expect(r.decision).toMatchObject({ action: 'deny', reasons: ['internal_error'] });
+  expect(out.lines().filter((l) => l.event === 'check_failed')).toEqual([expect.objectContaining({ decision_id: r.decisionId, error_name: 'TypeError', transport: 'grpc' })]);
+  expect(JSON.stringify(out.lines())).not.toContain(CANARY);
+});
+
+test('telemetry that fails does not change the decision and is logged as record_failed, not as a failed check', async () => {
+  const demo = makeDemo();
+  const out = capture();
+  const decisionLog = { log: () => { throw new RangeError('sink broke'); } } as unknown as DecisionLogger;
+  const c = new CheckCore({
+    decider: () => new Pipeline({ factsDeps: () => demo.deps, engine: callbackEngine(), clock: () => demo.clock.now }),
+    logger: createLogger({ level: 'info', stream: out.stream }),
+    metrics: createMetrics('test'),
+    decisionLog,
+  });
+  const r = await c.run(adaptHttpRequest(raw(`/oauth2/callback?state=nope&code=${freshCode()}`), null), 'http', process.hrtime.bigint());
+  expect(r.decision.reasons).toEqual(['state_unknown']);
+  const lines = out.lines();
+  expect(lines.filter((l) => l.event === 'record_failed')).toEqual([expect.objectContaining({ decision_id: r.decisionId, error_name: 'RangeError' })]);
+  expect(lines.filter((l) => l.event === 'check_failed')).toEqual([]);
 });

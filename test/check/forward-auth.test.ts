@@ -5,7 +5,7 @@ import { result, CANARY_PATH } from './fixtures';
 describe('envoyHttpServiceToView', () => {
   test('strips the prefix and keeps the original method, host and headers', () => {
     const r = envoyHttpServiceToView(
-      { method: 'POST', url: `/envoy/authz${CANARY_PATH}`, rawHeaders: ['Host', 'auth.example.com', 'X-Request-Id', 'r1', 'Content-Length', '3'], body: 'a=b' },
+      { method: 'POST', url: `/envoy/authz${CANARY_PATH}`, rawHeaders: ['Host', 'auth.example.com', 'X-Request-Id', 'r1', 'Content-Length', '3'], body: Buffer.from('a=b') },
       '/envoy/authz',
     );
     expect(r.ok).toBe(true);
@@ -25,7 +25,7 @@ describe('proxyForwardAuthToView', () => {
       url: '/authz',
       rawHeaders: ['Host', '127.0.0.1:9192', 'X-Original-Method', 'get', 'X-Original-URI', CANARY_PATH, 'X-Original-Host', 'auth.example.com',
         'X-Original-Remote-Addr', '10.9.9.9', 'X-Forwarded-Host', 'new-backend.internal', 'X-Forwarded-For', '10.0.0.5'],
-      body: 'ignored',
+      body: Buffer.from('ignored'),
     });
     expect(r.ok && r.mode).toBe('nginx');
     if (!r.ok) return;
@@ -42,10 +42,23 @@ describe('proxyForwardAuthToView', () => {
       method: 'POST',
       url: '/forward-auth',
       rawHeaders: ['X-Forwarded-Method', 'POST', 'X-Forwarded-Uri', '/oauth2/callback', 'X-Forwarded-Host', 'auth.example.com', 'X-Forwarded-Proto', 'https', 'X-Real-Ip', '10.2.2.2'],
-      body: 'state=s',
+      body: Buffer.from('state=s'),
     });
     expect(r.ok && r.mode).toBe('traefik');
     expect(r.ok && r.view).toMatchObject({ method: 'POST', path: '/oauth2/callback', body: 'state=s', sourceIp: '10.2.2.2', scheme: 'https' });
+  });
+  test('the body bytes reach the view untouched (not valid UTF-8, not NFC), next to their UTF-8 reading', () => {
+    const bytes = Buffer.concat([Buffer.from('{"n":"e\u0301","b":"'), Buffer.from([0xff, 0xc0, 0xaf]), Buffer.from('"}')]);
+    for (const r of [
+      envoyHttpServiceToView({ method: 'POST', url: '/envoy/authz/webhooks/idp', rawHeaders: ['Host', 'h'], body: bytes }, '/envoy/authz'),
+      proxyForwardAuthToView({ method: 'POST', url: '/forward-auth', rawHeaders: ['X-Forwarded-Method', 'POST', 'X-Forwarded-Uri', '/webhooks/idp', 'X-Forwarded-Host', 'h'], body: bytes }),
+    ]) {
+      expect(r.ok).toBe(true);
+      if (!r.ok) continue;
+      expect(Buffer.from(r.view.rawBody as Uint8Array).equals(bytes)).toBe(true);
+      expect(r.view.body).toBe(bytes.toString('utf8'));
+      expect(Buffer.from(r.view.body as string, 'utf8').equals(bytes)).toBe(false); // the text alone would lose them
+    }
   });
   test('missing or repeated control headers are malformed', () => {
     expect(proxyForwardAuthToView({ method: 'GET', url: '/authz', rawHeaders: ['X-Original-URI', '/x'] }).ok).toBe(false);

@@ -54,6 +54,15 @@ describe('checkRequestToView', () => {
     const b = checkRequestToView(wire(checkRequest({ method: 'POST', path: '/cb', host: 'h', rawBody: Buffer.from('SAMLResponse=é'), size: '900' })));
     expect(b.ok && b.view.body).toBe('SAMLResponse=é');
     expect(b.ok && b.view.bodyTruncated).toBe(true);
+    // rawBody: the bytes Envoy sent (raw_body), or the UTF-8 bytes of the `body` string.
+    expect(a.ok && Buffer.from(a.view.rawBody as Uint8Array).toString('utf8')).toBe('state=x');
+    const bad = Buffer.from([0x61, 0x3d, 0xff, 0xfe]);
+    const d = checkRequestToView(wire(checkRequest({ method: 'POST', path: '/cb', host: 'h', rawBody: bad, size: '4' })));
+    expect(d.ok && Buffer.from(d.view.rawBody as Uint8Array).equals(bad)).toBe(true);
+    // The size is compared with the bytes, not with the re-encoded text (4 bytes, 8 as UTF-8 of U+FFFD twice).
+    expect(d.ok && d.view.bodyTruncated).toBe(false);
+    const cut = checkRequestToView(wire(checkRequest({ method: 'POST', path: '/cb', host: 'h', rawBody: bad, size: '5' })));
+    expect(cut.ok && cut.view.bodyTruncated).toBe(true);
     const c = checkRequestToView(
       wire(checkRequest({ method: 'POST', path: '/cb', host: 'h', body: 'a=b', headers: { 'x-envoy-auth-partial-body': 'true' } })),
     );

@@ -19,7 +19,7 @@ test('--help works on every command', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('Usage: callback-proxy');
   }
-  expect(runCli(['check', '--help']).stdout).toContain('Exit codes: 0 allow or rewrite, 1 deny');
+  expect(runCli(['check', '--help']).stdout).toContain('Exit codes: 0 allow or rewrite; 1 deny; 2 ');
 });
 
 test('unknown commands and missing options exit 2', () => {
@@ -35,8 +35,9 @@ test('config validate: exit 1 naming the file and field', () => {
   const r = runCli(['config', 'validate', bad]);
   expect(r.status).toBe(1);
   expect(r.stderr).toContain(`${bad}: connections`);
+  // A file that cannot be read is an input error (2), not an invalid registry (1).
   const missing = runCli(['config', 'validate', path.join(dir, 'nope.yaml')]);
-  expect(missing.status).toBe(1);
+  expect(missing.status).toBe(2);
   expect(missing.stderr).toContain('nope.yaml');
 });
 

@@ -54,6 +54,10 @@ describe('rego conformance', () => {
     expect(r.stdout.trim().split('\n').pop()).toBe('1 passed, 1 failed');
     expect(r.stdout).toContain('FAIL mini bad/two');
     expect(r.status).toBe(1);
+    fs.writeFileSync(path.join(d, 'gaps.yaml'), 'gaps:\n  - note: bad/two\n    reason: a test\n');
+    const known = runCli(['rego', 'conformance', d, '--known-gaps', path.join(d, 'gaps.yaml')]);
+    expect(known.stdout).toContain('FAIL mini bad/two (known gap: a test)');
+    expect(known.status).toBe(0);
   });
 });
 

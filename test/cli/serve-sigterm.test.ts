@@ -1,7 +1,7 @@
 // `callback-proxy serve` as a child process: the demo warning and addresses on start, then SIGTERM →
 // readiness 503 "draining" during the grace period → exit 0 well within 30 s.
 import { spawnCli, runCliAsync } from './run-cli';
-import { httpRequest } from '../e2e-grpc/harness';
+import { httpRequest } from '../support/app-harness';
 
 jest.setTimeout(90_000);
 
@@ -24,6 +24,7 @@ test('serve drains on SIGTERM and exits 0', async () => {
       });
     });
     expect(stderr).toContain('WARNING: callback-proxy is running the EMBEDDED DEMO SETUP');
+    expect(stderr).toContain('the admin token (role approver: stage changes) is the published demo token "demo-admin-token-not-for-production"');
     expect((await httpRequest(ports.http, 'GET', '/readyz', {})).status).toBe(200);
     // `pins mint` against the running demo needs no setup; the state is its last line.
     const mint = await runCliAsync(['pins', 'mint', '--connection', 'demo', '--backend', 'legacy', '--server', `http://127.0.0.1:${ports.http}`]);

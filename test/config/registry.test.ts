@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { ConfigError, loadRegistryFile, parseRegistry } from '../../ext-authz/src/config/registry';
+import { credentialOwners, generateKeyFile, renderKeyFile } from '../../ext-authz/src/config/key-file';
 import { DEFAULT_STRIP_HEADERS } from '../../ext-authz/src/config/registry-schema';
 
 const KEY = 'c2VjcmV0LWtleS1ieXRlcy0wMTIzNDU2Nzg5YWJjZGVm'; // base64url, 32 bytes
@@ -144,23 +145,29 @@ describe('parseRegistry', () => {
 });
 
 describe('ext-authz/config/registry.example.yaml', () => {
-  it('loads with its env: and file: references provided', () => {
-    const example = path.join(__dirname, '../../ext-authz/config/registry.example.yaml');
+  const example = path.join(__dirname, '../../ext-authz/config/registry.example.yaml');
+
+  it('loads with a generated key file next to it, keys per connection and backend', () => {
+    const text = fs.readFileSync(example, 'utf8');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbp-ex-'));
-    fs.mkdirSync(path.join(dir, 'secrets'));
-    fs.writeFileSync(path.join(dir, 'secrets/pin-api-legacy.token'), 'legacy-pin-api-token-0123456789\n');
-    const env = {
-      CBP_WEBHOOK_SECRET: 'whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5',
-      CBP_HASH_KEY: KEY,
-      CBP_COOKIE_KEY: KEY,
-      CBP_STATE_KEY_NEW: KEY,
-      CBP_PIN_API_TOKEN_NEW: 'new-pin-api-token-0123456789',
-    };
-    const r = parseRegistry(fs.readFileSync(example, 'utf8'), 'registry.example.yaml', { env, baseDir: dir });
+    const { owners, keysRef } = credentialOwners(text, example);
+    expect(keysRef).toBe('registry.example.keys.yaml');
+    const keys = generateKeyFile(owners);
+    fs.writeFileSync(path.join(dir, keysRef as string), renderKeyFile(keys, new Date()));
+    const r = parseRegistry(text, 'registry.example.yaml', { baseDir: dir });
     expect(r.connections.map((c) => c.name)).toEqual(['workforce', 'partners']);
     expect(r.connections[0]).toMatchObject({ stage: 'canary', canary_percent: 25 });
     expect(r.connections[1].hosts).toEqual(['partners.example.com', 'partners.example.org:8443']);
-    expect(r.keys.pin_api_tokens.legacy).toBe('legacy-pin-api-token-0123456789');
+    expect(r.keys.pin_api_tokens['partners-new']).toBe(keys.connections.partners['partners-new'].pin_api_token);
+    expect(Object.keys(r.keys.state_keys).sort()).toEqual(['legacy', 'new', 'partners-legacy', 'partners-new']);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('without its key file: config_invalid at keys, naming the command that makes one', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbp-ex-'));
+    expect(() => parseRegistry(fs.readFileSync(example, 'utf8'), 'registry.example.yaml', { baseDir: dir })).toThrow(
+      expect.objectContaining({ code: 'config_invalid', issues: [{ path: 'keys', message: expect.stringContaining('callback-proxy keys generate registry.example.yaml') }] }),
+    );
     fs.rmSync(dir, { recursive: true });
   });
 });

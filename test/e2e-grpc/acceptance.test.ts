@@ -1,7 +1,7 @@
 // Issue #3 acceptance items 1–8 against the embedded default, over real gRPC and over each HTTP
 // forward-auth mode (Envoy http_service, nginx auth_request, Traefik/Caddy forward auth).
-import { startHarness, cb, ISS_LEGACY, ISS_NEW } from './harness';
-import type { Harness, Transport } from './harness';
+import { startHarness, cb, ISS_LEGACY, ISS_NEW } from '../support/app-harness';
+import type { Harness, Transport } from '../support/app-harness';
 
 jest.setTimeout(60_000);
 

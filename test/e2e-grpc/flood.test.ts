@@ -6,8 +6,8 @@
 import { createDemoSetup } from '../../ext-authz/src/config/default';
 import type { MemoryPinStore, MemoryReplayStore } from '../../ext-authz/src/store/memory-store';
 import type { Limits } from '../../ext-authz/src/model/registry';
-import { askFrom, cb, ISS_LEGACY, ISS_NEW, startHarness } from './harness';
-import type { Harness } from './harness';
+import { askFrom, cb, ISS_LEGACY, ISS_NEW, startHarness } from '../support/app-harness';
+import type { Harness } from '../support/app-harness';
 
 jest.setTimeout(60_000);
 

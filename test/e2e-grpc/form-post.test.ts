@@ -1,7 +1,7 @@
 // OIDC form_post callbacks (state in the body) over each transport, and the documented nginx
 // limitation: auth_request never sees the body, so a POST callback through it is denied, never allowed.
-import { startHarness, ISS_NEW, httpRequest } from './harness';
-import type { Harness, Transport } from './harness';
+import { startHarness, ISS_NEW, httpRequest } from '../support/app-harness';
+import type { Harness, Transport } from '../support/app-harness';
 
 jest.setTimeout(60_000);
 

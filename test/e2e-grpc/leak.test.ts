@@ -1,7 +1,7 @@
 // THREATS §10 (T-L1..T-L5): canaries sent through the real servers (gRPC and HTTP forward-auth) must
 // appear nowhere in the service log, the decision log or any response (allow or deny).
-import { startHarness, cb, ISS_LEGACY } from './harness';
-import type { Answer, Harness, Transport } from './harness';
+import { startHarness, cb, ISS_LEGACY } from '../support/app-harness';
+import type { Answer, Harness, Transport } from '../support/app-harness';
 
 jest.setTimeout(60_000);
 
@@ -31,7 +31,7 @@ const SECRET_HEADERS = {
 };
 const CANARIES = [
   'CANARYCODE123', 'CANARYSTATE', 'CANARYJWTSIG', ID_TOKEN, SAML, 'CANARYRELAY', 'CANARYBEARER', 'CANARYCOOKIE', 'CANARYHINT',
-  'CANARYWHSIG', 'CANARYSTRIPE', 'CANARYHUB', 'CANARYBODY',
+  'CANARYWHSIG', 'CANARYSTRIPE', 'CANARYHUB', 'CANARYBODY', 'CANARYJSESSION', 'CANARYPATHSTATE', 'CANARYESCAPED',
 ];
 
 const transports: Transport[] = ['grpc', 'http-envoy', 'http-traefik', 'http-nginx'];
@@ -57,6 +57,17 @@ describe.each(transports)('over %s', (t) => {
     answers.push(await h.ask(t, { method: 'POST', path: '/saml/acs', body: saml, headers: hdr }));
   });
 
+  test('T-P3: path parameters on a path_param deny are masked, not logged verbatim', async () => {
+    const paths = ['/oauth2/callback;jsessionid=CANARYJSESSION', '/webhooks/idp;state=CANARYPATHSTATE', '/oauth2/callback%3Bjsessionid=CANARYESCAPED?code=CANARYCODE123'];
+    for (const path of paths) {
+      const a = await h.ask(t, { path });
+      expect(a).toMatchObject({ allowed: false, reason: 'path_param' });
+      answers.push(a);
+    }
+    await new Promise((r) => setTimeout(r, 30));
+    expect(h.logs.join('')).toContain('/oauth2/callback;jsessionid=REDACTED');
+  });
+
   test('T-L3: secret headers on a callback and on the webhook route', async () => {
     answers.push(await h.ask(t, { path: cb({ code: 'CANARYCODE123', state: 'CANARYSTATE' }), headers: SECRET_HEADERS }));
     answers.push(await h.ask(t, { method: 'POST', path: '/webhooks/idp', body: '{"type":"CANARYBODY"}', headers: { ...SECRET_HEADERS, 'content-type': 'application/json' } }));
@@ -65,10 +76,10 @@ describe.each(transports)('over %s', (t) => {
 
 test('T-L4/T-L5: no canary in any response, log line or decision log event; masking recorded', async () => {
   await new Promise((r) => setTimeout(r, 50));
-  expect(answers.length).toBeGreaterThanOrEqual(28);
+  expect(answers.length).toBeGreaterThanOrEqual(40);
   const logs = h.logs.join('');
   const decisions = h.decisionLines.join('');
-  expect(h.decisionLines.length).toBeGreaterThanOrEqual(28);
+  expect(h.decisionLines.length).toBeGreaterThanOrEqual(40);
   for (const c of CANARIES) {
     for (const a of answers) expect(a.raw).not.toContain(c);
     expect(logs).not.toContain(c);

@@ -2,8 +2,8 @@
 // T-S4, T-C1): a refused callback never burns the victim's state, and concurrent twins are
 // exactly-once — over gRPC and HTTP, with the in-memory store and with a real Redis (skipped loudly
 // without redis-server, required in CI).
-import { startHarness, cb, ISS_LEGACY, ISS_NEW } from './harness';
-import type { Harness, Transport } from './harness';
+import { startHarness, cb, ISS_LEGACY, ISS_NEW } from '../support/app-harness';
+import type { Harness, Transport } from '../support/app-harness';
 import { OTHER_HOST, storePin, mintedState, storeReady, twoConnectionSetup } from './two-connections';
 import { redisAvailability, startRedis, type RunningRedis } from '../support/redis-server';
 import { createDemoSetup } from '../../ext-authz/src/config/default';

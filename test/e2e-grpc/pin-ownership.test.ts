@@ -4,8 +4,8 @@
 // never pins flows on another, even where backend ids repeat. Over gRPC and HTTP/JSON.
 import * as grpc from '@grpc/grpc-js';
 import { createDemoSetup } from '../../ext-authz/src/config/default';
-import { startHarness, cb, httpRequest, ISS_LEGACY } from './harness';
-import type { Harness } from './harness';
+import { startHarness, cb, httpRequest, ISS_LEGACY } from '../support/app-harness';
+import type { Harness } from '../support/app-harness';
 import { OTHER_HOST, storeReady, twoConnectionSetup } from './two-connections';
 import { redisAvailability, startRedis, type RunningRedis } from '../support/redis-server';
 

@@ -2,8 +2,8 @@
 // (T-R3), over gRPC and HTTP. Each SAML shape below would otherwise route a legacy-issued assertion as
 // the flow pinned to new: the proxy does not verify SAML signatures, so what it reads must be what the
 // SP will trust, or the document is refused.
-import { startHarness, cb, ISS_LEGACY, ISS_NEW } from './harness';
-import type { Answer, Harness, Transport } from './harness';
+import { startHarness, cb, ISS_LEGACY, ISS_NEW } from '../support/app-harness';
+import type { Answer, Harness, Transport } from '../support/app-harness';
 import { storePin } from './two-connections';
 import { createDemoSetup } from '../../ext-authz/src/config/default';
 

@@ -3,8 +3,8 @@
 // Core §3.1.3.7 (aud, azp); agent access tokens per RFC 9068 (typ at+jwt, never an id_token); and the
 // audience bound to the connection (the issuer's audiences ∩ the connection's client_ids). Over gRPC
 // and HTTP, with two connections that share their issuers.
-import { startHarness, ISS_LEGACY } from './harness';
-import type { Answer, Harness, Transport } from './harness';
+import { startHarness, ISS_LEGACY } from '../support/app-harness';
+import type { Answer, Harness, Transport } from '../support/app-harness';
 import { AGENT_ROUTE, OTHER_HOST, issuerJwt, storePin, twoConnectionSetup } from './two-connections';
 import type { DemoSetup } from '../../ext-authz/src/config/default';
 

@@ -8,8 +8,8 @@ import { SignJWT } from 'jose';
 import { createDemoSetup } from '../../ext-authz/src/config/default';
 import type { DemoSetup } from '../../ext-authz/src/config/default';
 import { createPin, mintState } from '../../ext-authz/src/pipeline/pins/mint';
-import type { Harness } from './harness';
-import { ISS_LEGACY, ISS_NEW } from './harness';
+import type { Harness } from '../support/app-harness';
+import { ISS_LEGACY, ISS_NEW } from '../support/app-harness';
 
 export const OTHER_HOST = 'other.example.com';
 export const AGENT_ROUTE = '/agent/callback';

@@ -80,6 +80,22 @@ describe.each([['grpc' as const], ['http' as const]])('e2e through the %s authz 
     expect(replay.headers['x-callback-reason']).toBe('webhook_replay');
   });
 
+  test('webhooks whose body is not valid UTF-8, or not NFC, verify over their exact bytes; a one-byte change fails', async () => {
+    await stack.setStage('observe', { drainUntil: null });
+    const notNfc = Buffer.from('{"name":"Ame\u0301lie"}', 'utf8');
+    const notUtf8 = Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0x41, 0xe9, 0x80, 0xff]), Buffer.from('"}')]);
+    for (const body of [notNfc, notUtf8]) {
+      const ok = await send(stack, 'front', 'POST', '/webhooks/idp', { 'content-type': 'application/json', ...signWebhook(stack.webhookSecret, body) }, body);
+      expect(ok.status).toBe(200);
+      expect(ok.headers['x-served-by']).toBe('legacy');
+      const changed = Buffer.from(body);
+      changed[changed.length - 3] ^= 0x01;
+      const bad = await send(stack, 'front', 'POST', '/webhooks/idp', { 'content-type': 'application/json', ...signWebhook(stack.webhookSecret, body) }, changed);
+      expect(bad.status).toBe(403);
+      expect(bad.headers['x-callback-reason']).toBe('bad_signature');
+    }
+  });
+
   // Once (in the gRPC pass): the same body callbacks through nginx.
   const viaNginx = transport !== 'grpc' ? null : nginxAvailability() === 'run' ? test : test.skip;
 

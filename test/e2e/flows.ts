@@ -70,7 +70,7 @@ export interface RawReply {
 }
 
 /** One raw request to a proxy with Host: auth.example.com. */
-export function send(stack: Stack, via: Via, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<RawReply> {
+export function send(stack: Stack, via: Via, method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<RawReply> {
   const u = new URL(stack.proxyUrl(via));
   const h: Record<string, string> = { host: EXTERNAL_HOST, ...headers };
   if (body !== undefined) h['content-length'] = String(Buffer.byteLength(body));

@@ -12,7 +12,8 @@ const yaml = (...p: string[]): any => YAML.parse(read(...p));
 const ROUTING_HEADER = 'x-callback-backend';
 
 describe('Istio manifests', () => {
-  const mesh = YAML.parse(yaml('envoy', 'istio', 'mesh-config.yaml').data.mesh);
+  // A patch of istiod's meshConfig (Helm values / IstioOperator spec), not a whole ConfigMap.
+  const mesh = yaml('envoy', 'istio', 'mesh-config.yaml').meshConfig;
   const policy = yaml('envoy', 'istio', 'authorization-policy.yaml');
   const vs = yaml('envoy', 'istio', 'virtual-service.yaml');
   const filter = yaml('envoy', 'istio', 'envoy-filter.yaml');

@@ -49,6 +49,7 @@ describe('broken envoy.yaml variants fail with a clear finding', () => {
     ['body limit too small for SAML', (_d, _h, a) => (a.with_request_body.max_request_bytes = 1024), 'lint/ext_authz_body_too_small'],
     ['no clear_route_cache', (_d, _h, a) => delete a.clear_route_cache, 'lint/ext_authz_no_clear_route_cache'],
     ['query string in the access log (T-L1)', (_d, h) => (h.access_log[0].typed_config.log_format.json_format.path = '%REQ(:PATH)%'), 'lint/access_log_query'],
+    ['access log reads a metadata key ext-authz never sets', (_d, h) => (h.access_log[0].typed_config.log_format.json_format.callback_reasons = '%DYNAMIC_METADATA(envoy.filters.http.ext_authz:reason)%'), 'lint/access_log_unknown_metadata'],
     ['merge_slashes off (T-P5)', (_d, h) => (h.merge_slashes = false), 'lint/hcm_merge_slashes'],
     ['escaped slashes kept (T-P2)', (_d, h) => (h.path_with_escaped_slashes_action = 'KEEP_UNCHANGED'), 'lint/hcm_escaped_slashes'],
     ['underscore headers allowed (T-H7)', (_d, h) => delete h.common_http_protocol_options.headers_with_underscores_action, 'lint/hcm_underscore_headers'],

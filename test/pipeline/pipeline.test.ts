@@ -12,8 +12,8 @@ import { attributesFromView } from '../../ext-authz/src/check/attributes-from-vi
 import { RegoPolicyEngine } from '../../ext-authz/src/policy/rego-engine';
 import { ShadowEngine } from '../../ext-authz/src/policy/shadow-engine';
 import { readDataFile } from '../../ext-authz/src/policy/load-dir';
-import { LEGACY_ISS, NEW_ISS, POLICY_DIR, callbackEngine, freshCode, makeDemo, oauthCallback, view } from '../acceptance/demo-harness';
-import type { Demo } from '../acceptance/demo-harness';
+import { LEGACY_ISS, NEW_ISS, POLICY_DIR, callbackEngine, freshCode, makeDemo, oauthCallback, view } from '../support/demo-harness';
+import type { Demo } from '../support/demo-harness';
 
 const dirs: string[] = [];
 afterAll(() => {

@@ -6,7 +6,7 @@ import { isReasonCode } from '../../ext-authz/src/model/reasons';
 import type { ReasonCode } from '../../ext-authz/src/model/reasons';
 import { validateDecision } from '../../ext-authz/src/policy/decision';
 import { STAGES } from '../../ext-authz/src/model/registry';
-import { callbackEngine } from '../acceptance/demo-harness';
+import { callbackEngine } from '../support/demo-harness';
 
 const LEGACY_ISS = 'https://legacy-idp.example.com';
 const NEW_ISS = 'https://new-idp.example.com';

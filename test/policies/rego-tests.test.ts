@@ -1,7 +1,7 @@
 // Runs every `test_*` rule under policies/ (the callback policy and the examples) with the real Rego
 // engine, as `callback-proxy policy test policies/` does: each must evaluate to true.
 import { join } from 'node:path';
-import { compilePolicy } from '../../ext-authz/src/rego/index';
+import { compilePolicy } from '../../ext-authz/src/rego/engine';
 import { loadPolicyDir } from '../../ext-authz/src/policy/load-dir';
 
 const root = join(__dirname, '..', '..', 'policies');

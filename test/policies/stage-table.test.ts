@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { ConnectionConfig, Stage } from '../../ext-authz/src/model/registry';
 import { cohortBucket } from '../../ext-authz/src/pipeline/facts/migration';
 import type { PipelineResult } from '../../ext-authz/src/model/decision';
-import { LEGACY_ISS, NEW_ISS, demoJwt, freshCode, makeDemo, oauthCallback, view } from '../acceptance/demo-harness';
-import type { Demo } from '../acceptance/demo-harness';
+import { LEGACY_ISS, NEW_ISS, demoJwt, freshCode, makeDemo, oauthCallback, view } from '../support/demo-harness';
+import type { Demo } from '../support/demo-harness';
 
 const MIN = 60_000;
 const ROUTES = {

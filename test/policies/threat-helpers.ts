@@ -4,8 +4,8 @@ import { createHmac } from 'node:crypto';
 import { createPin } from '../../ext-authz/src/pipeline/pins/mint';
 import type { PipelineResult } from '../../ext-authz/src/model/decision';
 import type { RequestView } from '../../ext-authz/src/model/request';
-import { oauthCallback, view } from '../acceptance/demo-harness';
-import type { Demo } from '../acceptance/demo-harness';
+import { oauthCallback, view } from '../support/demo-harness';
+import type { Demo } from '../support/demo-harness';
 
 export const MIN = 60_000;
 export const ROUTES = {

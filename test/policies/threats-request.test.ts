@@ -1,6 +1,6 @@
 // THREATS.md §5–§8 (host and forwarding headers, path encodings, parameter pollution, size limits),
 // one test per row, through the real pipeline and the callback policy.
-import { LEGACY_ISS, NEW_ISS, demoSetup, formPost, freshCode, makeDemo, view } from '../acceptance/demo-harness';
+import { LEGACY_ISS, NEW_ISS, demoSetup, formPost, freshCode, makeDemo, view } from '../support/demo-harness';
 import { cb, expectDeny, expectRoute, standardWebhook } from './threat-helpers';
 
 describe('THREATS §5 host / forwarding header spoofing', () => {

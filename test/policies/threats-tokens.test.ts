@@ -5,8 +5,8 @@ import { SignJWT } from 'jose';
 import { toCheckResponse } from '../../ext-authz/src/check/check-response';
 import type { RegistryConfig } from '../../ext-authz/src/model/registry';
 import { createPin } from '../../ext-authz/src/pipeline/pins/mint';
-import { LEGACY_ISS, NEW_ISS, demoJwt, demoSetup, formPost, freshCode, makeDemo, view } from '../acceptance/demo-harness';
-import type { Demo } from '../acceptance/demo-harness';
+import { LEGACY_ISS, NEW_ISS, demoJwt, demoSetup, formPost, freshCode, makeDemo, view } from '../support/demo-harness';
+import type { Demo } from '../support/demo-harness';
 import { BCL_EVENT, MIN, ROUTES, agentCall, b64url, cb, expectDeny, expectRoute, samlXml, standardWebhook } from './threat-helpers';
 
 /** The RFC 9068 §2.1 header of an access token. */

@@ -1,8 +1,8 @@
 // THREATS.md §1–§4 (mix-up, flow binding, code injection, RelayState), one test per row (T-xx in each
 // name), through the real pipeline: strict facts, real pins and keys, jose-signed tokens, the Rego policy.
 // §5–§8 are in threats-request.test.ts, §9–§14 in threats-tokens.test.ts; rows left to the forwarding
-// layer or later work are listed in threats-coverage.test.ts.
-import { LEGACY_ISS, NEW_ISS, demoJwt, formPost, freshCode, makeDemo, view } from '../acceptance/demo-harness';
+// layer or later work are marked as deferred in docs/threat-model.md.
+import { LEGACY_ISS, NEW_ISS, demoJwt, formPost, freshCode, makeDemo, view } from '../support/demo-harness';
 import { MIN, cb, expectDeny, expectRoute, relayPin, samlXml } from './threat-helpers';
 
 describe('THREATS §1 mix-up and issuer confusion', () => {

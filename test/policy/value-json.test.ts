@@ -1,7 +1,7 @@
 // decisionToJson must equal rego's toJSON for every value (policy/value-json.ts).
 import fc from 'fast-check';
-import { RegoObject, RegoSet, toJSON } from '../../ext-authz/src/rego/index';
-import type { Value } from '../../ext-authz/src/rego/index';
+import { RegoObject, RegoSet, toJSON } from '../../ext-authz/src/rego/engine';
+import type { Value } from '../../ext-authz/src/rego/engine';
 import { decisionToJson } from '../../ext-authz/src/policy/value-json';
 
 const same = (v: Value): void => {

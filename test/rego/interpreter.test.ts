@@ -1,6 +1,6 @@
-// Compiler + interpreter through the public API (rego/index.ts): evaluation semantics, `with`, errors
+// Compiler + interpreter through the public API (rego/engine.ts): evaluation semantics, `with`, errors
 // with their codes, strict builtin errors, budgets, zero-copy input, tests listing.
-import { compilePolicy, RegoError, toJSON, type EvalResult, type Value } from '../../ext-authz/src/rego/index';
+import { compilePolicy, RegoError, toJSON, type EvalResult, type Value } from '../../ext-authz/src/rego/engine';
 
 function policy(text: string, data?: unknown) {
   return compilePolicy([{ file: 'p.rego', text: `package t\nimport rego.v1\n${text}\n` }], { data });
@@ -239,6 +239,23 @@ describe('public API', () => {
   test('prepared queries are reusable and evaluations independent', () => {
     const q = policy('p := input.n * 2').prepare('data.t.p');
     for (let i = 0; i < 5; i++) expect(q.evaluate({ n: i })).toEqual({ defined: true, value: i * 2 });
+  });
+
+  test('the compiled policy holds no evaluation state: queries and nested evaluations keep their own caches', () => {
+    const p = policy('d := input.n * 2\nc := count([1, 2, 3])\ne if { print("n", input.n); d > 0 }');
+    const d = p.prepare('data.t.d');
+    const c = p.prepare('data.t.c');
+    const e = p.prepare('data.t.e');
+    // A print sink that evaluates other queries of the same policy while `e` is mid-evaluation.
+    const seen: unknown[] = [];
+    const sink = (): void => {
+      seen.push(toJSON((d.evaluate({ n: 100 }) as { value: Value }).value), toJSON((e.evaluate({ n: -1 }) as EvalResult).defined));
+    };
+    expect(e.evaluate({ n: 3 }, { print: sink })).toEqual({ defined: true, value: true });
+    expect(seen).toEqual([200, false]);
+    expect(d.evaluate({ n: 4 })).toEqual({ defined: true, value: 8 });
+    expect(c.evaluate()).toEqual({ defined: true, value: 3 });
+    expect(c.evaluate(undefined, { strict: true })).toEqual({ defined: true, value: 3 });
   });
 
   test('listTests and ruleNames', () => {

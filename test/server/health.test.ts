@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { App } from '../../ext-authz/src/app';
 import { loadProtos } from '../../ext-authz/src/check/protos';
 import { createLogger } from '../../ext-authz/src/telemetry/logger';
-import { checkRequestFor, grpcCheck, httpRequest } from '../e2e-grpc/harness';
+import { checkRequestFor, grpcCheck, httpRequest } from '../support/app-harness';
 
 jest.setTimeout(60_000);
 

@@ -2,8 +2,8 @@
 // backend's own state (hashed at once), MintState mints one; per-backend bearer tokens.
 import * as grpc from '@grpc/grpc-js';
 import { createDemoSetup } from '../../ext-authz/src/config/default';
-import { startHarness, cb, httpRequest, ISS_LEGACY } from '../e2e-grpc/harness';
-import type { Harness } from '../e2e-grpc/harness';
+import { startHarness, cb, httpRequest, ISS_LEGACY } from '../support/app-harness';
+import type { Harness } from '../support/app-harness';
 
 jest.setTimeout(60_000);
 

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { createDemoSetup } from '../../ext-authz/src/config/default';
 import type { DemoSetup } from '../../ext-authz/src/config/default';
-import { askFrom, cb, httpRequest, ISS_NEW, ISS_LEGACY, startHarness } from '../e2e-grpc/harness';
-import type { Answer, Harness } from '../e2e-grpc/harness';
+import { askFrom, cb, httpRequest, ISS_NEW, ISS_LEGACY, startHarness } from '../support/app-harness';
+import type { Answer, Harness } from '../support/app-harness';
 import { redisAvailability, startRedis } from '../support/redis-server';
 import type { RedisStartOptions, RunningRedis } from '../support/redis-server';
 

@@ -1,6 +1,6 @@
-// TLS and mTLS on the gRPC listener with certificates made in the test (openssl): a CA, a server
-// certificate for 127.0.0.1 and a client certificate. Skips loudly without openssl (fails in CI).
-import { execFileSync } from 'node:child_process';
+// TLS and mTLS on the gRPC listener with certificates made in the test (test/support/pki.ts: openssl):
+// a CA, a server certificate for 127.0.0.1 and a client certificate. Skips loudly without openssl
+// (fails in CI).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,42 +9,17 @@ import * as grpc from '@grpc/grpc-js';
 import { App } from '../../ext-authz/src/app';
 import { loadProtos } from '../../ext-authz/src/check/protos';
 import { createLogger } from '../../ext-authz/src/telemetry/logger';
-import { checkRequestFor, grpcCheck } from '../e2e-grpc/harness';
+import { checkRequestFor, grpcCheck } from '../support/app-harness';
+import { describeWithOpenssl, makePki } from '../support/pki';
+import type { Pki } from '../support/pki';
 
 jest.setTimeout(60_000);
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const available = hasOpenssl();
-if (!available) {
-  if (process.env.CI === 'true') throw new Error('openssl is required for the TLS tests in CI');
-  console.warn('SKIPPING TLS tests: openssl not found on PATH');
-}
-const maybe = available ? describe : describe.skip;
-
-function makePki(dir: string): Record<string, string> {
-  const f = (n: string): string => path.join(dir, n);
-  const run = (args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '1', '-subj', '/CN=test-ca']);
-  fs.writeFileSync(f('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  fs.writeFileSync(f('client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const who of ['server', 'client']) {
-    run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f(`${who}.key`), '-out', f(`${who}.csr`), '-subj', `/CN=${who}`]);
-    run(['x509', '-req', '-in', f(`${who}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f(`${who}.pem`), '-days', '1', '-extfile', f(`${who}.ext`)]);
-  }
-  return { ca: f('ca.pem'), serverCert: f('server.pem'), serverKey: f('server.key'), clientCert: f('client.pem'), clientKey: f('client.key') };
-}
+const maybe = describeWithOpenssl('TLS');
 
 maybe('gRPC listener TLS', () => {
   let dir: string;
-  let pki: Record<string, string>;
+  let pki: Pki;
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbp-tls-'));
     pki = makePki(dir);

@@ -1,5 +1,5 @@
 // The layer rules of ext-authz/src (docs/architecture.md, "Layers"), checked over the import graph:
-//   cli → app → server → check → pipeline → policy → rego, model/ at the bottom,
+//   cli → app → server → lifecycle → check → pipeline → policy → rego, model/ at the bottom,
 //   store/, telemetry/, config/, envoy/ beside (importable from the layers; they import model/ only);
 //   rego/ internals only through rego/engine.ts (or its index.ts); no import cycles; only cli/ touches
 //   process state (env, argv, cwd, signals, exit).
@@ -7,7 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const LAYERS = ['model', 'rego', 'policy', 'pipeline', 'check', 'server', 'app', 'cli'] as const;
+// lifecycle/ (stage overrides, audit chain, SLO guard, removal report) sits between check/ and server/:
+// it wraps the check core's decider and reads its decisions; the admin API in server/ and app use it.
+export const LAYERS = ['model', 'rego', 'policy', 'pipeline', 'check', 'lifecycle', 'server', 'app', 'cli'] as const;
 export const BESIDE = ['store', 'telemetry', 'config', 'envoy'] as const;
 /** Files outside rego/ may import only these rego files (its public face). */
 export const REGO_PUBLIC = new Set(['rego/engine.ts', 'rego/index.ts']);

@@ -53,3 +53,39 @@ test('events carry the OPA fields', () => {
   expect(ev.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
   expect(rfc3339Nanos(1_764_331_200_000_000_001n)).toBe('2025-11-28T12:00:00.000000001Z');
 });
+
+test('T-P3/T-L5: path parameters and fragments in every copy of the target are masked; iss stays readable', () => {
+  const withParams = {
+    attributes: {
+      request: {
+        http: {
+          path: '/oauth2/callback;jsessionid=CANARYSESSION?code=CANARYCODE&iss=https%3A%2F%2Fidp',
+          fragment: 'access_token=CANARYFRAG',
+          headers: { ':path': '/webhooks/idp;state=CANARYSTATE2', ':authority': 'auth.example.com' },
+        },
+      },
+    },
+    parsed_query: { code: ['CANARYCODE'], iss: ['https://idp'] },
+  };
+  const m = maskInput(withParams);
+  const text = JSON.stringify(m.input);
+  for (const s of ['CANARYSESSION', 'CANARYCODE', 'CANARYFRAG', 'CANARYSTATE2']) expect(text).not.toContain(s);
+  expect((m.input as any).attributes.request.http.path).toBe('/oauth2/callback;jsessionid=REDACTED?code=REDACTED&iss=https%3A%2F%2Fidp');
+  expect((m.input as any).parsed_query.iss).toEqual(['https://idp']);
+  expect(m.masked).toEqual(expect.arrayContaining(['/input/attributes/request/http/path', '/input/attributes/request/http/fragment', '/input/attributes/request/http/headers/:path']));
+  // A path without any parameter is not reported as masked.
+  expect(maskInput({ attributes: { request: { http: { path: '/login' } } } }).masked).toEqual([]);
+});
+
+test('the login start Set-Cookie (the cookie hint MAC) is masked in the logged decision; the hint header is not', () => {
+  const sink = memorySink();
+  const dl = new DecisionLogger({ sink, labels: {}, path: 'callback/decision' });
+  const r = result();
+  r.decision = { ...r.decision, response_headers: { 'set-cookie': '__Host-cbp_hint=v1.new.1.CANARYMAC; Path=/', 'x-callback-hint': 'restart-login' } };
+  dl.log(r, undefined, 1);
+  expect(sink.lines[0]).not.toContain('CANARYMAC');
+  const ev = JSON.parse(sink.lines[0]);
+  expect(ev.result.response_headers).toEqual({ 'set-cookie': 'REDACTED', 'x-callback-hint': 'restart-login' });
+  expect(ev.masked).toContain('/result/response_headers/set-cookie');
+  expect(r.decision.response_headers['set-cookie']).toContain('CANARYMAC'); // the caller's decision is untouched
+});

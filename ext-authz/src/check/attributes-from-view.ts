@@ -23,8 +23,8 @@ export function attributesFromView(req: RequestView): Record<string, unknown> {
   if (req.protocol !== undefined) http.protocol = req.protocol;
   if (req.body !== undefined) {
     http.body = req.body;
-    // int64 fields are strings in protojson (proto3 JSON mapping).
-    http.size = String(Buffer.byteLength(req.body, 'utf8'));
+    // int64 fields are strings in protojson (proto3 JSON mapping); the size is of the bytes received.
+    http.size = String(req.rawBody !== undefined ? req.rawBody.byteLength : Buffer.byteLength(req.body, 'utf8'));
   }
   const attributes: Record<string, unknown> = { request: { http } };
   if (req.sourceIp !== undefined) attributes.source = { address: { socketAddress: { address: req.sourceIp } } };

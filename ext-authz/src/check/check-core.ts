@@ -9,7 +9,7 @@ import type { RequestView } from '../model/request';
 import type { Logger } from '../telemetry/logger';
 import type { ServiceMetrics } from '../telemetry/metrics';
 import type { DecisionLogger } from '../telemetry/decision-log';
-import { describeError, loggableHeaders, redactPathQuery } from '../telemetry/redact';
+import { describeError, renderHeaders, renderTarget } from '../telemetry/redact';
 import type { AdaptedRequest } from './adapter';
 import { isForwardable, primaryReason } from './check-response';
 import { localDeny } from './local-deny';
@@ -24,7 +24,7 @@ export type Transport = 'grpc' | 'http';
 /** Reasons that mean our machinery failed rather than the request (policy_errors_total). */
 const FAILURE_REASONS: ReadonlySet<string> = new Set<ReasonCode>([
   'policy_error', 'policy_timeout', 'policy_undefined', 'invalid_decision', 'backend_not_allowed',
-  'policy_ignored_violation', 'store_unavailable', 'internal_error', 'authz_unavailable', 'jwks_unavailable',
+  'policy_ignored_violation', 'store_unavailable', 'internal_error', 'authz_unavailable', 'jwks_unavailable', 'stage_unknown',
 ]);
 
 export interface CheckCoreOptions {
@@ -33,33 +33,44 @@ export interface CheckCoreOptions {
   logger: Logger;
   metrics: ServiceMetrics;
   decisionLog: DecisionLogger | null;
+  /** Sees every recorded decision (the lifecycle's traffic counters and SLO guard); must be cheap. */
+  onDecision?: (result: PipelineResult) => void;
 }
 
 export class CheckCore {
   constructor(private readonly opts: CheckCoreOptions) {}
 
-  /** Runs one decision; `t0` is when the transport received the request (process.hrtime.bigint()). */
-  async run(req: AdaptedRequest, transport: Transport, t0: bigint): Promise<PipelineResult> {
+  /**
+   * Runs one decision and never rejects. `adapt` is the transport's adapter call (or its result): it runs
+   * inside this boundary, so an adapter bug is a logged internal_error like any other. `t0` is when the
+   * transport received the request (process.hrtime.bigint()).
+   */
+  async run(adapt: AdaptedRequest | (() => AdaptedRequest), transport: Transport, t0: bigint): Promise<PipelineResult> {
     const decisionId = randomUUID();
+    let req: AdaptedRequest | null = null;
     let result: PipelineResult;
-    const decider = this.opts.decider();
-    if (!req.ok) result = localDeny(req.reason, decisionId);
-    else if (decider === null) result = localDeny('authz_unavailable', decisionId);
-    else {
-      try {
-        result = await decider.decide(req.view, req.attributes, decisionId);
-      } catch (e) {
-        // A bug below us: fail closed, and say so once (name, code and stack frames; never the message,
-        // which may quote request text).
-        result = localDeny('internal_error', decisionId);
-        this.logFailure(e, decisionId, transport);
-      }
+    try {
+      req = typeof adapt === 'function' ? adapt() : adapt;
+      const decider = this.opts.decider();
+      if (!req.ok) result = localDeny(req.reason, decisionId);
+      else if (decider === null) result = localDeny('authz_unavailable', decisionId);
+      else result = await decider.decide(req.view, req.attributes, decisionId);
+    } catch (e) {
+      // A bug below us: fail closed, and say so once (name, code and stack frames; never the message,
+      // which may quote request text).
+      result = localDeny('internal_error', decisionId);
+      this.reportFailure(e, decisionId, transport);
     }
-    this.record(result, req.ok ? req.view : null, req.ok ? req.attributes : undefined, transport, t0);
+    const read = req !== null && req.ok ? req : null;
+    this.record(result, read ? read.view : null, read ? read.attributes : undefined, transport, t0);
     return result;
   }
 
-  private logFailure(e: unknown, decisionId: string, transport: Transport): void {
+  /**
+   * Logs a failure of one check, once, with its decision id. The transports call it when turning a
+   * decision into a reply fails after run() returned (they then reply with internal_error themselves).
+   */
+  reportFailure(e: unknown, decisionId: string, transport: Transport): void {
     try {
       this.opts.logger.error({ event: 'check_failed', decision_id: decisionId, transport, ...describeError(e) }, 'check failed; denied internal_error');
     } catch {
@@ -95,8 +106,9 @@ export class CheckCore {
             transport,
             method: view?.method,
             host: view?.host,
-            path: view ? redactPathQuery(view.path) : undefined,
-            headers: view ? loggableHeaders(view.headers) : undefined,
+            // Request values only through the renderers: parameters of every kind masked (T-L1, T-P3).
+            path: view ? renderTarget(view.path) : undefined,
+            headers: view ? renderHeaders(view.headers) : undefined,
             request_id: view?.requestId,
             duration_us: Math.round(elapsedNs / 1000),
           },
@@ -104,8 +116,14 @@ export class CheckCore {
         );
       }
       this.opts.decisionLog?.log(result, attributes, elapsedNs);
+      this.opts.onDecision?.(result);
     } catch (e) {
-      this.logFailure(e, result.decisionId, transport);
+      // The decision stands (it is already made); only its telemetry failed.
+      try {
+        this.opts.logger.error({ event: 'record_failed', decision_id: result.decisionId, transport, ...describeError(e) }, 'decision telemetry failed');
+      } catch {
+        // a logger that throws must not turn into a failed check
+      }
     }
   }
 }

@@ -4,10 +4,10 @@
 import type { PipelineResult } from '../model/decision';
 import { denyStatus, isReasonCode } from '../model/reasons';
 import type { ReasonCode } from '../model/reasons';
-import { jsonToValue, structToJson } from './attributes-json';
+import { jsonToValue } from './attributes-json';
 import type { CheckResponseObject, DecodedStruct, DecodedValue, HeaderValueOption } from './check-request-types';
+import type { DynamicMetadataKey } from '../model/dynamic-metadata';
 
-export const DEFAULT_ROUTING_HEADER = 'x-callback-backend';
 export const REASON_HEADER = 'x-callback-reason';
 export const DECISION_ID_HEADER = 'x-callback-decision-id';
 
@@ -64,18 +64,32 @@ export function isForwardable(result: PipelineResult): boolean {
   return (d.action === 'allow' || d.action === 'rewrite') && typeof d.backend === 'string' && d.backend.length > 0;
 }
 
+/**
+ * Whether a decision may set this request header towards the upstream: never the routing header (only
+ * the decision's backend fills it), a pseudo-header or Host. Names are lower-case.
+ */
+export function upstreamSettable(name: string, routing: string): boolean {
+  return name !== routing && !name.startsWith(':') && name !== 'host';
+}
+
+/** The decision's headers to remove, lower-cased and de-duplicated, without the ones no decision may touch. */
+export function upstreamRemovals(names: readonly string[], routing: string): string[] {
+  const out: string[] = [];
+  for (const h of names) {
+    const name = h.toLowerCase();
+    if (upstreamSettable(name, routing) && !out.includes(name)) out.push(name);
+  }
+  return out;
+}
+
 function opt(key: string, value: string, appendAction: HeaderValueOption['appendAction']): HeaderValueOption {
   return { header: { key, value }, appendAction };
 }
 
-/** Low-cardinality metadata for Envoy access logs and later filters (no request values). */
-export function dynamicMetadataJson(result: PipelineResult): Record<string, unknown> {
-  return structToJson(dynamicMetadataStruct(result));
-}
-
 /**
- * The same, built straight into google.protobuf.Struct fields: this runs on every check, and going
- * through an intermediate object (spread + conversion) cost several µs per call.
+ * Low-cardinality metadata for Envoy access logs and later filters (no request values), built straight
+ * into google.protobuf.Struct fields: this runs on every check, and going through an intermediate
+ * object (spread + conversion) cost several µs per call.
  */
 export function dynamicMetadataStruct(result: PipelineResult): DecodedStruct {
   const d = result.decision;
@@ -85,12 +99,14 @@ export function dynamicMetadataStruct(result: PipelineResult): DecodedStruct {
   const forward = isForwardable(result);
   const reasons: DecodedValue[] = [];
   for (const c of d.reasons) if (isReasonCode(c)) reasons.push({ stringValue: c });
-  fields.decision_id = { stringValue: result.decisionId };
-  fields.action = { stringValue: forward ? d.action : 'deny' };
-  fields.reasons = { listValue: { values: reasons } };
-  fields.backend = forward ? { stringValue: d.backend as string } : NULL_VALUE;
-  fields.stage = result.connection ? { stringValue: result.connection.stage } : NULL_VALUE;
-  fields.connection = result.connection ? { stringValue: result.connection.name } : NULL_VALUE;
+  // Our keys overwrite a policy's; only DYNAMIC_METADATA_KEYS type-check here (the access-log lint's list).
+  const own = fields as Record<DynamicMetadataKey, DecodedValue>;
+  own.decision_id = { stringValue: result.decisionId };
+  own.action = { stringValue: forward ? d.action : 'deny' };
+  own.reasons = { listValue: { values: reasons } };
+  own.backend = forward ? { stringValue: d.backend as string } : NULL_VALUE;
+  own.stage = result.connection ? { stringValue: result.connection.stage } : NULL_VALUE;
+  own.connection = result.connection ? { stringValue: result.connection.name } : NULL_VALUE;
   return { fields };
 }
 
@@ -107,15 +123,9 @@ export function toCheckResponse(result: PipelineResult, opts: ResponseOptions): 
     const headers: HeaderValueOption[] = [opt(routing, d.backend as string, 'OVERWRITE_IF_EXISTS_OR_ADD')];
     for (const k of Object.keys(d.headers)) {
       const name = k.toLowerCase();
-      if (name === routing || name.startsWith(':') || name === 'host') continue;
-      headers.push(opt(name, String(d.headers[k]), 'OVERWRITE_IF_EXISTS_OR_ADD'));
+      if (upstreamSettable(name, routing)) headers.push(opt(name, String(d.headers[k]), 'OVERWRITE_IF_EXISTS_OR_ADD'));
     }
-    const headersToRemove: string[] = [];
-    for (const h of result.headersToRemove) {
-      const name = h.toLowerCase();
-      if (name === routing || name.startsWith(':') || name === 'host' || headersToRemove.includes(name)) continue;
-      headersToRemove.push(name);
-    }
+    const headersToRemove = upstreamRemovals(result.headersToRemove, routing);
     const responseHeadersToAdd: HeaderValueOption[] = [];
     for (const k of Object.keys(d.response_headers)) {
       const name = k.toLowerCase();

@@ -4,7 +4,11 @@
 import type { PipelineResult } from '../model/decision';
 import type { RequestView } from '../model/request';
 import type { ReasonCode } from '../model/reasons';
-import { denyBody, denyHintHeaders, denyHttpStatus, isForwardable, primaryReason, REASON_HEADER, DECISION_ID_HEADER } from './check-response';
+import { addHeader, emptyHeaders } from './header-collect';
+import type { CollectedHeaders } from './header-collect';
+import {
+  denyBody, denyHintHeaders, denyHttpStatus, isForwardable, primaryReason, REASON_HEADER, DECISION_ID_HEADER, upstreamRemovals, upstreamSettable,
+} from './check-response';
 
 export type ForwardAuthMode = 'envoy' | 'nginx' | 'traefik';
 
@@ -15,7 +19,8 @@ export interface RawHttpRequest {
   url: string;
   /** node's rawHeaders: [name, value, name, value, …] (keeps repeats and order). */
   rawHeaders: string[];
-  body?: string;
+  /** The body bytes as read from the socket (never decoded and re-encoded). */
+  body?: Uint8Array;
   bodyTruncated?: boolean;
   remoteAddress?: string;
 }
@@ -35,20 +40,20 @@ const TRAEFIK_CONTROL = ['x-forwarded-method', 'x-forwarded-uri', 'x-forwarded-h
 /** Hop-by-hop headers of the authz sub-request itself (RFC 9110 §7.6.1), not of the original request. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'content-length']);
 
-function collect(rawHeaders: string[], skip: readonly string[]): { headers: Record<string, string>; duplicates: string[] } {
-  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
-  const duplicates: string[] = [];
+function collect(rawHeaders: string[], skip: readonly string[]): CollectedHeaders {
+  const out = emptyHeaders();
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i].toLowerCase();
-    if (skip.includes(name) || HOP_BY_HOP.has(name)) continue;
-    const value = rawHeaders[i + 1];
-    if (name in headers) {
-      // Joined with "," as Envoy does for the gRPC attributes, so facts sees one shape.
-      headers[name] = `${headers[name]},${value}`;
-      if (!duplicates.includes(name)) duplicates.push(name);
-    } else headers[name] = value;
+    if (!skip.includes(name) && !HOP_BY_HOP.has(name)) addHeader(out, name, rawHeaders[i + 1]);
   }
-  return { headers, duplicates };
+  return out;
+}
+
+/** The exact bytes for the facts and the webhook MAC, and their UTF-8 reading for the parsers. */
+function setBody(view: RequestView, body: Uint8Array | undefined): void {
+  if (body === undefined || body.byteLength === 0) return;
+  view.rawBody = body;
+  view.body = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
 }
 
 function first(rawHeaders: string[], name: string): string | undefined {
@@ -72,7 +77,7 @@ export function envoyHttpServiceToView(req: RawHttpRequest, prefix: string): For
     duplicateHeaders: duplicates,
     bodyTruncated: req.bodyTruncated === true || headers['x-envoy-auth-partial-body'] === 'true',
   };
-  if (req.body !== undefined && req.body.length > 0) view.body = req.body;
+  setBody(view, req.body);
   const rid = headers['x-request-id'];
   if (rid) view.requestId = rid;
   return { ok: true, view, mode };
@@ -115,7 +120,7 @@ export function proxyForwardAuthToView(req: RawHttpRequest): ForwardViewResult {
     bodyTruncated: req.bodyTruncated === true,
   };
   // nginx never forwards the body to auth_request; Traefik does with forwardBody: true.
-  if (mode === 'traefik' && req.body !== undefined && req.body.length > 0) view.body = req.body;
+  if (mode === 'traefik') setBody(view, req.body);
   const peer = mode === 'nginx' ? g('x-original-remote-addr') : g('x-real-ip');
   if (peer) view.sourceIp = peer;
   const rid = headers['x-request-id'];
@@ -139,10 +144,10 @@ export function toHttpReply(result: PipelineResult, mode: ForwardAuthMode, routi
     const routing = routingHeader.toLowerCase();
     for (const k of Object.keys(d.headers)) {
       const name = k.toLowerCase();
-      if (name !== routing && !name.startsWith(':') && name !== 'host') headers[name] = String(d.headers[k]);
+      if (upstreamSettable(name, routing)) headers[name] = String(d.headers[k]);
     }
     headers[routing] = d.backend as string;
-    const remove = result.headersToRemove.map((h) => h.toLowerCase()).filter((h) => h !== routing && !h.startsWith(':') && h !== 'host');
+    const remove = upstreamRemovals(result.headersToRemove, routing);
     // Envoy's HTTP authz client removes these from the upstream request (x-envoy-auth-headers-to-remove).
     if (remove.length > 0) headers['x-envoy-auth-headers-to-remove'] = remove.join(',');
     for (const k of Object.keys(d.response_headers)) headers[k.toLowerCase()] = String(d.response_headers[k]);

@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';
 import * as grpc from '@grpc/grpc-js';
+import { envoyApiProtoDirs } from '../envoy/proto-paths';
 
 /**
  * Decode options. `keepCase: false` yields lowerCamelCase field names, which are protojson's JSON names,
@@ -18,16 +19,6 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   defaults: false,
   oneofs: false,
 };
-
-function xdsDeps(): string {
-  const pkgJson = require.resolve('@grpc/grpc-js-xds/package.json');
-  return path.join(path.dirname(pkgJson), 'deps');
-}
-
-export function envoyIncludeDirs(): string[] {
-  const deps = xdsDeps();
-  return ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => path.join(deps, d));
-}
 
 /** Repository-relative location of our own protos (resolved from this file, no absolute paths). */
 export function ourProtoDir(): string {
@@ -49,7 +40,7 @@ export function loadProtos(): LoadedProtos {
   if (cached) return cached;
   const envoyDef = protoLoader.loadSync('envoy/service/auth/v3/external_auth.proto', {
     ...LOADER_OPTIONS,
-    includeDirs: envoyIncludeDirs(),
+    includeDirs: envoyApiProtoDirs(),
   });
   const pinsDef = protoLoader.loadSync('callbackproxy/v1/pins.proto', { ...LOADER_OPTIONS, includeDirs: [ourProtoDir()] });
   const envoyPkg = grpc.loadPackageDefinition(envoyDef) as unknown as {

@@ -3,6 +3,8 @@
 // (THREATS T-H6). A request that cannot be read yields a reason code instead of a view.
 import type { RequestView } from '../model/request';
 import type { DecodedCheckRequest, DecodedHttpRequest } from './check-request-types';
+import { addHeader, emptyHeaders } from './header-collect';
+import type { CollectedHeaders } from './header-collect';
 
 export type ViewResult = { ok: true; view: RequestView } | { ok: false; reason: 'malformed_request' };
 
@@ -16,40 +18,23 @@ function bytesToUtf8(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
 }
 
-interface HeaderCollect {
-  headers: Record<string, string>;
-  duplicates: string[];
-}
-
-function collectHeaders(http: DecodedHttpRequest): HeaderCollect {
-  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
-  const duplicates: string[] = [];
+function collectHeaders(http: DecodedHttpRequest): CollectedHeaders {
+  const out = emptyHeaders();
   const list = http.headerMap?.headers;
   if (list && list.length > 0) {
-    // header_map (encode_raw_headers) keeps repeated headers as separate entries: join them with ","
-    // like the map form does, and record the name so facts can apply duplicate rules (T-H2).
+    // header_map (encode_raw_headers) keeps repeated headers as separate entries.
     for (const hv of list) {
       if (typeof hv.key !== 'string') continue;
-      const name = hv.key.toLowerCase();
-      const value = hv.rawValue !== undefined && hv.rawValue.length > 0 ? bytesToUtf8(hv.rawValue) : (hv.value ?? '');
-      if (name in headers) {
-        headers[name] = `${headers[name]},${value}`;
-        if (!duplicates.includes(name)) duplicates.push(name);
-      } else headers[name] = value;
+      addHeader(out, hv.key, hv.rawValue !== undefined && hv.rawValue.length > 0 ? bytesToUtf8(hv.rawValue) : (hv.value ?? ''));
     }
   } else if (http.headers) {
     const src = http.headers;
     for (const k of Object.keys(src)) {
       const v = src[k];
-      if (typeof v !== 'string') continue;
-      const name = k.toLowerCase();
-      if (name in headers) {
-        headers[name] = `${headers[name]},${v}`;
-        if (!duplicates.includes(name)) duplicates.push(name);
-      } else headers[name] = v;
+      if (typeof v === 'string') addHeader(out, k, v);
     }
   }
-  return { headers, duplicates };
+  return out;
 }
 
 /** Builds the view; never throws (a missing attributes.request.http is `malformed_request`). */
@@ -61,13 +46,21 @@ export function checkRequestToView(req: DecodedCheckRequest): ViewResult {
   const path = http.path || headers[':path'] || '';
   const host = http.host || headers[':authority'] || headers.host || '';
   if (method === '' || path === '') return { ok: false, reason: 'malformed_request' };
+  // The exact bytes: `raw_body` when Envoy packs the body as bytes (our Envoy config does); the UTF-8
+  // bytes of `body` only when Envoy sent a string (a proto3 string is UTF-8, so that is what it sent).
   let body: string | undefined;
-  if (typeof http.body === 'string' && http.body.length > 0) body = http.body;
-  else if (http.rawBody !== undefined && http.rawBody.length > 0) body = bytesToUtf8(http.rawBody);
+  let rawBody: Uint8Array | undefined;
+  if (http.rawBody !== undefined && http.rawBody.length > 0) {
+    rawBody = http.rawBody;
+    body = bytesToUtf8(http.rawBody);
+  } else if (typeof http.body === 'string' && http.body.length > 0) {
+    body = http.body;
+    rawBody = Buffer.from(http.body, 'utf8');
+  }
   // `size` is the full body length Envoy saw (-1 when unknown); a shorter buffered body was cut.
   const size = http.size !== undefined ? Number(http.size) : -1;
-  const bodyLen = body === undefined ? 0 : Buffer.byteLength(body, 'utf8');
-  const bodyTruncated = headers[PARTIAL_BODY_HEADER] === 'true' || (size > 0 && body !== undefined && bodyLen < size);
+  const bodyLen = rawBody === undefined ? 0 : rawBody.byteLength;
+  const bodyTruncated = headers[PARTIAL_BODY_HEADER] === 'true' || (size > 0 && rawBody !== undefined && bodyLen < size);
   const view: RequestView = {
     method,
     scheme: http.scheme || headers[':scheme'] || '',
@@ -77,7 +70,10 @@ export function checkRequestToView(req: DecodedCheckRequest): ViewResult {
     duplicateHeaders: duplicates,
     bodyTruncated,
   };
-  if (body !== undefined) view.body = body;
+  if (body !== undefined && rawBody !== undefined) {
+    view.body = body;
+    view.rawBody = rawBody;
+  }
   const sourceIp = req.attributes?.source?.address?.socketAddress?.address;
   if (sourceIp) view.sourceIp = sourceIp;
   if (http.protocol) view.protocol = http.protocol;

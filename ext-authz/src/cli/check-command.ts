@@ -1,41 +1,30 @@
 // `callback-proxy check <checkrequest.json>`: one decision offline, the same pipeline as `serve`
 // (registry, facts, policy), printed as JSON. Exit 0 allow/rewrite, 1 deny, 2 on bad input.
+import { errnoCode } from '../model/errors';
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { fromProtojson } from '../check/protojson-request';
-import { checkRequestToView } from '../check/request-view';
-import { isForwardable, toCheckResponse } from '../check/check-response';
-import { localDeny } from '../check/local-deny';
-import { CliError, describeError, EXIT_DENY_OR_INVALID, EXIT_OK } from './cli-errors';
-
-interface CheckFlags {
-  config?: string;
-  policy: string;
-  data?: string;
-  decision: string;
-}
+import { CliError, describeError, EXIT_DENY_OR_INVALID, EXIT_OK, exitCodesHelp } from './cli-errors';
+import { addRuntimeOptions } from './runtime-options';
+import type { RuntimeFlags } from './runtime-options';
 
 export function registerCheckCommand(program: Command): void {
-  program
+  const check = program
     .command('check')
     .description('decide one CheckRequest (protojson file, "-" for stdin) offline and print the decision JSON')
-    .argument('<checkrequest.json>', 'envoy.service.auth.v3.CheckRequest as protojson ({"attributes": {...}})')
-    .option('--config <file>', 'migration registry YAML (default: the embedded demo setup with fresh keys)')
-    .option('--policy <dir>', 'policy directory', 'policies/callback')
-    .option('--data <file>', 'extra data document merged at the root of data')
-    .option('--decision <path>', 'decision path', 'callback/decision')
+    .argument('<checkrequest.json>', 'envoy.service.auth.v3.CheckRequest as protojson ({"attributes": {...}})');
+  addRuntimeOptions(check, 'the embedded demo setup with fresh keys')
     .addHelpText(
       'after',
       '\nOutput: {"decision_id", "action", "backend", "reasons", "http_status", "headers_to_remove", "check_response"}.\n' +
-        'Exit codes: 0 allow or rewrite, 1 deny, 2 unreadable input or start-up failure.\n' +
-        'Pins live in memory for this one run, so a state is only "known" if it is a signed envelope.',
+        'Pins live in memory for this one run, so a state is only "known" if it is a signed envelope.' +
+        exitCodesHelp({ ok: 'allow or rewrite', failed: 'deny', usage: 'bad usage, an unreadable or malformed CheckRequest, or a failed start-up' }),
     )
-    .action(async (file: string, f: CheckFlags) => {
+    .action(async (file: string, f: RuntimeFlags) => {
       let text: string;
       try {
         text = file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8');
       } catch (e) {
-        throw new CliError('cli_input', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+        throw new CliError('cli_input', `cannot read ${file}: ${errnoCode(e)}`);
       }
       let json: unknown;
       try {
@@ -43,6 +32,11 @@ export function registerCheckCommand(program: Command): void {
       } catch {
         throw new CliError('cli_input', `${file}: not valid JSON`);
       }
+      // The decision path loads only when this command runs (`--help` and other commands stay fast).
+      const { fromProtojson } = await import('../check/protojson-request');
+      const { checkRequestToView } = await import('../check/request-view');
+      const { isForwardable, toCheckResponse } = await import('../check/check-response');
+      const { localDeny } = await import('../check/local-deny');
       let parsed;
       try {
         parsed = fromProtojson(json);

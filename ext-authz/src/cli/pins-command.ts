@@ -1,7 +1,7 @@
 // `callback-proxy pins mint`: asks a running service's Pin API (POST /v1/pins:mint, the HTTP/JSON form
 // of callbackproxy.v1.Pins/MintState) for a state pinned to a backend; the state is the LAST line.
 import type { Command } from 'commander';
-import { CliError } from './cli-errors';
+import { CliError, EXIT_DENY_OR_INVALID, exitCodesHelp } from './cli-errors';
 
 interface MintFlags {
   connection: string;
@@ -23,7 +23,10 @@ export function registerPinsCommands(program: Command): void {
     .option('--token <token>', 'Pin API bearer token of the backend (default: $CALLBACK_PROXY_PIN_TOKEN, else the demo token)')
     .option('--response-mode <mode>', 'query or form_post (pins the response mode too)')
     .option('--json', 'print the whole response as JSON before the state line')
-    .addHelpText('after', '\nExit codes: 0 minted, 2 the service refused or could not be reached (the message says why).')
+    .addHelpText(
+      'after',
+      exitCodesHelp({ ok: 'minted (the state is the last line)', failed: 'the Pin API refused (the message says why)', usage: 'bad usage, or the service could not be reached' }),
+    )
     .action(async (f: MintFlags) => {
       const token = f.token ?? process.env.CALLBACK_PROXY_PIN_TOKEN ?? (await import('../config/default')).DEMO_PIN_API_TOKEN;
       let url: URL;
@@ -45,14 +48,15 @@ export function registerPinsCommands(program: Command): void {
       }
       const text = await res.text();
       let body: Record<string, unknown> = {};
+      let notJson = '';
       try {
         body = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        // leave empty: reported below
+      } catch (e) {
+        notJson = e instanceof SyntaxError ? ' (the reply is not JSON)' : ` (${String(e)})`;
       }
       if (res.status !== 200 || typeof body.state !== 'string') {
-        const why = typeof body.error === 'string' ? `${body.error}: ${String(body.message ?? '')}` : `HTTP ${res.status}`;
-        throw new CliError('cli_remote', `the Pin API refused: ${why}`);
+        const why = typeof body.error === 'string' ? `${body.error}: ${String(body.message ?? '')}` : `HTTP ${res.status}${notJson}`;
+        throw new CliError('cli_remote', `the Pin API refused: ${why}`, EXIT_DENY_OR_INVALID);
       }
       if (f.json) process.stdout.write(`${JSON.stringify({ stateHash: body.stateHash, expiresAtMs: body.expiresAtMs })}\n`);
       process.stdout.write(`${body.state}\n`);

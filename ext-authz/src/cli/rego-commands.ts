@@ -3,13 +3,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import YAML from 'yaml';
-import {
-  compilePolicy, fromJSON, runCases, runOpaSuite, summarize, toJSON, RegoError, RegoErrors,
-  type CaseResult, type PolicyModule,
-} from '../rego/index';
-import { loadPolicyDir, mergeData } from '../policy/load-dir';
-import { CliError, EXIT_DENY_OR_INVALID } from './cli-errors';
+import type { PolicyModule } from '../rego/engine';
+import type { CaseResult } from './rego-conformance';
+import { CliError, EXIT_DENY_OR_INVALID, EXIT_USAGE, exitCodesHelp } from './cli-errors';
+
+// The engine, the policy loader and the YAML parser load when a command runs, not at registration:
+// `--version` and `--help` must not pay for them.
+const loadRego = (): Promise<typeof import('../rego/engine')> => import('../rego/engine');
+const loadConformance = (): Promise<typeof import('./rego-conformance')> => import('./rego-conformance');
+const loadYaml = (): Promise<typeof import('yaml')> => import('yaml');
 
 export function registerRegoCommands(program: Command): void {
   const rego = program.command('rego').description('evaluate Rego and measure the engine against OPA');
@@ -23,16 +25,18 @@ export function registerRegoCommands(program: Command): void {
     .option('-i, --input <file>', 'input document (JSON or YAML)')
     .option('--strict', 'builtin errors are errors (OPA --strict-builtin-errors)')
     .option('--all', 'print every solution\'s bindings (like opa eval result rows)')
-    .option('--max-steps <n>', 'evaluation step budget', '5000000')
-    .action((query: string, opts: { data: string[]; input?: string; strict?: boolean; all?: boolean; maxSteps: string }) => {
-      const { modules, data } = loadSources(opts.data);
-      const input = opts.input === undefined ? undefined : readDoc(opts.input);
+    .option('--max-steps <n>', "evaluation step budget (default: the engine's)")
+    .addHelpText('after', exitCodesHelp({ ok: 'the value was printed (undefined prints {})', failed: 'the query raised errors (parse, compile or evaluation; printed as JSON on stderr)' }))
+    .action(async (query: string, opts: { data: string[]; input?: string; strict?: boolean; all?: boolean; maxSteps?: string }) => {
+      const { compilePolicy, fromJSON, toJSON, RegoError, RegoErrors, DEFAULT_MAX_STEPS } = await loadRego();
+      const { modules, data } = await loadSources(opts.data);
+      const input = opts.input === undefined ? undefined : await readDoc(opts.input);
       try {
         const q = compilePolicy(modules, { data }).prepare(query);
-        const evalOpts = { strict: opts.strict === true, maxSteps: Number(opts.maxSteps) };
+        const evalOpts = { strict: opts.strict === true, maxSteps: opts.maxSteps === undefined ? DEFAULT_MAX_STEPS : Number(opts.maxSteps) };
         if (opts.all) {
           const rows = q.evaluateAll(input === undefined ? undefined : fromJSON(input), evalOpts);
-          process.stdout.write(JSON.stringify(rows.map((r) => mapValues(r)), null, 2) + '\n');
+          process.stdout.write(JSON.stringify(rows.map((r) => mapValues(r, toJSON)), null, 2) + '\n');
           return;
         }
         const r = q.evaluate(input === undefined ? undefined : fromJSON(input), evalOpts);
@@ -54,12 +58,14 @@ export function registerRegoCommands(program: Command): void {
     .option('--topic <name>', 'only this topic (file or folder name)')
     .option('--known-gaps <file>', 'JSON {"gaps": [{"note", "reason"}]}: listed failures do not fail the exit code')
     .option('-q, --quiet', 'print only per-topic figures and the closing line')
-    .action((dir: string, opts: { opaSuite?: boolean; topic?: string; knownGaps?: string; quiet?: boolean }) => {
+    .addHelpText('after', exitCodesHelp({ ok: 'every case passed, or failed only as a listed known gap', failed: 'unexpected failures', usage: 'bad usage, or not a directory' }))
+    .action(async (dir: string, opts: { opaSuite?: boolean; topic?: string; knownGaps?: string; quiet?: boolean }) => {
       if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new CliError('cli_input', `${dir}: not a directory`);
+      const { runCases, runOpaSuite, summarize } = await loadConformance();
       const started = Date.now();
       let results: CaseResult[] = opts.opaSuite ? runOpaSuite(dir).results : runCases(dir);
       if (opts.topic) results = results.filter((r) => r.topic === opts.topic);
-      const gaps = opts.knownGaps ? readGaps(opts.knownGaps) : new Map<string, string>();
+      const gaps = opts.knownGaps ? await readGaps(opts.knownGaps) : new Map<string, string>();
       for (const r of results) {
         if (r.ok || opts.quiet) continue;
         const gap = gaps.get(r.note);
@@ -86,13 +92,15 @@ export function registerRegoCommands(program: Command): void {
     .argument('<dir...>', 'policy directories (data.json/data.yaml files are loaded as in a bundle)')
     .option('-r, --run <regex>', 'only tests whose package.name matches')
     .option('-v, --verbose', 'print PASS lines too')
-    .action((dirs: string[], opts: { run?: string; verbose?: boolean }) => {
-      const { modules, data } = loadSources(dirs, true);
+    .addHelpText('after', exitCodesHelp({ ok: 'every test passed', failed: 'a test failed or errored, or the policy does not compile', usage: 'bad usage, an unreadable path, or no test_ rules found' }))
+    .action(async (dirs: string[], opts: { run?: string; verbose?: boolean }) => {
+      const { compilePolicy, RegoError } = await loadRego();
+      const { modules, data } = await loadSources(dirs, true);
       let policy;
       try {
         policy = compilePolicy(modules, { data });
       } catch (e) {
-        if (e instanceof RegoError) throw new CliError('cli_input', e.toString());
+        if (e instanceof RegoError) throw new CliError('cli_input', e.toString(), EXIT_DENY_OR_INVALID);
         throw e;
       }
       const filter = opts.run ? new RegExp(opts.run) : null;
@@ -119,13 +127,14 @@ export function registerRegoCommands(program: Command): void {
       }
       process.stdout.write(`${'-'.repeat(60)}\nPASS: ${passed}/${tests.length}${failed ? `\nFAIL: ${failed}/${tests.length}` : ''}\n`);
       process.stdout.write(`${passed} passed, ${failed} failed\n`);
-      if (tests.length === 0) throw new CliError('cli_input', `no test_ rules found under ${dirs.join(', ')}`, EXIT_DENY_OR_INVALID);
+      if (tests.length === 0) throw new CliError('cli_input', `no test_ rules found under ${dirs.join(', ')}`, EXIT_USAGE);
       process.exitCode = failed > 0 ? EXIT_DENY_OR_INVALID : 0;
     });
 }
 
 /** Loads .rego files and data documents from files or directories (directories as OPA bundles). */
-function loadSources(paths: string[], includeTests = true): { modules: PolicyModule[]; data: Record<string, unknown> } {
+async function loadSources(paths: string[], includeTests = true): Promise<{ modules: PolicyModule[]; data: Record<string, unknown> }> {
+  const { loadPolicyDir, mergeData } = await import('../policy/load-dir');
   const modules: PolicyModule[] = [];
   const data: Record<string, unknown> = {};
   for (const p of paths) {
@@ -137,7 +146,7 @@ function loadSources(paths: string[], includeTests = true): { modules: PolicyMod
     } else if (p.endsWith('.rego')) {
       modules.push({ file: p, text: fs.readFileSync(p, 'utf8') });
     } else {
-      const doc = readDoc(p);
+      const doc = await readDoc(p);
       if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new CliError('cli_input', `${p}: a data file must hold an object`);
       mergeData(data, doc as Record<string, unknown>, p);
     }
@@ -145,7 +154,8 @@ function loadSources(paths: string[], includeTests = true): { modules: PolicyMod
   return { modules, data };
 }
 
-function readDoc(file: string): unknown {
+async function readDoc(file: string): Promise<unknown> {
+  const YAML = /\.ya?ml$/.test(file) ? await loadYaml() : undefined;
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -153,18 +163,18 @@ function readDoc(file: string): unknown {
     throw new CliError('cli_input', `${file}: cannot read`);
   }
   try {
-    return /\.ya?ml$/.test(file) ? YAML.parse(text) : JSON.parse(text);
+    return YAML ? YAML.parse(text) : JSON.parse(text);
   } catch (e) {
     throw new CliError('cli_input', `${file}: not valid ${/\.ya?ml$/.test(file) ? 'YAML' : 'JSON'}: ${(e as Error).message.split('\n')[0]}`);
   }
 }
 
-function readGaps(file: string): Map<string, string> {
-  const doc = readDoc(file) as { gaps?: { note: string; reason: string }[] };
+async function readGaps(file: string): Promise<Map<string, string>> {
+  const doc = (await readDoc(file)) as { gaps?: { note: string; reason: string }[] };
   return new Map((doc.gaps ?? []).map((g) => [g.note, g.reason]));
 }
 
-function mapValues(r: Record<string, unknown>): Record<string, unknown> {
+function mapValues(r: Record<string, unknown>, toJSON: (v: never) => unknown): Record<string, unknown> {
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, toJSON(v as never)]));
 }
 

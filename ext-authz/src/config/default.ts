@@ -3,10 +3,12 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { RegistryConfig } from '../model/registry';
-import { DEFAULT_LIMITS, DEFAULT_ROUTING_HEADER, DEFAULT_STRIP_HEADERS } from './registry-schema';
+import { DEFAULT_LIMITS, DEFAULT_REMOVAL, DEFAULT_ROUTING_HEADER, DEFAULT_STRIP_HEADERS } from './registry-schema';
 
 /** Fixed and documented so `callback-proxy pins mint` in another terminal needs no setup. Demo only. */
 export const DEMO_PIN_API_TOKEN = 'demo-pin-api-token-not-for-production';
+/** The demo's admin API token (role approver: it can drive a whole migration). Demo only. */
+export const DEMO_ADMIN_TOKEN = 'demo-admin-token-not-for-production';
 export const DEMO_HOST = 'auth.example.com';
 export const DEMO_CLIENT_ID = 'demo-client';
 export const DEMO_LEGACY_ISSUER = 'https://legacy-idp.example.com';
@@ -70,6 +72,7 @@ export function createDemoSetup(): DemoSetup {
         return_params: ['returnTo'],
         allowed_params: [],
         webhook: { scheme: 'standard', secrets: [{ id: 'demo', secret: webhookSecret }], tolerance_s: 300 },
+        require_approval: false,
       },
     ],
     issuers: [
@@ -88,10 +91,12 @@ export function createDemoSetup(): DemoSetup {
       state_keys: { new: b64(32) },
       cookie_key: b64(32),
       pin_api_tokens: { legacy: DEMO_PIN_API_TOKEN, new: DEMO_PIN_API_TOKEN },
+      admin_tokens: [{ name: 'demo-admin', token: DEMO_ADMIN_TOKEN, role: 'approver' }],
     },
     limits: { ...DEFAULT_LIMITS },
     routing_header: DEFAULT_ROUTING_HEADER,
     strip_headers: [...DEFAULT_STRIP_HEADERS],
+    lifecycle: { freeze_windows: [], removal: { ...DEFAULT_REMOVAL } },
   };
   return { registry, issuerKeys: { legacy: legacy.key, new: neu.key }, webhookSecret };
 }

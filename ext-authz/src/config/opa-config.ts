@@ -4,6 +4,7 @@
 // (an unset variable becomes the empty string, and is reported). Keys we do not implement are not
 // ignored silently: each becomes a warning with its path. Errors name the field. The environment is a
 // parameter: nothing here reads process state.
+import { errnoCode } from '../model/errors';
 import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -333,7 +334,7 @@ export function readOpaConfigFile(file: string, env: EnvMap): ParsedOpaConfig {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError('config_unreadable', file, [{ path: '', message: `cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})` }]);
+    throw new ConfigError('config_unreadable', file, [{ path: '', message: `cannot read (${errnoCode(e)})` }]);
   }
   return parseOpaConfig(text, { file, env });
 }

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
-import { CodedError } from '../model/errors';
+import { CodedError, errnoCode } from '../model/errors';
 import type { OpaServiceConfig } from './opa-config';
 
 export type ServiceErrorCode = 'service_request_failed' | 'service_timeout' | 'service_response_too_large' | 'service_credentials' | 'service_tls';
@@ -43,7 +43,7 @@ function readFile(file: string, what: string, code: ServiceErrorCode): Buffer {
   try {
     return fs.readFileSync(file);
   } catch (e) {
-    throw new ServiceError(code, `cannot read ${what} ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ServiceError(code, `cannot read ${what} ${file} (${errnoCode(e)})`);
   }
 }
 

@@ -1,8 +1,9 @@
 // The registry YAML schema (zod 4) → RegistryConfig (config/types.ts is the contract; the YAML uses
 // the same field names). Instants are RFC 3339 strings in YAML and epoch ms after parsing.
 import { z } from 'zod';
-import { credentialFor, STAGES } from '../model/registry';
-import type { RegistryConfig, Stage } from '../model/registry';
+import { ADMIN_ROLES, credentialFor, DEFAULT_ROUTING_HEADER, STAGES } from '../model/registry';
+import type { AdminRole, RegistryConfig, Stage } from '../model/registry';
+import { isReasonCode } from '../model/reasons';
 import { resolveSecret } from './secret-refs';
 import type { SecretContext } from './secret-refs';
 
@@ -23,9 +24,12 @@ export const DEFAULT_LIMITS = {
   max_limited_sources: 50_000,
 } as const;
 
-export const DEFAULT_ROUTING_HEADER = 'x-callback-backend';
+export { DEFAULT_ROUTING_HEADER } from '../model/registry';
+
+/** Removal-report thresholds when the registry sets none (docs/stages.md, "The removal report"). */
+export const DEFAULT_REMOVAL = { quiet_s: 7 * 86400, unused_mapping_days: 30 } as const;
 export const DEFAULT_STRIP_HEADERS = [
-  'x-callback-backend', 'x-callback-reason', 'x-forwarded-host', 'forwarded', 'x-original-url', 'x-rewrite-url',
+  DEFAULT_ROUTING_HEADER, 'x-callback-reason', 'x-forwarded-host', 'forwarded', 'x-original-url', 'x-rewrite-url',
   'x-cbp-target', 'x-backend', 'x-idp',
 ];
 
@@ -73,6 +77,32 @@ export function registrySchema(ctx: SecretContext) {
     source_cidrs: z.array(z.union([z.cidrv4(), z.cidrv6(), z.ipv4(), z.ipv6()], { message: 'expected an IP address or CIDR' })).optional(),
   });
 
+  // -- lifecycle (docs/stages.md): admin tokens, the SLO guard, freeze windows, removal thresholds
+  const adminToken = z.strictObject({
+    name: z.string().regex(ID, 'expected a name of [A-Za-z0-9_-], 1..64 chars'),
+    token: secret.pipe(z.string().min(16, 'admin tokens need at least 16 characters')),
+    role: z.enum(ADMIN_ROLES as [AdminRole, ...AdminRole[]], { message: `expected one of ${ADMIN_ROLES.join('|')}` }),
+  });
+  const guard = z.strictObject({
+    deny_ratio: z.number().gt(0, 'expected a fraction in (0, 1)').lt(1, 'expected a fraction in (0, 1)'),
+    window_s: posInt(86400).default(300),
+    min_callbacks: posInt(1_000_000).default(50),
+    reasons: z.array(z.string().refine(isReasonCode, 'expected a reason code (docs/reason-codes.md)')).min(1)
+      .default(['state_unknown', 'state_expired', 'issuer_mismatch', 'iss_required', 'token_invalid', 'kid_unknown', 'backend_not_live', 'policy_error', 'internal_error']),
+  });
+  const lifecycle = z.strictObject({
+    freeze_windows: z.array(z.strictObject({
+      start: instant,
+      end: instant,
+      reason: z.string().min(1),
+      connections: z.array(z.string().regex(ID)).min(1).optional(),
+    }).refine((w) => w.end > w.start, { message: 'end must be after start', path: ['end'] })).default([]),
+    removal: z.strictObject({
+      quiet_s: z.number().int().min(0).max(366 * 86400).default(DEFAULT_REMOVAL.quiet_s),
+      unused_mapping_days: posInt(3660).default(DEFAULT_REMOVAL.unused_mapping_days),
+    }).prefault({}),
+  });
+
   const connection = z.strictObject({
     name: z.string().regex(ID, 'expected a name of [A-Za-z0-9_-], 1..64 chars'),
     hosts: z.array(z.string().min(1).transform((h) => h.toLowerCase()).refine((h) => /^[a-z0-9.-]+(:\d{1,5})?$/.test(h), 'expected host[:port] (no scheme, no default port)')).min(1),
@@ -97,6 +127,9 @@ export function registrySchema(ctx: SecretContext) {
     allowed_params: z.array(z.string().min(1)).default([]),
     webhook: webhook.optional(),
     tenant: z.string().min(1).optional(),
+    // -- lifecycle (docs/stages.md)
+    require_approval: z.boolean().default(false),
+    guard: guard.optional(),
   });
 
   const jwk = z.record(z.string(), z.unknown()).refine((k) => typeof k.kty === 'string', 'a JWK needs kty')
@@ -124,6 +157,7 @@ export function registrySchema(ctx: SecretContext) {
       state_keys: z.record(z.string().regex(CREDENTIAL_NAME, 'expected <connection>/<backend> or <backend>'), key).default({}),
       cookie_key: key,
       pin_api_tokens: z.record(z.string().regex(CREDENTIAL_NAME, 'expected <connection>/<backend> or <backend>'), secret.pipe(z.string().min(16, 'pin API tokens need at least 16 characters'))).default({}),
+      admin_tokens: z.array(adminToken).default([]),
     }),
     limits: z.strictObject({
       max_params: posInt(1000).default(DEFAULT_LIMITS.max_params),
@@ -143,6 +177,7 @@ export function registrySchema(ctx: SecretContext) {
     }).prefault({}),
     routing_header: z.string().regex(HEADER, 'expected a lower-case header name').default(DEFAULT_ROUTING_HEADER),
     strip_headers: z.array(z.string().regex(HEADER, 'expected lower-case header names')).default(DEFAULT_STRIP_HEADERS),
+    lifecycle: lifecycle.prefault({}),
   }).superRefine((reg, c) => crossCheck(reg as RegistryConfig, c));
 }
 
@@ -197,6 +232,7 @@ function crossCheck(reg: RegistryConfig, c: Ctx): void {
   });
   checkCredentials(reg, 'state_keys', issue);
   checkCredentials(reg, 'pin_api_tokens', issue);
+  lifecycleCheck(reg, issue, names);
 }
 
 /**
@@ -240,4 +276,22 @@ function checkCredentials(reg: RegistryConfig, field: 'state_keys' | 'pin_api_to
       } else if (!prev) firstUse.set(value, { conn: conn.name, name });
     }
   }
+}
+
+/** Lifecycle rules that span fields (docs/stages.md): unique admin token names and values, known connections. */
+function lifecycleCheck(reg: RegistryConfig, issue: (path: (string | number)[], message: string) => void, names: ReadonlySet<string>): void {
+  const tokenNames = new Set<string>();
+  const tokenValues = new Set<string>(Object.values(reg.keys.pin_api_tokens));
+  (reg.keys.admin_tokens ?? []).forEach((t, ti) => {
+    if (tokenNames.has(t.name)) issue(['keys', 'admin_tokens', ti, 'name'], `duplicate admin token name ${t.name}`);
+    tokenNames.add(t.name);
+    // A shared value would make the actor ambiguous, and a Pin API token must never open the admin API.
+    if (tokenValues.has(t.token)) issue(['keys', 'admin_tokens', ti, 'token'], 'admin tokens must be distinct from each other and from the Pin API tokens');
+    tokenValues.add(t.token);
+  });
+  (reg.lifecycle?.freeze_windows ?? []).forEach((w, wi) => {
+    (w.connections ?? []).forEach((c, i) => {
+      if (!names.has(c)) issue(['lifecycle', 'freeze_windows', wi, 'connections', i], `no connection is named ${c}`);
+    });
+  });
 }

@@ -1,9 +1,8 @@
-// Registry hot reload: fs.watch on the file's directory (editors and Kubernetes replace files by
-// rename) plus a polling fallback, debounced; a bad file reports an error and the last good stays.
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
+// Registry hot reload (docs/operations.md, "Reload"): the shared FileWatcher notices a changed file; a
+// file that does not validate is reported (coded, naming the field, never a value) and the last good
+// registry stays current.
 import type { RegistryConfig } from '../model/registry';
+import { FileWatcher } from './file-watcher';
 import { ConfigError } from './registry-errors';
 import { loadRegistryFile } from './registry';
 import type { ParseOptions } from './registry';
@@ -18,15 +17,11 @@ export interface RegistryWatcherOptions extends ParseOptions {
 
 export class RegistryWatcher {
   private last: RegistryConfig;
-  private lastDigest: string;
-  private watcher: fs.FSWatcher | null = null;
-  private poll: NodeJS.Timeout | null = null;
-  private debounce: NodeJS.Timeout | null = null;
-  private closed = false;
+  private readonly files: FileWatcher;
 
   /** Loads the file once (throws ConfigError when the first load fails: start-up must not go on). */
   constructor(private readonly file: string, private readonly opts: RegistryWatcherOptions) {
-    this.lastDigest = this.digest() ?? '';
+    this.files = new FileWatcher(file, { onChange: () => this.load(), debounceMs: opts.debounceMs, pollMs: opts.pollMs });
     this.last = loadRegistryFile(file, opts);
   }
 
@@ -35,63 +30,34 @@ export class RegistryWatcher {
   }
 
   start(): this {
-    const dir = path.dirname(path.resolve(this.file));
-    const base = path.basename(this.file);
-    try {
-      this.watcher = fs.watch(dir, { persistent: false }, (_ev, name) => {
-        if (name === null || name.toString() === base) this.schedule();
-      });
-      this.watcher.on('error', () => {
-        this.watcher?.close();
-        this.watcher = null; // polling carries on
-      });
-    } catch {
-      this.watcher = null;
-    }
-    this.poll = setInterval(() => this.schedule(), this.opts.pollMs ?? 2000);
-    this.poll.unref();
+    this.files.start();
     return this;
   }
 
-  private digest(): string | null {
-    try {
-      return createHash('sha256').update(fs.readFileSync(this.file)).digest('hex');
-    } catch {
-      return null;
-    }
-  }
-
-  private schedule(): void {
-    if (this.closed) return;
-    if (this.debounce) clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => this.reload(), this.opts.debounceMs ?? 100);
-    this.debounce.unref();
-  }
-
-  /** Re-reads the file now; returns true when a new registry was installed. */
+  /** Re-reads the file now if its content changed; returns true when a new registry was installed. */
   reload(): boolean {
-    if (this.closed) return false;
-    const d = this.digest();
-    if (d !== null && d === this.lastDigest) return false;
+    const before = this.last;
+    this.files.check();
+    return this.last !== before;
+  }
+
+  private load(): void {
+    let next: RegistryConfig;
     try {
-      const next = loadRegistryFile(this.file, this.opts);
-      this.last = next;
-      this.lastDigest = d ?? '';
-      this.opts.onChange(next);
-      return true;
+      next = loadRegistryFile(this.file, this.opts);
     } catch (e) {
-      // Remember the bad digest so one bad file reports once, not on every poll.
-      this.lastDigest = d ?? '';
-      const err = e instanceof ConfigError ? e : new ConfigError('config_unreadable', this.file, [{ path: '', message: 'reload failed' }]);
-      this.opts.onError(err);
-      return false;
+      // loadRegistryFile throws ConfigError, which names the field and never a value. Anything else is
+      // a bug; it runs on a timer, where throwing would end the process, so it is reported by its class
+      // (its message might quote the file).
+      const name = e instanceof Error ? e.name : typeof e;
+      this.opts.onError(e instanceof ConfigError ? e : new ConfigError('config_unreadable', this.file, [{ path: '', message: `reload failed unexpectedly (${name})` }]));
+      return;
     }
+    this.last = next;
+    this.opts.onChange(next);
   }
 
   close(): void {
-    this.closed = true;
-    this.watcher?.close();
-    if (this.poll) clearInterval(this.poll);
-    if (this.debounce) clearTimeout(this.debounce);
+    this.files.close();
   }
 }

@@ -1,10 +1,12 @@
 // Migration registry loading (issue #3 "Migration registry"): YAML text → validated RegistryConfig,
 // with errors that name the file and the field path and never echo a value.
+import { errnoCode } from '../model/errors';
 import fs from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { RegistryConfig } from '../model/registry';
+import { keysSection, parseKeyFile } from './key-file';
+import { readYamlText } from './yaml-text';
 import { ConfigError, formatPath } from './registry-errors';
 import type { ConfigIssue } from './registry-errors';
 import { registrySchema } from './registry-schema';
@@ -30,17 +32,9 @@ function issueMessage(i: z.core.$ZodIssue): string {
 
 /** Parses and validates registry text. `file` names the source in messages (e.g. `registry.yaml`). */
 export function parseRegistry(text: string, file: string, opts: ParseOptions = {}): RegistryConfig {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true, lineCounter });
-  if (doc.errors.length > 0) {
-    // Position and yaml's error code only: the message of some yaml errors quotes the source line.
-    throw new ConfigError('config_yaml', file, doc.errors.map((e) => {
-      const at = lineCounter.linePos(e.pos[0]);
-      return { path: '', message: `YAML ${e.code} at line ${at.line}, column ${at.col}` };
-    }));
-  }
-  const data: unknown = doc.toJS({ maxAliasCount: 50 });
-  const schema = registrySchema({ baseDir: opts.baseDir ?? path.dirname(file), env: opts.env ?? {} });
+  const baseDir = opts.baseDir ?? path.dirname(file);
+  const data = withKeyFile(readYamlText(text, file, 50), baseDir, file);
+  const schema = registrySchema({ baseDir, env: opts.env ?? {} });
   const r = schema.safeParse(data);
   if (!r.success) {
     const issues: ConfigIssue[] = r.error.issues.map((i) => ({ path: formatPath(i.path), message: issueMessage(i) }));
@@ -49,13 +43,33 @@ export function parseRegistry(text: string, file: string, opts: ParseOptions = {
   return r.data as RegistryConfig;
 }
 
+/**
+ * `keys: file:<path>` → the key file's content as the keys section (docs/operations.md, "Keys"); any
+ * other `keys` value is left for the schema to judge.
+ */
+function withKeyFile(data: unknown, baseDir: string, file: string): unknown {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return data;
+  const keys = (data as Record<string, unknown>).keys;
+  if (typeof keys !== 'string' || !keys.startsWith('file:')) return data;
+  const rel = keys.slice('file:'.length);
+  const keyPath = path.resolve(baseDir, rel);
+  let text: string;
+  try {
+    text = fs.readFileSync(keyPath, 'utf8');
+  } catch (e) {
+    const code = errnoCode(e, 'EIO');
+    throw new ConfigError('config_invalid', file, [{ path: 'keys', message: `key file ${rel} is not readable (${code}); \`callback-proxy keys generate ${file}\` makes one` }]);
+  }
+  return { ...data, keys: keysSection(parseKeyFile(text, path.join(path.dirname(file), rel))) };
+}
+
 /** Reads and parses a registry file synchronously (start-up and `config validate`). */
 export function loadRegistryFile(filePath: string, opts: ParseOptions = {}): RegistryConfig {
   let text: string;
   try {
     text = fs.readFileSync(filePath, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    const code = errnoCode(e, 'EIO');
     throw new ConfigError('config_unreadable', filePath, [{ path: '', message: `cannot read (${code})` }]);
   }
   return parseRegistry(text, filePath, { baseDir: opts.baseDir ?? path.dirname(path.resolve(filePath)), env: opts.env });

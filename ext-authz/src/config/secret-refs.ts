@@ -1,5 +1,6 @@
 // Secret references in the registry: `env:NAME` (an environment variable) or `file:path` (a file,
 // relative to the registry's directory, e.g. a mounted Kubernetes secret). Values never reach errors.
+import { errnoCode } from '../model/errors';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -24,8 +25,9 @@ export function resolveSecret(raw: string, ctx: SecretContext): SecretResult {
     const p = path.resolve(ctx.baseDir, rel);
     try {
       return { ok: true, value: fs.readFileSync(p, 'utf8').trim() };
-    } catch {
-      return { ok: false, message: `secret file ${rel} is not readable` };
+    } catch (e) {
+      // The errno code says why (ENOENT, EACCES, EISDIR); the file's content is never part of it.
+      return { ok: false, message: `secret file ${rel} is not readable (${errnoCode(e)})` };
     }
   }
   return { ok: true, value: raw };

@@ -1,6 +1,10 @@
 // Our rules for a callback-proxy Envoy config, on top of the schema check: fail-closed ext_authz,
 // whole-body buffering for form_post/SAML, edge path/header normalisation, no query strings in access
-// logs, loopback admin, and routes that only forward on the routing header (THREATS §5, §6, §8, T-X4).
+// logs, access logs that read only metadata keys the service emits, loopback admin, and routes that only
+// forward on the routing header (docs/threat-model.md §5, §6, §8, T-X4).
+import { DYNAMIC_METADATA_KEYS, ENVOY_EXT_AUTHZ_METADATA_KEYS, EXT_AUTHZ_METADATA_NAMESPACE } from '../model/dynamic-metadata';
+import { DEFAULT_ROUTING_HEADER } from '../model/registry';
+
 export interface LintFinding {
   code: LintCode;
   path: string;
@@ -28,6 +32,7 @@ export type LintCode =
   | 'hcm_headers_limit'
   | 'hcm_timeouts'
   | 'access_log_query'
+  | 'access_log_unknown_metadata'
   | 'admin_not_loopback'
   | 'route_unknown_cluster'
   | 'route_without_routing_header';
@@ -46,7 +51,7 @@ const ROUTER = 'envoy.extensions.filters.http.router.v3.Router';
 type Obj = Record<string, unknown>;
 
 export function lintEnvoyConfig(cfg: unknown, opts: LintOptions = {}): LintFinding[] {
-  const header = (opts.routingHeader ?? 'x-callback-backend').toLowerCase();
+  const header = (opts.routingHeader ?? DEFAULT_ROUTING_HEADER).toLowerCase();
   const minBody = opts.minBodyBytes ?? 65536;
   const maxTimeout = opts.maxTimeoutS ?? 1;
   const out: LintFinding[] = [];
@@ -187,10 +192,38 @@ function lintAccessLogs(h: Obj, p: string, out: LintFinding[]): void {
     for (const t of texts) {
       if (/%REQ\([^)]*PATH[^)]*\)%/i.test(t) || /%PATH(\((?![^)]*WQ)[^)]*\))?%/.test(t)) {
         out.push({ code: 'access_log_query', path: lp, message: 'access log format logs the path with its query string (codes and states); use %REQ_WITHOUT_QUERY(:PATH)% or %PATH(WQ)%' });
-        return;
+        break;
       }
     }
+    for (const key of extAuthzMetadataKeys(texts)) {
+      if (KNOWN_METADATA_KEYS.has(key)) continue;
+      out.push({
+        code: 'access_log_unknown_metadata',
+        path: lp,
+        message: `access log reads ${EXT_AUTHZ_METADATA_NAMESPACE}:${key}, which callback-proxy never sets (it sets ${DYNAMIC_METADATA_KEYS.join(', ')}; Envoy adds ${ENVOY_EXT_AUTHZ_METADATA_KEYS.join(', ')}): the field would always be empty`,
+      });
+    }
   });
+}
+
+/** What the service emits plus what Envoy's ext_authz filter adds itself. */
+const KNOWN_METADATA_KEYS: ReadonlySet<string> = new Set<string>([...DYNAMIC_METADATA_KEYS, ...ENVOY_EXT_AUTHZ_METADATA_KEYS]);
+
+/**
+ * The first path element of every ext_authz-namespace metadata read in these format strings, in both
+ * command forms: %DYNAMIC_METADATA(ns:key[:sub…])% and %METADATA(DYNAMIC:ns:key[:sub…])%. A read of the
+ * whole namespace (no key) names no key.
+ */
+export function extAuthzMetadataKeys(texts: string[]): string[] {
+  const keys: string[] = [];
+  const re = /%(?:DYNAMIC_METADATA\(|METADATA\(DYNAMIC:)([^)%]*)\)/g;
+  for (const t of texts) {
+    for (const m of t.matchAll(re)) {
+      const [ns, key] = m[1].split(':');
+      if (ns === EXT_AUTHZ_METADATA_NAMESPACE && key !== undefined && key !== '' && !keys.includes(key)) keys.push(key);
+    }
+  }
+  return keys;
 }
 
 // ---- small readers ------------------------------------------------------------------------------

@@ -4,13 +4,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as protobuf from 'protobufjs';
-
-const DEPS_SUBDIRS = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'];
+import { envoyApiProtoDirs } from './proto-paths';
 
 export function envoyProtoIncludeDirs(): string[] {
-  const pkg = require.resolve('@grpc/grpc-js-xds/package.json');
-  const deps = path.join(path.dirname(pkg), 'deps');
-  const dirs = DEPS_SUBDIRS.map((d) => path.join(deps, d)).filter((d) => fs.existsSync(d));
+  const dirs = envoyApiProtoDirs();
   // google/protobuf/*.proto (descriptor.proto and friends) ship with protobufjs itself.
   dirs.push(path.dirname(require.resolve('protobufjs/package.json')));
   return dirs;

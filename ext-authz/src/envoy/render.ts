@@ -3,6 +3,7 @@
 // backend, the ext_authz cluster, and the same fail-closed edge settings the linter demands.
 import YAML from 'yaml';
 import type { RegistryConfig } from '../model/registry';
+import { DYNAMIC_METADATA_KEYS, EXT_AUTHZ_METADATA_NAMESPACE } from '../model/dynamic-metadata';
 
 export interface RenderOptions {
   /** host:port of the ext-authz gRPC listener as Envoy reaches it. */
@@ -67,6 +68,17 @@ export function renderEnvoyYaml(reg: RegistryConfig, opts: RenderOptions = {}): 
   return head + YAML.stringify(renderEnvoyConfig(reg, opts), { lineWidth: 0 });
 }
 
+/**
+ * The access-log fields read from ext-authz's dynamic metadata: every key the service sets
+ * (`decision_id`, `callback_<key>` for the others) and Envoy's own `ext_authz_duration` as `authz_ms`.
+ */
+export function accessLogMetadataFields(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of DYNAMIC_METADATA_KEYS) out[k === 'decision_id' ? k : `callback_${k}`] = `%DYNAMIC_METADATA(${EXT_AUTHZ_METADATA_NAMESPACE}:${k})%`;
+  out.authz_ms = `%DYNAMIC_METADATA(${EXT_AUTHZ_METADATA_NAMESPACE}:ext_authz_duration)%`;
+  return out;
+}
+
 function authzTimeout(opts: RenderOptions): string {
   return `${opts.timeoutS ?? 0.2}s`;
 }
@@ -101,7 +113,7 @@ function hcm(reg: RegistryConfig, virtualHosts: Obj[], timeout: string): Obj {
               status: '%RESPONSE_CODE%',
               upstream_cluster: '%UPSTREAM_CLUSTER%',
               duration_ms: '%DURATION%',
-              callback_reason: '%DYNAMIC_METADATA(envoy.filters.http.ext_authz:reason)%',
+              ...accessLogMetadataFields(),
             },
             formatters: [
               {

@@ -11,3 +11,12 @@ export abstract class CodedError<C extends string = string> extends Error {
     this.name = new.target.name;
   }
 }
+
+/**
+ * The errno code of a failed file or socket call (`ENOENT`, `EACCES`, …), else `fallback`: messages
+ * about unreadable files say why with it, and never quote the file's content.
+ */
+export function errnoCode(e: unknown, fallback = 'error'): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code) ? code : fallback;
+}

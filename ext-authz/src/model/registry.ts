@@ -5,6 +5,9 @@
 export type Stage = 'observe' | 'shadow' | 'canary' | 'cutover' | 'rollback' | 'retired' | 'decommissioned';
 export const STAGES: readonly Stage[] = ['observe', 'shadow', 'canary', 'cutover', 'rollback', 'retired', 'decommissioned'];
 
+/** The header that tells the forwarding layer which backend to route to, unless the registry names another. */
+export const DEFAULT_ROUTING_HEADER = 'x-callback-backend';
+
 /** Which routes of a connection are callbacks and of what kind (exact paths, case-sensitive). */
 export interface RouteTable {
   oauth_callback: string[]; // OAuth/OIDC redirect_uri paths (query or form_post)
@@ -89,6 +92,51 @@ export interface ConnectionConfig {
   allowed_params: string[];
   webhook?: WebhookConfig;
   tenant?: string;
+  /** Stage changes to cutover, rollback, retired and decommissioned need an `approver` admin token (docs/stages.md). */
+  require_approval?: boolean;
+  /** SLO guard: roll back automatically when logins on the new backend break (docs/stages.md). */
+  guard?: GuardConfig;
+}
+
+/** Admin API roles, each including the one before: viewer reads, operator changes stages, approver approves. */
+export type AdminRole = 'viewer' | 'operator' | 'approver';
+export const ADMIN_ROLES: readonly AdminRole[] = ['viewer', 'operator', 'approver'];
+
+/** A bearer token of the admin API (stage control, report, cockpit). `token` is a secret: never log it. */
+export interface AdminTokenConfig {
+  /** Who holds it: recorded as the actor in the audit trail. */
+  name: string;
+  token: string;
+  role: AdminRole;
+}
+
+export interface GuardConfig {
+  /** Roll back when more than this fraction of the window's callbacks for the new backend were denied for `reasons`. */
+  deny_ratio: number;
+  window_s: number;
+  /** No verdict below this many callbacks for the new backend in the window. */
+  min_callbacks: number;
+  /** Deny reasons that mean a broken login (reason codes). */
+  reasons: string[];
+}
+
+/** A period during which stage changes through the admin API are refused (epoch ms, [start, end)). */
+export interface FreezeWindow {
+  start: number;
+  end: number;
+  reason: string;
+  /** Connections it applies to; absent means all. */
+  connections?: string[];
+}
+
+export interface LifecycleConfig {
+  freeze_windows: FreezeWindow[];
+  removal: {
+    /** The legacy backend must have seen no callback for this long before a connection is removable. */
+    quiet_s: number;
+    /** Registry mappings (routes, hosts, backends) without traffic for this many days are reported. */
+    unused_mapping_days: number;
+  };
 }
 
 export interface KeysConfig {
@@ -106,6 +154,8 @@ export interface KeysConfig {
    * token serves one connection only. Secret.
    */
   pin_api_tokens: Record<string, string>;
+  /** Admin API tokens (stage control), separate from the Pin API tokens. Secret. */
+  admin_tokens?: AdminTokenConfig[];
 }
 
 export interface Limits {
@@ -138,9 +188,11 @@ export interface RegistryConfig {
   keys: KeysConfig;
   limits: Limits;
   /** Routing header set towards the upstream. */
-  routing_header: string; // "x-callback-backend"
+  routing_header: string;
   /** Headers a client may not send (stripped, never trusted). */
   strip_headers: string[];
+  /** Freeze windows and removal-report thresholds (absent: none and the defaults). */
+  lifecycle?: LifecycleConfig;
 }
 
 /**

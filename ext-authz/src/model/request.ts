@@ -15,10 +15,13 @@ export interface RequestView {
   /** Header names lower-cased. Envoy joins repeated headers with ","; `duplicateHeaders` lists them. */
   headers: Record<string, string>;
   duplicateHeaders: string[];
-  /** Raw body text (Envoy `body`, or `raw_body` as UTF-8) when buffered. */
+  /** The body as text for the parsers (form, JSON): `rawBody` read as UTF-8, when buffered. */
   body?: string;
-  /** The body bytes exactly as received (Envoy `raw_body`), when the adapter has them: webhook
-   *  signatures are verified over these (THREATS T-W3), falling back to UTF-8 of `body`. */
+  /**
+   * The body bytes exactly as received, set by every adapter whenever there is a body: Envoy's
+   * `raw_body` (pack_as_bytes), the UTF-8 bytes of Envoy's `body` string, or the bytes the HTTP
+   * listener read. Webhook signatures are verified over these, never over re-encoded text (T-W3).
+   */
   rawBody?: Uint8Array;
   bodyTruncated: boolean;
   /** Peer address from Envoy's source.address (never from X-Forwarded-For). */

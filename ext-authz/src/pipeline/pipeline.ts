@@ -24,8 +24,6 @@ export interface PipelineDeps {
   engine: PolicyEngine;
   /** Epoch ms; tests pin it. */
   clock?: () => number;
-  /** Policy evaluation budget per request (ms). */
-  policyDeadlineMs?: number;
 }
 
 const elapsed = (from: bigint, to: bigint): number => Number(to - from);
@@ -117,7 +115,7 @@ export class Pipeline {
 
   private evaluate(engine: PolicyEngine, input: PolicyInput): EngineResult | Promise<EngineResult> {
     try {
-      const r = engine.evaluate(input, { deadlineMs: this.deps.policyDeadlineMs, nowNs: input.now.ns });
+      const r = engine.evaluate(input, { nowNs: input.now.ns });
       return r instanceof Promise ? r.catch(engineThrew) : r;
     } catch (e) {
       return engineThrew(e);

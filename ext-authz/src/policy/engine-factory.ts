@@ -25,7 +25,7 @@ export async function createPolicyEngine(opts: EngineFactoryOptions): Promise<Po
     watch: opts.watch,
     onReload: (ev) => {
       if (ev.ok) opts.logger.info({ event: 'policy_reloaded', revision: ev.revision, files: ev.files, duration_ms: ev.durationMs }, 'policy reloaded');
-      else opts.logger.error({ event: 'policy_reload_failed', code: ev.code, problem: ev.message, kept_revision: ev.keptRevision }, 'policy reload failed; keeping the last good one');
+      else opts.logger.error({ event: 'policy_reload_failed', error_code: ev.code, problem: ev.message, kept_revision: ev.keptRevision }, 'policy reload failed; keeping the last good one');
     },
   });
 }

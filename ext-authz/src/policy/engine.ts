@@ -35,7 +35,11 @@ export type PolicyLoadErrorCode =
   | 'policy_parse_error'
   | 'policy_compile_error'
   | 'policy_data_error'
-  | 'decision_path_invalid';
+  | 'decision_path_invalid'
+  /** policy.wasm is not a module OPA compiled (or not one this SDK can run). */
+  | 'policy_wasm_invalid'
+  /** policy.wasm needs a builtin that neither opa-wasm nor the builtin library provides. */
+  | 'policy_builtin_missing';
 
 export class PolicyLoadError extends CodedError<PolicyLoadErrorCode> {}
 

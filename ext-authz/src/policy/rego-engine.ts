@@ -1,14 +1,13 @@
 // Policy phase (DESIGN §5): the TypeScript Rego engine behind the PolicyEngine interface. Compiles a
 // policy directory once, prepares the decision query once, swaps both as one reference on reload
 // (a bad reload keeps the last good), and bounds every evaluation by a deadline and a step budget.
-import { watch } from 'node:fs';
-import type { FSWatcher } from 'node:fs';
-import { compilePolicy, RegoError } from '../rego/index';
-import type { PreparedQuery, Value } from '../rego/index';
+import { compilePolicy, DEFAULT_MAX_STEPS, RegoError } from '../rego/engine';
+import type { PreparedQuery, Value } from '../rego/engine';
 import { decisionRef, PolicyLoadError } from './engine';
 import type { EngineResult, EvalOptions, PolicyEngine, ReloadEvent } from './engine';
 import { loadPolicyDir } from './load-dir';
 import { decisionToJson } from './value-json';
+import { FileWatcher } from '../config/file-watcher';
 
 export interface RegoEngineOptions {
   /** Policy directory (or one .rego file). */
@@ -29,8 +28,6 @@ export interface RegoEngineOptions {
 
 export const DEFAULT_DECISION = 'callback/decision';
 export const DEFAULT_DEADLINE_MS = 50;
-/** Far above the callback policy's few hundred steps; far below a hang. */
-export const DEFAULT_MAX_STEPS = 200_000;
 
 /** What one load produces; swapped as a single reference. */
 interface Loaded {
@@ -58,8 +55,7 @@ export class RegoPolicyEngine implements PolicyEngine {
   readonly kind = 'rego';
   readonly decisionPath: string;
   private current: Loaded;
-  private watcher: FSWatcher | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private watcher: FileWatcher | null = null;
   private readonly deadlineMs: number;
   private readonly maxSteps: number;
 
@@ -68,8 +64,10 @@ export class RegoPolicyEngine implements PolicyEngine {
     this.decisionPath = decisionRef(opts.decision ?? DEFAULT_DECISION);
     this.deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
     this.maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
+    // The watcher takes its first digest before the first compile, so no edit in between is missed.
+    const watcher = opts.watch ? new FileWatcher(opts.dir, { onChange: () => this.reload(), debounceMs: opts.debounceMs ?? 150 }) : null;
     this.current = compileDir(opts, this.decisionPath);
-    if (opts.watch) this.startWatching();
+    this.watcher = watcher?.start() ?? null;
   }
 
   get revision(): string {
@@ -117,29 +115,7 @@ export class RegoPolicyEngine implements PolicyEngine {
     return event;
   }
 
-  private startWatching(): void {
-    const debounce = this.opts.debounceMs ?? 150;
-    try {
-      // Recursive watching is supported on Linux from Node 20 (fs.watch "recursive").
-      this.watcher = watch(this.opts.dir, { recursive: true, persistent: false }, () => {
-        if (this.timer) clearTimeout(this.timer);
-        this.timer = setTimeout(() => {
-          this.timer = null;
-          this.reload();
-        }, debounce);
-        this.timer.unref();
-      });
-      this.watcher.on('error', () => {
-        // The directory vanished or the watch limit was hit: keep serving the last good policy.
-      });
-    } catch {
-      this.watcher = null;
-    }
-  }
-
   async close(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     this.watcher?.close();
     this.watcher = null;
   }

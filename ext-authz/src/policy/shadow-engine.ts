@@ -36,7 +36,10 @@ export class ShadowEngine implements PolicyEngine {
   constructor(
     private readonly enforcing: PolicyEngine,
     private readonly shadow: PolicyEngine,
-    /** Called per mismatch (wire to a metric/log; it receives engine values, so mask before logging). */
+    /**
+     * Called per mismatch (wire to a metric/log; it receives engine values, so mask before logging).
+     * Like all telemetry it must not throw.
+     */
     private readonly onMismatch?: (m: ShadowMismatch) => void,
   ) {
     this.kind = `shadow(${enforcing.kind},${shadow.kind})`;
@@ -60,16 +63,19 @@ export class ShadowEngine implements PolicyEngine {
   }
 
   private async compare(enforced: EngineResult, input: unknown, opts?: EvalOptions): Promise<void> {
+    let shadow: EngineResult;
     try {
       const s = this.shadow.evaluate(input, opts);
-      const shadow = s instanceof Promise ? await s : s;
-      this.stats.compared += 1;
-      if (!sameResult(enforced, shadow)) {
-        this.stats.mismatches += 1;
-        this.onMismatch?.({ enforcing: enforced, shadow, enforcingRevision: this.enforcing.revision, shadowRevision: this.shadow.revision });
-      }
-    } catch {
-      // the shadow never affects the request, not even by throwing
+      shadow = s instanceof Promise ? await s : s;
+    } catch (e) {
+      // Engines never throw (PolicyEngine); one that does is compared, and reported, as the failure it
+      // is. It still never affects the request: this runs after the enforcing result was returned.
+      shadow = { ok: false, code: 'policy_error', detail: e instanceof Error ? e.name : typeof e };
+    }
+    this.stats.compared += 1;
+    if (!sameResult(enforced, shadow)) {
+      this.stats.mismatches += 1;
+      this.onMismatch?.({ enforcing: enforced, shadow, enforcingRevision: this.enforcing.revision, shadowRevision: this.shadow.revision });
     }
   }
 

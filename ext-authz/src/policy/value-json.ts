@@ -1,8 +1,8 @@
 // Policy phase, result conversion: the decision Value → plain JSON on the hot path. Rego's toJSON
 // handles every Value (sets, non-string keys) with a sort and a defineProperty per key; a decision is
 // almost always plain objects, arrays and primitives, which this converts directly with the same output.
-import { RegoObject, RegoSet, toJSON } from '../rego/index';
-import type { Value } from '../rego/index';
+import { RegoObject, RegoSet, toJSON } from '../rego/engine';
+import type { Value } from '../rego/engine';
 
 /** Marker thrown internally when a value needs the general converter. */
 const GENERAL = Symbol('general');

@@ -270,32 +270,10 @@ export class RuleCompiler {
     const out: CBody = [];
     for (const [i, e] of body.entries()) {
       s.cur = i;
-      const ce = this.expr(e, s);
-      if (ce.neg) out.push(...this.liftCalls(ce, s));
-      out.push(ce);
+      out.push(this.expr(e, s));
     }
     s.cur = Number.MAX_SAFE_INTEGER;
     return out;
-  }
-
-  /**
-   * Under `not`, calls nested in the operands of the negated call run first, outside the negation
-   * (as OPA's compiler rewrites them): `not f(g(x)) > 0` becomes `g(x, t); not f(t) > 0`, so an error
-   * or undefined result of the nested call fails the body instead of satisfying the `not`.
-   */
-  private liftCalls(ce: CExpr, s: Scope): CExpr[] {
-    if (ce.e.k !== 'term' || ce.e.t.k !== 'call') return [];
-    const pre: CExpr[] = [];
-    const call = ce.e.t;
-    call.args = call.args.map((a) => {
-      if (a.k !== 'call' || a.fn.k === 'print') return a;
-      const slot = this.nslots++;
-      s.owned.push(slot);
-      const out: CTerm = { k: 'var', slot, name: '$lift', loc: a.loc };
-      pre.push({ e: { k: 'callout', call: a, out }, neg: false, withs: ce.withs, loc: ce.loc });
-      return out;
-    });
-    return pre;
   }
 
   private expr(e: Expr, s: Scope): CExpr {

@@ -2,7 +2,7 @@
 // data/input refs, builtin specs or rule groups; bodies already in safe evaluation order.
 import type { Loc } from './ast';
 import type { Value } from './value';
-import type { BuiltinSpec } from './builtins/registry';
+import type { BuiltinRegistry, BuiltinSpec } from './builtins/registry';
 
 /** Comprehensions and `every` carry the slots local to them (the rest are captured from outside). */
 /** A compiled term. Variables are frame slots; `name` is kept for error messages only. */
@@ -129,4 +129,17 @@ export interface CQuery {
   vars: [string, number][];
   /** Set when the query is one plain term: its value is the query's value. */
   single?: CTerm;
+}
+
+/**
+ * The compiled policy: the data tree plus every rule group. Immutable once compiled: evaluation
+ * caches live in the interpreter's EvalCaches (interpreter-state.ts), one per prepared query.
+ */
+export interface Program {
+  readonly tree: TreeNode;
+  readonly groups: RuleGroup[];
+  readonly registry: BuiltinRegistry;
+  readonly core: Map<string, BuiltinSpec>;
+  readonly files: string[];
+  readonly data: Value | undefined;
 }

@@ -7,29 +7,15 @@ import type { BuiltinRegistry, BuiltinSpec } from './builtins/registry';
 import { RuleCompiler, type ImportTarget, type ModuleEnv } from './compiler-terms';
 import { Scope, findNode } from './compiler-scope';
 import { orderBody, orderTerm, checkBound, patternSlots } from './compiler-safety';
+import { hoistNegations, hoistNegationsInTerm } from './compiler-negation';
 import { checkRecursion, checkTypes, checkQueryRefs } from './compiler-checks';
-import { GroupCache } from './interpreter-state';
 import { markConstants, resolveBodyRefs, resolveProgramRefs, shapeBody, shapeProgram } from './compiler-plan';
-import type { CClause, CQuery, CRule, CTerm, GroupKind, RuleGroup, TreeNode } from './compiler-types';
+import type { CClause, CQuery, CRule, CTerm, GroupKind, Program, RuleGroup, TreeNode } from './compiler-types';
 
 export interface CompileOptions {
   registry: BuiltinRegistry;
   core: Map<string, BuiltinSpec>;
   data?: Value;
-}
-
-/** The compiled policy: the data tree plus every rule group. */
-export interface Program {
-  tree: TreeNode;
-  groups: RuleGroup[];
-  registry: BuiltinRegistry;
-  core: Map<string, BuiltinSpec>;
-  files: string[];
-  data: Value | undefined;
-  /** Constant rule group values, [non-strict, strict], filled lazily by evaluations. */
-  constCache: [GroupCache, GroupCache];
-  /** The per-evaluation cache, reused by consecutive (non-overlapping) evaluations. */
-  rootCache: { cache: GroupCache; busy: boolean };
 }
 
 interface PendingRule {
@@ -186,11 +172,7 @@ export function compileModules(modules: Module[], opts: CompileOptions): Program
   resolveProgramRefs(groups, tree, opts.data);
   markConstants(groups, tree);
   shapeProgram(groups);
-  return {
-    tree, groups, registry: opts.registry, core: opts.core, files: modules.map((m) => m.file), data: opts.data,
-    constCache: [new GroupCache(groups.length), new GroupCache(groups.length)],
-    rootCache: { cache: new GroupCache(groups.length), busy: false },
-  };
+  return { tree, groups, registry: opts.registry, core: opts.core, files: modules.map((m) => m.file), data: opts.data };
 }
 
 function compileRule(pr: PendingRule, errors: RegoError[]): void {
@@ -219,13 +201,22 @@ function compileRule(pr: PendingRule, errors: RegoError[]): void {
   }
 
   const bound0 = patternSlots(args);
+  const before = errors.length;
   clauses.forEach((c, i) => {
-    const before = errors.length;
+    const mark = errors.length;
     const after = orderBody(c.body, bound0, errors);
     const head = i === 0 && keyTerms ? [c.value, ...keyTerms] : [c.value];
-    if (errors.length === before) checkBound(head, after, errors);
+    if (errors.length === mark) checkBound(head, after, errors);
     for (const t of head) orderTerm(t, after, errors);
   });
+  if (errors.length === before) {
+    const fresh = (): number => rc.nslots++;
+    for (const c of clauses) {
+      hoistNegations(c.body, fresh, false);
+      hoistNegationsInTerm(c.value, fresh, false);
+    }
+    for (const k of keyTerms ?? []) hoistNegationsInTerm(k, fresh, false);
+  }
 
   const cr: CRule = { clauses, args: undefined, keys: undefined, nslots: rc.nslots, loc: rule.loc, setLeaf: false, constValue: undefined };
   if (args.length || group.kind === 'function') cr.args = args;
@@ -269,6 +260,7 @@ export function compileQuery(program: Program, body: Body, loc?: Loc): CQuery {
   if (errors.length === 0) orderBody(cbody, new Set(), errors);
   if (errors.length === 0) checkQueryRefs(cbody, program.tree, errors);
   if (errors.length) throw new RegoErrors(errors);
+  hoistNegations(cbody, () => rc.nslots++, true);
   resolveBodyRefs(cbody, program.tree, program.data);
   if (cbody.length === 0) throw new RegoError('rego_compile_error', 'empty query', loc);
   const vars: [string, number][] = [];

@@ -1,7 +1,29 @@
 // Builtins the engine itself owns (Rego reference "Membership and iteration: in", "Debugging"):
-// `in` with two and three operands, `trace`, and the text form `print` uses for its operands.
+// `in` with two and three operands, `trace`, the text form `print` uses for its operands, and the
+// context every builtin call receives.
 import { RegoObject, RegoSet, equals, isObject, objGet, toJSON, type PlainObject, type Value } from './value';
-import type { BuiltinSpec } from './builtins/registry';
+import type { BuiltinContext, BuiltinSpec } from './builtins/registry';
+
+/** What builtins see of one evaluation: the strict flag, a fixed clock, a cache and the print sink. */
+export class EvalBuiltinContext implements BuiltinContext {
+  private now: bigint | undefined;
+  private c: Map<string, unknown> | undefined;
+  constructor(readonly strict: boolean, nowNs: bigint | undefined, private readonly sink: ((s: string) => void) | undefined) {
+    this.now = nowNs;
+  }
+  get nowNs(): bigint {
+    // Fixed on first use, so every time.now_ns() of one evaluation agrees.
+    if (this.now === undefined) this.now = BigInt(Date.now()) * 1000000n;
+    return this.now;
+  }
+  get cache(): Map<string, unknown> {
+    if (!this.c) this.c = new Map();
+    return this.c;
+  }
+  print(msg: string): void {
+    if (this.sink) this.sink(msg);
+  }
+}
 
 /** `x in xs`: a member of an array or set, or a value of an object; false for anything else. */
 export function member2(x: Value, xs: Value): boolean {

@@ -5,20 +5,13 @@ import { RegoError } from './errors';
 import * as V from './value';
 import type { Value } from './value';
 import type { CRef, CTerm, RuleGroup, TreeNode } from './compiler-types';
-import type { Evaluation } from './interpreter';
 import * as S from './interpreter-state';
-import type { Env, Frame, VK } from './interpreter-state';
+import type { DataOverride, Env, EvalHost as Evaluation, Frame, VK } from './interpreter-state';
 
 // Hot imports bound to locals once (under CommonJS each imported-name use is an exports getter call).
 const { RegoObject, RegoSet, compare, compareStrings, equals, isObject, objEntries, objGet, valueKey } = V;
 const ND: typeof S.ND = S.ND;
 const buildObject = S.buildObject;
-
-/** `with data.a.b as v`: replaces the document at path. */
-export interface DataOverride {
-  path: string[];
-  value: Value;
-}
 
 const UNDEF = Symbol('undefined');
 /** The frame of a rule without variables: never written, so one shared array serves them all. */

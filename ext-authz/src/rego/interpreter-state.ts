@@ -1,7 +1,8 @@
-// Interpreter state shared by its modules: frames, continuations, environments and rule-value caches.
-import type { CallTarget } from './compiler-types';
+// Interpreter state shared by its modules: frames, continuations, environments, rule-value caches, and
+// the evaluation surface interpreter-refs.ts calls back into (so the modules import only downwards:
+// interpreter → interpreter-refs → interpreter-state; nothing here imports the compiler's code).
+import type { CallTarget, CBody, CClause, CTerm, Program } from './compiler-types';
 import { makeObject, type PlainObject, type Value } from './value';
-import type { DataOverride } from './interpreter-refs';
 
 export type Frame = (Value | undefined)[];
 /** Continuation after a body or expression succeeded: return true to stop searching. */
@@ -43,6 +44,58 @@ export class GroupCache {
       this.gen = 1;
     }
   }
+}
+
+/**
+ * The mutable caches of one prepared query, reused by its evaluations. The compiled Program never
+ * holds them, so one Program can back any number of prepared queries.
+ */
+export class EvalCaches {
+  /** Values of constant rule groups (no input, clock or `with`), per strict flag: [non-strict, strict]. */
+  readonly constant: [GroupCache, GroupCache];
+  private readonly root: GroupCache;
+  private rootBusy = false;
+
+  constructor(readonly ngroups: number) {
+    this.constant = [new GroupCache(ngroups), new GroupCache(ngroups)];
+    this.root = new GroupCache(ngroups);
+  }
+
+  /** The shared top-level cache, emptied, for one evaluation; undefined while another one holds it. */
+  acquireRoot(): GroupCache | undefined {
+    if (this.rootBusy) return undefined;
+    this.rootBusy = true;
+    this.root.reset();
+    return this.root;
+  }
+
+  releaseRoot(): void {
+    this.rootBusy = false;
+  }
+}
+
+/** `with data.a.b as v`: replaces the document at path. */
+export interface DataOverride {
+  path: string[];
+  value: Value;
+}
+
+/** What interpreter-refs.ts needs of an evaluation (implemented by interpreter.ts's Evaluation). */
+export interface EvalHost {
+  readonly prog: Program;
+  /** The base data document (an empty object when the policy has none). */
+  readonly base: Value;
+  readonly constCache: GroupCache;
+  /** Index of the clause a straightClauses call stopped at with ND. */
+  readonly resumeAt: number;
+  direct(env: Env, t: CTerm, f: Frame): Direct;
+  value(env: Env, t: CTerm, f: Frame): Value | undefined;
+  evalTerm(env: Env, t: CTerm, f: Frame, k: VK): boolean;
+  evalBody(env: Env, body: CBody, i: number, f: Frame, k: K): boolean;
+  walkValue(env: Env, v: Value, path: CTerm[], i: number, f: Frame, k: VK): boolean;
+  unifyValue(env: Env, t: CTerm, v: Value, f: Frame, k: K): boolean;
+  straightClauses(env: Env, clauses: CClause[], f: Frame): Value | undefined | typeof ND;
+  ruleClauses(env: Env, clauses: CClause[], f: Frame, k: VK, from?: number): boolean;
 }
 
 /** Dynamic environment: changed by `with`, each with its own rule-value cache. */

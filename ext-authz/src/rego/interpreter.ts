@@ -4,13 +4,12 @@
 import { BuiltinError, BuiltinHaltError, RegoError } from './errors';
 import * as V from './value';
 import type { PlainObject, Value } from './value';
-import type { BuiltinContext, BuiltinSpec } from './builtins/registry';
-import type { CBody, CCall, CClause, CExpr, CExprBody, CTerm, RuleGroup } from './compiler-types';
-import type { Program } from './compiler';
-import { printText } from './interpreter-builtins';
+import type { BuiltinSpec } from './builtins/registry';
+import type { CBody, CCall, CClause, CExpr, CExprBody, CTerm, Program, RuleGroup } from './compiler-types';
+import { EvalBuiltinContext, printText } from './interpreter-builtins';
 import * as R from './interpreter-refs';
 import * as S from './interpreter-state';
-import type { Direct, Env, Frame, GroupCache, K, VK } from './interpreter-state';
+import type { Direct, Env, EvalCaches, EvalHost, Frame, GroupCache, K, VK } from './interpreter-state';
 
 // Hot imports bound to locals once: when TypeScript runs as CommonJS (tsx), each use of an imported
 // name is a getter call on the other module's exports, which costs measurably on this path.
@@ -27,26 +26,6 @@ export interface EvalSettings {
   maxSteps: number;
   deadlineMs?: number;
   print?: (s: string) => void;
-}
-
-class Ctx implements BuiltinContext {
-  private now: bigint | undefined;
-  private c: Map<string, unknown> | undefined;
-  constructor(readonly strict: boolean, nowNs: bigint | undefined, private readonly sink: ((s: string) => void) | undefined) {
-    this.now = nowNs;
-  }
-  get nowNs(): bigint {
-    // Fixed on first use, so every time.now_ns() of one evaluation agrees.
-    if (this.now === undefined) this.now = BigInt(Date.now()) * 1000000n;
-    return this.now;
-  }
-  get cache(): Map<string, unknown> {
-    if (!this.c) this.c = new Map();
-    return this.c;
-  }
-  print(msg: string): void {
-    if (this.sink) this.sink(msg);
-  }
 }
 
 const TRUE_K: K = () => true;
@@ -66,38 +45,32 @@ class FnOutput {
   }
 }
 
-export class Evaluation {
-  readonly ctx: Ctx;
+export class Evaluation implements EvalHost {
+  readonly ctx: EvalBuiltinContext;
   readonly base: Value;
-  /** Values of constant rule groups, shared by every evaluation with the same strict flag. */
+  /** Values of constant rule groups, shared by every evaluation of the prepared query (same strict flag). */
   readonly constCache: GroupCache;
   private steps = 0;
 
-  constructor(readonly prog: Program, readonly s: EvalSettings) {
-    this.ctx = new Ctx(s.strict, s.nowNs, s.print);
+  constructor(readonly prog: Program, readonly s: EvalSettings, private readonly caches: EvalCaches) {
+    this.ctx = new EvalBuiltinContext(s.strict, s.nowNs, s.print);
     this.base = prog.data ?? Object.create(null);
-    this.constCache = prog.constCache[s.strict ? 1 : 0];
+    this.constCache = caches.constant[s.strict ? 1 : 0];
   }
 
   private ownsRoot = false;
 
-  /** The top-level environment; reuses the program's root cache unless another evaluation holds it. */
+  /** The top-level environment; reuses the prepared query's root cache unless another evaluation holds it. */
   rootEnv(input: Value | undefined): Env {
-    const p = this.prog;
-    let cache: GroupCache;
-    if (!p.rootCache.busy) {
-      p.rootCache.busy = true;
-      this.ownsRoot = true;
-      cache = p.rootCache.cache;
-      cache.reset();
-    } else cache = this.newCache();
-    return { input, cache, dataOv: null, mocks: null };
+    const shared = this.caches.acquireRoot();
+    this.ownsRoot = shared !== undefined;
+    return { input, cache: shared ?? this.newCache(), dataOv: null, mocks: null };
   }
 
   /** Must be called when the evaluation ends (also on errors). */
   release(): void {
     if (this.ownsRoot) {
-      this.prog.rootCache.busy = false;
+      this.caches.releaseRoot();
       this.ownsRoot = false;
     }
   }
@@ -737,7 +710,11 @@ export class Evaluation {
     return 1;
   }
 
-  /** Main body, then each else clause until one has a solution; each solution's value goes to k. */
+  /**
+   * Main body, then each else clause until one gives a value; each of its values goes to k. A clause
+   * whose body holds but whose head value is undefined gives none, so the next clause is tried: OPA
+   * moves a head that needs evaluation into the body (the rule then fails and its `else` applies).
+   */
   ruleClauses(env: Env, clauses: CClause[], f: Frame, k: VK, from = 0): boolean {
     for (let ci = from; ci < clauses.length; ci++) {
       const c = clauses[ci];
@@ -746,16 +723,18 @@ export class Evaluation {
         // The general path: the body iterates or needs `with`.
         let found = false;
         const constant = c.value.k === 'val';
-        const stop = this.evalBody(env, c.body, 0, f, () => {
-          found = true;
-          return this.evalTerm(env, c.value, f, k) || constant;
-        });
+        const stop = this.evalBody(env, c.body, 0, f, () =>
+          this.evalTerm(env, c.value, f, (v) => {
+            found = true;
+            return k(v) || constant;
+          }),
+        );
         if (found) return stop && !constant;
         if (stop) return true;
         continue;
       }
       if (s === NO_MATCH) continue;
-      return s === undefined ? false : k(s);
+      return k(s);
     }
     return false;
   }
@@ -765,8 +744,8 @@ export class Evaluation {
 
   /**
    * Straight-line evaluation of a rule's clauses (bodies of lookups and comparisons, the usual
-   * else-chain): the first matching clause's value, undefined when none matches (or its value is
-   * undefined), or ND with `resumeAt` set when a clause needs the general path (ruleClauses).
+   * else-chain): the value of the first clause that gives one, undefined when none does, or ND with
+   * `resumeAt` set when a clause needs the general path (ruleClauses).
    */
   straightClauses(env: Env, clauses: CClause[], f: Frame): Value | undefined | typeof ND {
     for (let ci = 0; ci < clauses.length; ci++) {
@@ -778,15 +757,21 @@ export class Evaluation {
     return undefined;
   }
 
-  /** One clause without continuations: its value, NO_MATCH, or ND (bindings are undone either way). */
-  private straightClause(env: Env, c: CClause, f: Frame): Value | undefined | typeof ND | typeof NO_MATCH {
+  /**
+   * One clause without continuations: its value, NO_MATCH (the body fails or the head value is
+   * undefined), or ND (bindings are undone either way).
+   */
+  private straightClause(env: Env, c: CClause, f: Frame): Value | typeof ND | typeof NO_MATCH {
     const trail = this.trail;
     const mark = trail.length;
     const body = c.body;
     let res: 0 | 1 | 2 = 1;
     for (let i = 0; i < body.length && res === 1; i++) res = this.fastExpr(env, body[i], f);
-    let out: Value | undefined | typeof ND | typeof NO_MATCH = res === 0 ? NO_MATCH : ND;
-    if (res === 1) out = this.direct(env, c.value, f);
+    let out: Value | typeof ND | typeof NO_MATCH = res === 0 ? NO_MATCH : ND;
+    if (res === 1) {
+      const v = this.direct(env, c.value, f);
+      out = v === undefined ? NO_MATCH : v; // not `??`: null is a value
+    }
     while (trail.length > mark) f[trail.pop()!] = undefined;
     return out;
   }

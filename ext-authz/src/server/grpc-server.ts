@@ -3,7 +3,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../check/protos';
 import { adaptCheckRequest } from '../check/adapter';
-import type { AdaptedRequest } from '../check/adapter';
 import { localDeny } from '../check/local-deny';
 import { toCheckResponse } from '../check/check-response';
 import type { CheckResponseObject, DecodedCheckRequest } from '../check/check-request-types';
@@ -13,18 +12,17 @@ import { PIN_API_STATUS, PinApiError, readPinInput } from './pin-api';
 import type { PinApi } from './pin-api';
 import type { ServiceMetrics } from '../telemetry/metrics';
 
-export interface GrpcServerOptions {
+/** What both listeners (gRPC here, HTTP in http-server.ts) are built from. */
+export interface ListenerOptions {
   core: CheckCore;
   readiness: Readiness;
   pinApi: PinApi;
   metrics: ServiceMetrics;
+  /** The routing header of the current registry. */
   routingHeader: () => string;
 }
 
-export interface BoundGrpcServer {
-  server: grpc.Server;
-  port: number;
-}
+export type GrpcServerOptions = ListenerOptions;
 
 /** "host:port" → parts; IPv6 literals in brackets. Port 0 asks the OS for a free port. */
 export function splitAddr(addr: string): { host: string; port: number } {
@@ -43,8 +41,12 @@ function authorizationMeta(call: grpc.ServerUnaryCall<unknown, unknown>): string
   return v.length === 1 && typeof v[0] === 'string' ? v[0] : undefined;
 }
 
+/** Checks still being decided, per server: what stopGrpc answers at its deadline. */
+const checksInFlight = new WeakMap<grpc.Server, Set<() => void>>();
+
 export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
   const protos = loadProtos();
+  const inFlight = new Set<() => void>();
   // Envoy keeps one long-lived HTTP/2 connection per worker. Channelz bookkeeping is per call and
   // nobody reads it here, so it is off.
   const server = new grpc.Server({
@@ -57,48 +59,52 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
     Check: (call: grpc.ServerUnaryCall<DecodedCheckRequest, CheckResponseObject>, callback: grpc.sendUnaryData<CheckResponseObject>) => {
       const t0 = process.hrtime.bigint();
       const routing = opts.routingHeader();
-      let adapted: AdaptedRequest;
-      try {
-        adapted = adaptCheckRequest(call.request);
-      } catch {
-        adapted = { ok: false, reason: 'malformed_request' }; // a decoded message of an unexpected shape
-      }
-      opts.core.run(adapted, 'grpc', t0).then(
-        (result) => callback(null, toCheckResponse(result, { routingHeader: routing })),
-        () => callback(null, toCheckResponse(localDeny('internal_error'), { routingHeader: routing })),
-      );
+      let answered = false;
+      const answer = (response: CheckResponseObject): void => {
+        if (answered) return;
+        answered = true;
+        inFlight.delete(cut);
+        callback(null, response);
+      };
+      // At a stop's deadline a check still waiting is answered with a deny (stopGrpc).
+      const cut = (): void => answer(toCheckResponse(localDeny('authz_unavailable'), { routingHeader: routing }));
+      inFlight.add(cut);
+      // The core never rejects; it runs the adapter inside its fail-closed boundary.
+      void opts.core.run(() => adaptCheckRequest(call.request), 'grpc', t0).then((result) => {
+        let response: CheckResponseObject;
+        try {
+          response = toCheckResponse(result, { routingHeader: routing });
+        } catch (e) {
+          opts.core.reportFailure(e, result.decisionId, 'grpc');
+          response = toCheckResponse(localDeny('internal_error', result.decisionId), { routingHeader: routing });
+        }
+        answer(response);
+      });
     },
   });
 
+  /** One Pin API method over gRPC: the call's bearer token and input in, the answer or its code out, counted. */
+  const pinMethod =
+    (method: 'CreatePin' | 'MintState', run: (authorization: string | undefined, input: ReturnType<typeof readPinInput>) => Promise<unknown>) =>
+    (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>): void => {
+      run(authorizationMeta(call), readPinInput(call.request)).then(
+        (out) => {
+          opts.metrics.pinApiCalls.inc({ method, result: 'ok' });
+          callback(null, out);
+        },
+        (e: unknown) => {
+          opts.metrics.pinApiCalls.inc({ method, result: e instanceof PinApiError ? e.code : 'unavailable' });
+          callback(pinError(e));
+        },
+      );
+    };
   server.addService(protos.pinsService, {
-    CreatePin: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      opts.pinApi.createPin(authorizationMeta(call), readPinInput(call.request)).then(
-        (out) => {
-          opts.metrics.pinApiCalls.inc({ method: 'CreatePin', result: 'ok' });
-          callback(null, out);
-        },
-        (e: unknown) => {
-          opts.metrics.pinApiCalls.inc({ method: 'CreatePin', result: e instanceof PinApiError ? e.code : 'unavailable' });
-          callback(pinError(e));
-        },
-      );
-    },
-    MintState: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      const input = readPinInput(call.request);
-      opts.pinApi.mintState(authorizationMeta(call), input).then(
-        (out) => {
-          opts.metrics.pinApiCalls.inc({ method: 'MintState', result: 'ok' });
-          callback(null, out);
-        },
-        (e: unknown) => {
-          opts.metrics.pinApiCalls.inc({ method: 'MintState', result: e instanceof PinApiError ? e.code : 'unavailable' });
-          callback(pinError(e));
-        },
-      );
-    },
+    CreatePin: pinMethod('CreatePin', (auth, input) => opts.pinApi.createPin(auth, input)),
+    MintState: pinMethod('MintState', (auth, input) => opts.pinApi.mintState(auth, input)),
   });
 
   opts.readiness.health.addToServer(server);
+  checksInFlight.set(server, inFlight);
   return server;
 }
 
@@ -109,10 +115,16 @@ export function bindGrpc(server: grpc.Server, addr: string, credentials: grpc.Se
   });
 }
 
-/** Graceful stop: tryShutdown lets in-flight calls finish (GOAWAY); forceShutdown after the deadline. */
+/**
+ * Graceful stop: tryShutdown lets in-flight calls finish (GOAWAY). At the deadline every check still
+ * waiting is answered with an authz_unavailable deny (fail closed), then forceShutdown. The answers are
+ * needed: with channelz off (createGrpcServer), grpc-js 1.14's forceShutdown does not destroy the
+ * sessions it never tracked, so a call left waiting would outlive the stop and could still be answered.
+ */
 export function stopGrpc(server: grpc.Server, deadlineMs: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
+      for (const cut of [...(checksInFlight.get(server) ?? [])]) cut();
       server.forceShutdown();
       resolve();
     }, deadlineMs);

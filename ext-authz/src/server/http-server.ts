@@ -1,34 +1,36 @@
-// HTTP listener (node:http): forward-auth routes (docs/http-forward-auth.md), the Pin API as HTTP/JSON,
-// /healthz, /readyz and /metrics. Must only be reachable from the proxy hop: forward-auth trusts the
-// proxy-set X-Original-* / X-Forwarded-* headers.
+// HTTP listener (node:http, or node:https with --http-tls-*): forward-auth routes
+// (docs/http-forward-auth.md), the Pin API as HTTP/JSON, /healthz, /readyz and /metrics. Must only be
+// reachable from the proxy hop: forward-auth trusts the proxy-set X-Original-* / X-Forwarded-* headers,
+// and Pin API bearer tokens travel on it (TLS, or mTLS with a client CA, keeps them off the wire).
 import * as http from 'node:http';
+import * as https from 'node:https';
 import { toHttpReply } from '../check/forward-auth';
-import type { RawHttpRequest } from '../check/forward-auth';
+import type { ForwardAuthMode, HttpReply, RawHttpRequest } from '../check/forward-auth';
 import { adaptHttpRequest } from '../check/adapter';
 import { localDeny } from '../check/local-deny';
-import type { CheckCore } from '../check/check-core';
-import type { Readiness } from './health';
 import { PIN_API_STATUS, PinApiError, readPinInput } from './pin-api';
-import type { PinApi } from './pin-api';
-import type { ServiceMetrics } from '../telemetry/metrics';
 import { splitAddr } from './grpc-server';
+import type { ListenerOptions } from './grpc-server';
 
 export const ENVOY_PREFIX = '/envoy/authz';
 export const PROXY_ROUTES: readonly string[] = ['/authz', '/forward-auth'];
 const PIN_JSON_LIMIT = 16 * 1024;
 
-export interface HttpServerOptions {
-  core: CheckCore;
-  readiness: Readiness;
-  pinApi: PinApi;
-  metrics: ServiceMetrics;
-  routingHeader: () => string;
+export interface HttpServerOptions extends ListenerOptions {
   /** Largest body read for a forward-auth check (registry limits.max_body_bytes). */
   maxBodyBytes: () => number;
   envoyPrefix?: string;
+  /** node:https options (server/tls.ts httpsOptions): the listener speaks TLS, mTLS with a CA. */
+  tls?: https.ServerOptions | null;
 }
 
-type BodyRead = { body: string; tooLarge: boolean };
+/** The HTTP listener, plain or TLS (the same request handling either way). */
+export type HttpListener = http.Server | https.Server;
+
+/** The body as bytes: forward-auth hands them to the facts untouched (webhook MACs are over them). */
+type BodyRead = { body: Buffer; tooLarge: boolean };
+
+const NO_BODY = Buffer.alloc(0);
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<BodyRead> {
   return new Promise((resolveOnce) => {
@@ -53,9 +55,9 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<BodyRead> {
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve({ body: tooLarge ? '' : Buffer.concat(chunks).toString('utf8'), tooLarge }));
-    req.on('error', () => resolve({ body: '', tooLarge }));
-    req.on('close', () => resolve({ body: '', tooLarge }));
+    req.on('end', () => resolve({ body: tooLarge ? NO_BODY : Buffer.concat(chunks), tooLarge }));
+    req.on('error', () => resolve({ body: NO_BODY, tooLarge }));
+    req.on('close', () => resolve({ body: NO_BODY, tooLarge }));
   });
 }
 
@@ -69,7 +71,7 @@ function json(res: http.ServerResponse, status: number, obj: unknown): void {
   send(res, status, { 'content-type': 'application/json', 'cache-control': 'no-store' }, JSON.stringify(obj));
 }
 
-export function createHttpServer(opts: HttpServerOptions): http.Server {
+export function createHttpServer(opts: HttpServerOptions): HttpListener {
   const prefix = opts.envoyPrefix ?? ENVOY_PREFIX;
 
   async function forwardAuth(req: http.IncomingMessage, res: http.ServerResponse, envoy: boolean): Promise<void> {
@@ -77,10 +79,24 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     const { body, tooLarge } = await readBody(req, opts.maxBodyBytes());
     const raw: RawHttpRequest = { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, body };
     if (req.socket.remoteAddress) raw.remoteAddress = req.socket.remoteAddress;
-    const adapted = adaptHttpRequest(raw, envoy ? prefix : null);
     const routing = opts.routingHeader();
-    const result = await opts.core.run(tooLarge ? { ok: false, reason: 'body_too_large' } : adapted, 'http', t0);
-    const reply = toHttpReply(result, adapted.mode, routing);
+    let mode: ForwardAuthMode = envoy ? 'envoy' : 'nginx';
+    const result = await opts.core.run(
+      () => {
+        const adapted = adaptHttpRequest(raw, envoy ? prefix : null);
+        mode = adapted.mode;
+        return tooLarge ? { ok: false, reason: 'body_too_large' } : adapted;
+      },
+      'http',
+      t0,
+    );
+    let reply: HttpReply;
+    try {
+      reply = toHttpReply(result, mode, routing);
+    } catch (e) {
+      opts.core.reportFailure(e, result.decisionId, 'http');
+      reply = toHttpReply(localDeny('internal_error', result.decisionId), mode, routing);
+    }
     send(res, reply.status, reply.headers, reply.body);
   }
 
@@ -89,7 +105,7 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     if (tooLarge) return json(res, 413, { error: 'invalid_argument', message: 'request body too large' });
     let parsed: unknown;
     try {
-      parsed = body === '' ? {} : JSON.parse(body);
+      parsed = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
     } catch {
       return json(res, 400, { error: 'invalid_argument', message: 'body must be JSON' });
     }
@@ -108,7 +124,7 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     }
   }
 
-  const server = http.createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathOnly = q >= 0 ? url.slice(0, q) : url;
@@ -127,12 +143,18 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
       req.resume();
       return json(res, 404, { error: 'not_found' });
     }
-    work.catch(() => {
-      // Fail closed even if something above threw after the decision.
-      const reply = toHttpReply(localDeny('internal_error'), 'envoy', opts.routingHeader());
+    work.catch((e: unknown) => {
+      // Only a bug gets here (the check core and the Pin API handler answer their own failures): say so
+      // once, and still answer with a deny.
+      const deny = localDeny('internal_error');
+      opts.core.reportFailure(e, deny.decisionId, 'http');
+      const reply = toHttpReply(deny, 'envoy', opts.routingHeader());
       send(res, reply.status, reply.headers, reply.body);
     });
-  });
+  };
+  const server: HttpListener = opts.tls
+    ? https.createServer({ ...opts.tls, maxHeaderSize: 64 * 1024 }, handler)
+    : http.createServer({ maxHeaderSize: 64 * 1024 }, handler);
   // Bound header/idle time so slow clients cannot hold sockets (THREATS T-Z5 is Envoy's, this is ours).
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -140,7 +162,7 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
   return server;
 }
 
-export function listenHttp(server: http.Server, addr: string): Promise<number> {
+export function listenHttp(server: HttpListener, addr: string): Promise<number> {
   const { host, port } = splitAddr(addr);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -152,7 +174,7 @@ export function listenHttp(server: http.Server, addr: string): Promise<number> {
   });
 }
 
-export function stopHttp(server: http.Server, deadlineMs: number): Promise<void> {
+export function stopHttp(server: HttpListener, deadlineMs: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       server.closeAllConnections();

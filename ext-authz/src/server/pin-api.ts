@@ -87,9 +87,11 @@ function mapMintError(e: unknown): PinApiError {
   if (e instanceof PinApiError) return e;
   if (e instanceof MintError) {
     switch (e.code) {
+      // Fixed prose: the caller's own connection / backend names are not echoed back (T-L4).
       case 'unknown_connection':
+        return new PinApiError('not_found', 'no such connection');
       case 'unknown_backend':
-        return new PinApiError('not_found', e.message);
+        return new PinApiError('not_found', 'the connection has no such backend');
       case 'bad_state':
         return new PinApiError('invalid_argument', e.message);
       case 'store_unavailable':
@@ -118,8 +120,9 @@ export class PinApi {
     if (typeof connection !== 'string' || connection === '') throw new PinApiError('invalid_argument', 'connection is required');
     if (typeof backend !== 'string' || backend === '') throw new PinApiError('invalid_argument', 'backend is required');
     const conn = deps.connections.get(connection);
-    if (!conn) throw new PinApiError('not_found', `unknown connection ${JSON.stringify(connection)}`);
-    if (!conn.backends.has(backend)) throw new PinApiError('not_found', `connection ${connection} has no backend ${JSON.stringify(backend)}`);
+    // Fixed prose: the caller's own connection / backend names are not echoed back (T-L4).
+    if (!conn) throw new PinApiError('not_found', 'no such connection');
+    if (!conn.backends.has(backend)) throw new PinApiError('not_found', 'the connection has no such backend');
     // A token pins flows to its own backend on its own connection only: one compromised backend
     // cannot steer another's flows, here or on another connection.
     if (!callers.has(`${connection}/${backend}`)) throw new PinApiError('permission_denied', 'the token does not belong to this backend of this connection');

@@ -95,6 +95,17 @@ export class MemoryPinStore implements PinStore {
     return this.pins.size;
   }
 
+  /**
+   * Pins not used yet, for the removal report (docs/stages.md): connection, backend and expiry only. A
+   * pin is used once its flow's one-time marker is committed, so the caller says which hashes are.
+   */
+  *outstanding(used: (flowKeyHash: string) => boolean): Generator<{ connection: string; backend: string; expires_at: number }> {
+    const now = this.clock();
+    for (const { pin: p, tick } of this.pins.values()) {
+      if (this.index.live(tick, now) && !used(p.flow_key_hash)) yield { connection: p.connection, backend: p.backend, expires_at: p.expires_at };
+    }
+  }
+
   async close(): Promise<void> {
     this.pins.clear();
     this.index.clear();
@@ -142,6 +153,29 @@ export class MemoryReplayStore implements ReplayStore {
   /** Markers held per budget class. */
   counts(): Record<Exclude<BudgetClass, 'pin'>, number> {
     return { state: this.map('state').size + this.map('relay').size, code: this.map('code').size, jti: this.map('jti').size, webhook: this.map('webhook').size };
+  }
+
+  /** Live markers by namespace with the latest expiry (ms), for the removal report (docs/stages.md). */
+  outstanding(now: number): Map<string, { count: number; latest_expiry: number }> {
+    const out = new Map<string, { count: number; latest_expiry: number }>();
+    for (const ns of NAMESPACES) {
+      const index = this.indexes.get(ns) as ExpiryIndex;
+      let count = 0;
+      let latest = 0;
+      for (const tick of this.map(ns).values()) {
+        if (!index.live(tick, now)) continue;
+        count++;
+        latest = Math.max(latest, tick * index.tickMs);
+      }
+      if (count > 0) out.set(ns, { count, latest_expiry: latest });
+    }
+    return out;
+  }
+
+  /** Whether a marker is live (synchronous: the removal report's census, never the request path). */
+  has(namespace: ReplayNamespace, hash: string): boolean {
+    const tick = this.map(namespace).get(hash);
+    return tick !== undefined && (this.indexes.get(namespace) as ExpiryIndex).live(tick, this.clock());
   }
 
   async peek(keys: readonly MarkerKey[]): Promise<boolean[]> {

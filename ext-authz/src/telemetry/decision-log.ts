@@ -1,10 +1,11 @@
 // Decision log events in OPA's decision-log shape (decision_id, labels, path, input, result, timestamp in
 // RFC 3339 ns, metrics.timer_rego_query_eval_ns, erased/masked JSON pointers), written as JSON lines.
-// Masking covers every copy of the query and body (THREATS T-L5): parsed_query, attributes path/query,
-// the :path header and the body fields; non-allow-listed headers and token claims are erased.
+// Masking covers every copy of the query and body (docs/threat-model.md T-L5) through telemetry/redact.ts:
+// parsed_query, attributes path/query/fragment, the :path header (path parameters too) and the body
+// fields; non-allow-listed headers and token claims are erased, our own response headers masked.
 import * as fs from 'node:fs';
-import type { PipelineResult } from '../model/decision';
-import { LOGGABLE_HEADERS, REDACTED, redactPathQuery } from './redact';
+import type { Decision, PipelineResult } from '../model/decision';
+import { REDACTED, renderHeaders, renderParams, renderQuery, renderTarget } from './redact';
 
 export interface DecisionLogSink {
   write(line: string): void;
@@ -21,6 +22,8 @@ export interface DecisionLogRecord {
   timestamp: string;
   metrics: { timer_rego_query_eval_ns: number; timer_server_handler_ns: number };
   req_id?: string;
+  /** OPA's bundle revisions: here the policy the decision was made with (`callback-proxy explain` shows it). */
+  bundles?: Record<string, { revision: string }>;
   erased: string[];
   masked: string[];
 }
@@ -41,8 +44,7 @@ export function maskInput(input: unknown): { input: unknown; erased: string[]; m
   if (!isObj(input)) return { input, erased, masked };
   const copy = JSON.parse(JSON.stringify(input)) as Record<string, unknown>;
   if (isObj(copy.parsed_query)) {
-    const pq = copy.parsed_query;
-    for (const k of Object.keys(pq)) pq[k] = Array.isArray(pq[k]) ? (pq[k] as unknown[]).map(() => REDACTED) : REDACTED;
+    copy.parsed_query = renderParams(copy.parsed_query);
     masked.push('/input/parsed_query');
   }
   for (const k of ['parsed_body']) {
@@ -64,28 +66,53 @@ export function maskInput(input: unknown): { input: unknown; erased: string[]; m
         erased.push(ptr([...base, k]));
       }
     }
-    if (typeof http.path === 'string' && http.path.includes('?')) {
-      http.path = redactPathQuery(http.path);
-      masked.push(ptr([...base, 'path']));
-    }
-    if (typeof http.query === 'string' && http.query.length > 0) {
-      http.query = REDACTED;
-      masked.push(ptr([...base, 'query']));
+    // Every copy of the target goes through the one renderer: path parameters, query and fragment.
+    for (const k of ['path', 'query', 'fragment']) {
+      const v = http[k];
+      if (typeof v !== 'string' || v.length === 0) continue;
+      const r = k === 'path' ? renderTarget(v) : renderQuery(v);
+      if (r !== v) {
+        http[k] = r;
+        masked.push(ptr([...base, k]));
+      }
     }
     if (isObj(http.headers)) {
       const h = http.headers;
+      const kept = renderHeaders(h, { authority: true });
       for (const name of Object.keys(h)) {
-        if (name === ':path') {
-          h[name] = redactPathQuery(String(h[name]));
-          masked.push(ptr([...base, 'headers', name]));
-        } else if (!LOGGABLE_HEADERS.has(name) && name !== ':authority' && name !== 'host') {
+        if (!(name in kept)) {
           delete h[name];
           erased.push(ptr([...base, 'headers', name]));
+        } else if (kept[name] !== h[name]) {
+          h[name] = kept[name];
+          masked.push(ptr([...base, 'headers', name]));
         }
       }
     }
   }
   return { input: copy, erased, masked };
+}
+
+/** Response headers whose values a decision-log event shows (short tokens of ours, no request value). */
+const SHOWN_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['x-callback-hint', 'cache-control', 'content-type']);
+
+/**
+ * The decision as logged: response headers are masked unless listed above (the login start's
+ * Set-Cookie carries the cookie hint's MAC); everything else is the policy's own output.
+ */
+export function maskDecision(d: Decision): { decision: Decision; masked: string[] } {
+  const masked: string[] = [];
+  const rh = d.response_headers;
+  const names = Object.keys(rh).filter((k) => !SHOWN_RESPONSE_HEADERS.has(k.toLowerCase()));
+  if (names.length === 0) return { decision: d, masked };
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(rh)) {
+    if (names.includes(k)) {
+      out[k] = REDACTED;
+      masked.push(ptr(['result', 'response_headers', k]));
+    } else out[k] = rh[k];
+  }
+  return { decision: { ...d, response_headers: out }, masked };
 }
 
 /** RFC 3339 with nanoseconds from an epoch-ns bigint (OPA writes ns precision). */
@@ -109,19 +136,21 @@ export class DecisionLogger {
     try {
       const event = result.event;
       const m = maskInput(event?.input ?? { attributes });
+      const d = maskDecision(result.decision);
       const requestId = event?.requestId;
       const ev: DecisionLogRecord = {
         decision_id: result.decisionId,
         labels: this.opts.labels,
         path: this.opts.path,
         input: m.input,
-        result: result.decision,
+        result: d.decision,
         timestamp: rfc3339Nanos(BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n)),
         metrics: { timer_rego_query_eval_ns: Math.round(result.timings.policy), timer_server_handler_ns: Math.round(handlerNs) },
         erased: m.erased,
-        masked: m.masked,
+        masked: [...m.masked, ...d.masked],
       };
       if (requestId) ev.req_id = requestId;
+      if (event) ev.bundles = { [event.engine]: { revision: event.revision } };
       this.opts.sink.write(`${JSON.stringify(ev)}\n`);
     } catch {
       // telemetry never throws

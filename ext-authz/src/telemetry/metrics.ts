@@ -1,8 +1,8 @@
 // A small Prometheus text-format registry (exposition format 0.0.4): counters and one histogram with
 // low-cardinality labels only (never state, user or session values), base units, `_total` suffixes.
 
-/** The release, for `--version`, callback_proxy_build_info and decision-log labels (dependency-free). */
-export const VERSION = '0.1.0';
+import { VERSION } from '../model/version';
+export { VERSION };
 
 type Labels = Record<string, string>;
 

@@ -10,8 +10,8 @@ import { fromProtojson } from '../../../ext-authz/src/check/protojson-request';
 import { buildOpaEnvoyInput, interpretOpaEnvoyDecision } from '../../../ext-authz/src/check/opa-envoy/index';
 import { loadBundlePath } from '../../../ext-authz/src/policy/bundle/index';
 import { decisionToJson } from '../../../ext-authz/src/policy/value-json';
-import { compilePolicy } from '../../../ext-authz/src/rego/index';
-import type { PreparedQuery, Value } from '../../../ext-authz/src/rego/index';
+import { compilePolicy } from '../../../ext-authz/src/rego/engine';
+import type { PreparedQuery, Value } from '../../../ext-authz/src/rego/engine';
 import { REPO_ROOT, sharedFixture } from '../../support/shared-fixtures';
 
 const shared = sharedFixture('opa-wasm', 'opa-envoy bundle → decision');

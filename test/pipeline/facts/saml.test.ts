@@ -37,6 +37,17 @@ describe('readSamlResponse', () => {
     expect(readSamlResponse(b64(xml), 262144)).toEqual({ ok: false, reason: 'saml_malformed' });
   });
 
+  it('strict base64: a re-spelling (pad bits, missing padding, url alphabet, spaces) → non_canonical_encoding', () => {
+    const good = b64(resp('<saml:Issuer>https://idp</saml:Issuer>', ' ID="_a?b>c"'));
+    expect(readSamlResponse(good, 262144).ok).toBe(true);
+    const unpadded = good.replace(/=+$/, '');
+    expect(unpadded).not.toBe(good);
+    for (const v of [unpadded, good.replace(/\+/g, '-').replace(/\//g, '_'), `${good.slice(0, 8)} ${good.slice(8)}`, `${good.slice(0, 8)}\t${good.slice(8)}`]) {
+      if (v === good) continue;
+      expect(readSamlResponse(v, 262144)).toEqual({ ok: false, reason: 'non_canonical_encoding' });
+    }
+  });
+
   it('not base64 → saml_malformed; over the limit → param_too_long', () => {
     expect(readSamlResponse('***', 262144)).toEqual({ ok: false, reason: 'saml_malformed' });
     expect(readSamlResponse(b64(resp('x'.repeat(2000))), 1000)).toEqual({ ok: false, reason: 'param_too_long' });

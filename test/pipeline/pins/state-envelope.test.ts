@@ -1,5 +1,6 @@
 // Signed state envelopes (DESIGN §2 strategy B, THREATS T-S5, T-T1).
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { isEnvelope, signEnvelope, verifyEnvelope } from '../../../ext-authz/src/pipeline/pins/state-envelope';
 
 const KEY = randomBytes(32);
@@ -41,5 +42,58 @@ describe('state envelopes', () => {
   it('non-envelope states fall through to the store', () => {
     expect(isEnvelope('opaque-state')).toBe(false);
     expect(verifyEnvelope('opaque-state', keys, 'demo', NOW).kind).toBe('not_envelope');
+  });
+});
+
+/** base64url alphabet in value order (RFC 4648 §5 table 2). */
+const URL_ALPHA = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Every other spelling of a minted envelope's MAC that a lenient base64url decoder (Node's Buffer)
+ * reads as the same 32 bytes: the three siblings of the last character (its 2 unused low bits set),
+ * padding, the standard alphabet, and whitespace or junk characters that such a decoder skips.
+ */
+function respellings(state: string, at: number): string[] {
+  const dot = state.lastIndexOf('.');
+  const head = state.slice(0, dot + 1);
+  const mac = state.slice(dot + 1);
+  const last = URL_ALPHA.indexOf(mac[42]);
+  const out: string[] = [];
+  for (let low = 1; low < 4; low++) out.push(head + mac.slice(0, 42) + URL_ALPHA[last | low]);
+  out.push(`${head}${mac}=`, `${head}${mac}==`);
+  out.push(head + mac.replace(/-/g, '+').replace(/_/g, '/'));
+  const i = at % mac.length;
+  for (const junk of [' ', '\t', '\n', '!', '*']) out.push(head + mac.slice(0, i) + junk + mac.slice(i));
+  return out.filter((v) => v !== state);
+}
+
+describe('one spelling per envelope (non-canonical encodings, T-S4/T-S5)', () => {
+  test('property: for every minted state, every other spelling of the same MAC bytes is refused', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('demo', 'tenant-b'), fc.integer({ min: 0, max: 10_000_000 }), fc.nat(), (conn, dt, at) => {
+        const now = NOW + dt * 1000;
+        const s = signEnvelope(KEY, conn, 'new', now, 600);
+        expect(verifyEnvelope(s, keys, conn, now)).toMatchObject({ kind: 'ok', expired: false });
+        const mac = Buffer.from(s.slice(s.lastIndexOf('.') + 1), 'base64url');
+        const variants = respellings(s, at);
+        expect(variants.length).toBeGreaterThanOrEqual(9);
+        for (const v of variants) {
+          // A lenient decoder cannot tell them apart from the genuine MAC...
+          expect(Buffer.from(v.slice(v.lastIndexOf('.') + 1), 'base64url').equals(mac)).toBe(true);
+          // ...this one refuses each, and says why when it is a re-spelling of well-formed bytes.
+          const r = verifyEnvelope(v, keys, conn, now);
+          expect(r.kind).toBe('bad_mac');
+          if (r.kind === 'bad_mac' && !/[!*]/.test(v)) expect(r.reason).toBe('non_canonical_encoding');
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('the refusal does not depend on the key: an unknown backend re-spelt is still non_canonical_encoding', () => {
+    const s = signEnvelope(randomBytes(32), 'demo', 'other', NOW, 600);
+    const v = respellings(s, 0)[0];
+    expect(verifyEnvelope(s, keys, 'demo', NOW)).toEqual({ kind: 'bad_mac', reason: 'state_bad_mac' });
+    expect(verifyEnvelope(v, keys, 'demo', NOW)).toEqual({ kind: 'bad_mac', reason: 'non_canonical_encoding' });
   });
 });

@@ -176,4 +176,19 @@ describe('verifyToken', () => {
     const other = (await signA({ sub: 'u2' })).split('.')[2];
     expect((await verifyToken(`${h}.${p}.${other}`, 'id_token', ctx)).error).toBe('token_invalid');
   });
+
+  it('a re-spelt part (pad bits set, padding, the standard alphabet) → non_canonical_encoding, before any crypto', async () => {
+    const tok = await signA();
+    const [h, p, sig] = tok.split('.');
+    expect((await verifyToken(tok, 'id_token', ctx)).verified).toBe(true);
+    const alpha = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // RS256: 256 bytes → 342 characters, 4 pad bits in the last one.
+    const sibling = sig.slice(0, -1) + alpha[alpha.indexOf(sig[sig.length - 1]) | 1];
+    expect(Buffer.from(sibling, 'base64url').equals(Buffer.from(sig, 'base64url'))).toBe(true);
+    for (const t of [`${h}.${p}.${sibling}`, `${h}.${p}.${sig}==`, `${h}.${p}.${sig.replace(/-/g, '+').replace(/_/g, '/')}`, `${h}.${p}=.${sig}`]) {
+      if (t === tok) continue;
+      expect((await verifyToken(t, 'id_token', ctx)).error).toBe('non_canonical_encoding');
+    }
+    expect((await verifyToken(`${h}.${p}.${sig}!`, 'id_token', ctx)).error).toBe('token_malformed');
+  });
 });

@@ -98,6 +98,26 @@ describe('Standard Webhooks', () => {
     expect((await verifyWebhook(req(std('m10', `v1,${sign(KEY_NEW, 'm10', TS, BODY)}`)), hook, c)).verified).toBe(true);
   });
 
+  it('a re-spelt v1 signature (pad bits, no padding, the url alphabet, whitespace) → non_canonical_encoding, id not burnt', async () => {
+    const c = ctx();
+    const good = sign(KEY_NEW, 'm11', TS, BODY); // 44 characters: 43 data + '=', 2 pad bits in the 43rd
+    const alpha = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const i = alpha.indexOf(good[42]);
+    const spellings = [
+      `${good.slice(0, 42)}${alpha[i | 1]}=`,
+      `${good.slice(0, 42)}${alpha[i | 3]}=`,
+      good.slice(0, 43),
+      `${good}=`,
+      good.replace(/\+/g, '-').replace(/\//g, '_'),
+      `${good.slice(0, 20)}\t${good.slice(20)}`,
+    ].filter((v) => v !== good);
+    for (const v of spellings) {
+      expect(Buffer.from(v, 'base64').equals(Buffer.from(good, 'base64'))).toBe(true); // same bytes to a lenient decoder
+      expect((await verifyWebhook(req(std('m11', `v1,${v}`)), hook, c)).error).toBe('non_canonical_encoding');
+    }
+    expect((await verifyWebhook(req(std('m11', `v1,${good}`)), hook, c)).verified).toBe(true);
+  });
+
   it.each([
     ['outside the list', '203.0.113.5', 'source_ip_denied'],
     ['missing', 'none', 'source_ip_denied'],
@@ -128,6 +148,15 @@ describe('GitHub webhooks', () => {
     expect((await verifyWebhook(req({ 'x-hub-signature-256': sig(BODY, 'other'), 'x-github-delivery': 'd-2' }), hook, ctx())).error).toBe('bad_signature');
     expect((await verifyWebhook(req({ 'x-hub-signature-256': 'sha1=abc', 'x-github-delivery': 'd-3' }), hook, ctx())).error).toBe('bad_signature');
     expect((await verifyWebhook(req({ 'x-hub-signature-256': sig(BODY) }), hook, ctx())).error).toBe('bad_webhook_id');
+  });
+
+  it('the upper-case twin of the signature → non_canonical_encoding; short or junk hex → bad_signature', async () => {
+    const good = sig(BODY);
+    const upper = `sha256=${good.slice(7).toUpperCase()}`;
+    expect(upper).not.toBe(good);
+    expect((await verifyWebhook(req({ 'x-hub-signature-256': upper, 'x-github-delivery': 'd-4' }), hook, ctx())).error).toBe('non_canonical_encoding');
+    expect((await verifyWebhook(req({ 'x-hub-signature-256': good.slice(0, -2), 'x-github-delivery': 'd-5' }), hook, ctx())).error).toBe('bad_signature');
+    expect((await verifyWebhook(req({ 'x-hub-signature-256': `${good.slice(0, -1)}g`, 'x-github-delivery': 'd-6' }), hook, ctx())).error).toBe('bad_signature');
   });
 });
 

@@ -12,7 +12,7 @@ import { OpaServiceClient } from '../../../ext-authz/src/config/opa-service-clie
 import type { OpaServiceConfig } from '../../../ext-authz/src/config/opa-config';
 import { HttpBundleSource, backoffDelayMs, decisionLogBundles, bundlesReady } from '../../../ext-authz/src/policy/bundle/index';
 import type { HttpBundleSourceOptions, LoadedBundle, Timers } from '../../../ext-authz/src/policy/bundle/index';
-import { makeTestPki, opensslAvailable } from '../../support/pki';
+import { describeWithOpenssl, makePki } from '../../support/pki';
 import { tarGz } from '../../support/tar-gz';
 import { startBundleServer } from './bundle-server';
 import type { TestBundleServer } from './bundle-server';
@@ -293,14 +293,13 @@ describe('credentials', () => {
   });
 });
 
-const tlsReady = opensslAvailable('bundle download over TLS');
-(tlsReady ? describe : describe.skip)('TLS, mTLS and OAuth2 client credentials', () => {
+describeWithOpenssl('bundle download over TLS')('TLS, mTLS and OAuth2 client credentials', () => {
   let dir: string;
-  let pki: ReturnType<typeof makeTestPki>;
+  let pki: ReturnType<typeof makePki>;
   let server: TestBundleServer;
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbp-bundle-tls-'));
-    pki = makeTestPki(dir);
+    pki = makePki(dir);
     server = await startBundleServer({
       tls: { cert: fs.readFileSync(pki.serverCert), key: fs.readFileSync(pki.serverKey), ca: fs.readFileSync(pki.ca), requestCert: true, rejectUnauthorized: false },
     });
@@ -330,7 +329,7 @@ const tlsReady = opensslAvailable('bundle download over TLS');
     };
     const src = new HttpBundleSource({ name: 'm', client: mtls.client, resource: 'bundles/mtls.tar.gz', polling: { minDelaySeconds: 1, maxDelaySeconds: 2 }, activate: () => undefined });
     expect(await src.pollOnce()).toMatchObject({ kind: 'activated', revision: 'mtls' });
-    expect(peerCn).toBe('bundle-test-client');
+    expect(peerCn).toBe('client');
     mtls.client.close();
   });
 

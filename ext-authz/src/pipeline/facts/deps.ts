@@ -83,6 +83,8 @@ export interface FactsDepsOptions {
   fetchJwks?: JwksFetch;
   /** Clock for preparation-time checks; request-time code takes `nowMs` explicitly. */
   now?: () => number;
+  /** The dependencies of the last good registry (a reload): unchanged issuers keep their JWKS caches. */
+  previous?: FactsDeps;
   /** Cohort draw for `cohort_key: random` (default: crypto.randomInt(100)). */
   cohortDraw?: () => number;
   /** The unknown-state limiter to keep across reloads (default: a fresh one, no metric hook). */
@@ -106,7 +108,7 @@ export function createFactsDeps(registry: RegistryConfig, opts: FactsDepsOptions
     keys: { hash: keyBytes(registry.keys.hash_key), cookie: keyBytes(registry.keys.cookie_key) },
     hosts,
     connections,
-    issuers: prepareIssuers(registry.issuers, { fetch: opts.fetchJwks }),
+    issuers: prepareIssuers(registry.issuers, { fetch: opts.fetchJwks }, opts.previous?.issuers),
     stripHeaders: new Set(registry.strip_headers.map((h) => h.toLowerCase())),
     pinStore: opts.pinStore,
     replayStore: opts.replayStore,

@@ -12,6 +12,7 @@
 //     one top-level Assertion's Issuer decides (an EncryptedAssertion's is unreadable: none).
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { ReasonCode } from '../../model/reasons';
+import { decodeBase64, encodingReason } from '../encoding/strict-codecs';
 
 export interface SamlFacts {
   issuer: string | null;
@@ -44,8 +45,6 @@ const parser = new XMLParser({
   alwaysCreateTextNode: true,
   isArray: (_name: string, _path: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute,
 });
-
-const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 type XmlNode = Record<string, unknown>;
 type Scope = ReadonlyMap<string, string>;
@@ -171,13 +170,19 @@ function read(xml: string): SamlResult {
   return { ok: true, facts: { issuer: respIssuer ?? asIssuer, in_response_to: attr(root, 'InResponseTo'), destination: attr(root, 'Destination') } };
 }
 
-/** Decodes and reads a SAMLResponse value (already form-decoded). `maxBytes` bounds the XML. */
+/**
+ * Decodes and reads a SAMLResponse value (already form-decoded). `maxBytes` bounds the XML. The base64
+ * is decoded strictly (one spelling per response; only the line breaks of RFC 2045 §6.8, which some
+ * IdPs still write, are skipped).
+ */
 export function readSamlResponse(value: string, maxBytes: number): SamlResult {
-  const compact = value.replace(/[\r\n\t ]/g, ''); // encoders may wrap base64 lines
-  if (compact.length === 0 || compact.length > Math.ceil((maxBytes * 4) / 3) + 4 || !B64.test(compact)) {
-    return { ok: false, reason: compact.length > maxBytes ? 'param_too_long' : 'saml_malformed' };
-  }
-  const xml = Buffer.from(compact, 'base64').toString('utf8');
+  // Four characters per three bytes, plus a CR LF per 76 characters at most.
+  const maxChars = Math.ceil((maxBytes * 4) / 3) + 4;
+  if (value.length > maxChars + Math.ceil(maxChars / 76) * 2) return { ok: false, reason: 'param_too_long' };
+  const decoded = decodeBase64(value, { lineBreaks: true });
+  if (!decoded.ok) return { ok: false, reason: encodingReason(decoded.problem, 'saml_malformed') };
+  if (decoded.bytes.length > maxBytes) return { ok: false, reason: 'param_too_long' };
+  const xml = decoded.bytes.toString('utf8');
   // Refused before the parser runs: SAML never needs a DTD (SAML Core §1.3, Security §6.4.5).
   if (/<!DOCTYPE|<!ENTITY|<!ELEMENT|<!ATTLIST/i.test(xml)) return { ok: false, reason: 'saml_malformed' };
   try {

@@ -2,6 +2,7 @@
 // only: SameSite=None is required for form_post/SAML POST (RFC 6265bis §5.4.7), and it never pins alone.
 import { createHmac } from 'node:crypto';
 import { macEqual } from '../facts/keyed-hash';
+import { decodeBase64Url } from '../encoding/strict-codecs';
 
 export const HINT_COOKIE = '__Host-cbp_hint';
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -35,15 +36,20 @@ export function readHintCookie(cookieHeader: string | undefined): string | null 
   return found;
 }
 
-/** The hinted backend when the MAC verifies for this connection and the hint is not expired. */
+/**
+ * The hinted backend when the MAC verifies for this connection and the hint is not expired. The MAC
+ * is decoded strictly: only the spelling we minted verifies (a lenient decoder reads the genuine MAC
+ * out of four different last characters, which made forged-looking cookies verify).
+ */
 export function verifyHint(key: Buffer, connection: string, value: string | null, nowMs: number): string | null {
   if (value === null) return null;
   const parts = value.split('.');
   if (parts.length !== 4 || parts[0] !== 'v1') return null;
   const [, backend, exp, sig] = parts;
-  if (!ID.test(backend) || !/^\d{1,12}$/.test(exp) || !/^[A-Za-z0-9_-]{43}$/.test(sig)) return null;
+  if (!ID.test(backend) || !/^\d{1,12}$/.test(exp)) return null;
+  const got = decodeBase64Url(sig, { bytes: 32, maxChars: 64 });
+  if (!got.ok) return null;
   const want = mac(key, connection, backend, exp);
-  const got = Buffer.from(sig, 'base64url');
-  if (!macEqual(got, want)) return null;
+  if (!macEqual(got.bytes, want)) return null;
   return nowMs < Number(exp) * 1000 ? backend : null;
 }

@@ -47,7 +47,7 @@ export function envelopeMarkerHash(hashKey: Buffer, connection: string, raw: str
 export async function resolvePin(raw: string, hash: string, isState: boolean, conn: PreparedConnection, deps: FactsDeps, nowMs: number): Promise<ResolvedPin> {
   if (isState) {
     const env = verifyEnvelope(raw, conn.stateKeys, conn.config.name, nowMs);
-    if (env.kind === 'bad_mac') return { pin: { ...emptyPin(), source: 'envelope', error: 'state_bad_mac' }, marker: null, expiresAtMs: null };
+    if (env.kind === 'bad_mac') return { pin: { ...emptyPin(), source: 'envelope', error: env.reason }, marker: null, expiresAtMs: null };
     if (env.kind === 'ok') {
       const backend = conn.backends.get(env.envelope.backend);
       if (!backend) return { pin: { ...emptyPin(), source: 'envelope', error: 'state_bad_mac' }, marker: null, expiresAtMs: null };

@@ -2,6 +2,7 @@
 // `v1.<backend>.<exp>.<nonce>.<mac>`, HMAC-SHA256 under the backend's state key, bound to the connection.
 import { createHmac, randomBytes } from 'node:crypto';
 import { macEqual } from '../facts/keyed-hash';
+import { decodeBase64Url, isRespelling } from '../encoding/strict-codecs';
 
 export const ENVELOPE_PREFIX = 'v1.';
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -15,8 +16,12 @@ export interface Envelope {
 
 export type EnvelopeCheck =
   | { kind: 'not_envelope' }
-  | { kind: 'bad_mac' }
+  /** `reason`: state_bad_mac, or non_canonical_encoding for a re-spelt MAC (T-S4/T-S5). */
+  | { kind: 'bad_mac'; reason: 'state_bad_mac' | 'non_canonical_encoding' }
   | { kind: 'ok'; envelope: Envelope; expired: boolean };
+
+const BAD_MAC: EnvelopeCheck = Object.freeze({ kind: 'bad_mac', reason: 'state_bad_mac' });
+const RESPELT: EnvelopeCheck = Object.freeze({ kind: 'bad_mac', reason: 'non_canonical_encoding' });
 
 /** MAC input names the connection too, so an envelope never crosses tenants (THREATS T-T1). */
 function mac(key: Buffer, connection: string, backend: string, exp: string, nonce: string): Buffer {
@@ -37,18 +42,25 @@ export function signEnvelope(key: Buffer, connection: string, backend: string, n
 /**
  * Verifies an envelope. Anything that starts with `v1.` is an envelope claim: a wrong shape, an
  * unknown backend key or a bad MAC is `bad_mac` (T-S5), never a fall-through to the store.
+ *
+ * Exactly one string verifies per envelope. Backend, exp and nonce are MAC'd as the characters sent,
+ * so any other spelling of them fails the MAC; the MAC itself is decoded strictly (no padding, no
+ * `+/`, zero pad bits), because a lenient decoder reads four different last characters as the same
+ * bytes and each spelling would be a fresh, unspent state to anything keyed on the string (T-S4).
+ * The encoding is checked before the key is used: the answer never depends on the key.
  */
 export function verifyEnvelope(state: string, keys: ReadonlyMap<string, Buffer>, connection: string, nowMs: number): EnvelopeCheck {
   if (!isEnvelope(state)) return { kind: 'not_envelope' };
   const parts = state.split('.');
-  if (parts.length !== 5) return { kind: 'bad_mac' };
+  if (parts.length !== 5) return BAD_MAC;
   const [, backend, exp, nonce, sig] = parts;
-  if (!ID.test(backend) || !/^\d{1,12}$/.test(exp) || !NONCE.test(nonce) || !/^[A-Za-z0-9_-]{43}$/.test(sig)) return { kind: 'bad_mac' };
+  if (!ID.test(backend) || !/^\d{1,12}$/.test(exp) || !NONCE.test(nonce)) return BAD_MAC;
+  const decoded = decodeBase64Url(sig, { bytes: 32, maxChars: 64 });
+  if (!decoded.ok) return isRespelling(decoded.problem) ? RESPELT : BAD_MAC;
   const key = keys.get(backend);
-  if (!key) return { kind: 'bad_mac' };
+  if (!key) return BAD_MAC;
   const want = mac(key, connection, backend, exp, nonce);
-  const got = Buffer.from(sig, 'base64url');
-  if (!macEqual(got, want)) return { kind: 'bad_mac' };
+  if (!macEqual(decoded.bytes, want)) return BAD_MAC;
   const expS = Number(exp);
   return { kind: 'ok', envelope: { backend, exp: expS }, expired: nowMs >= expS * 1000 };
 }

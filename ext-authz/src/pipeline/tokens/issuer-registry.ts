@@ -1,5 +1,6 @@
 // Token phase, prepared at load: one verifier per issuer (jose local JWKS for inline keys, remote JWKS
 // with cooldown and cache for jwks_uri). Keys come only from here, never from a token (RFC 8725 §3.1).
+import { isDeepStrictEqual } from 'node:util';
 import { createLocalJWKSet, createRemoteJWKSet, customFetch } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
 import type { IssuerConfig } from '../../model/registry';
@@ -29,9 +30,17 @@ export interface IssuerRegistryOptions {
   timeoutMs?: number;
 }
 
-export function prepareIssuers(issuers: IssuerConfig[], opts: IssuerRegistryOptions = {}): IssuerRegistry {
+/**
+ * Prepares every issuer. `previous` is the registry prepared for the last registry load (with the same
+ * options): an issuer whose entry is unchanged keeps its prepared verifier, so a reload does not throw
+ * away a remote JWKS cache and refetch every key set (docs/operations.md, "Reload").
+ */
+export function prepareIssuers(issuers: IssuerConfig[], opts: IssuerRegistryOptions = {}, previous?: IssuerRegistry): IssuerRegistry {
   const map = new Map<string, PreparedIssuer>();
-  for (const cfg of issuers) map.set(cfg.issuer, prepareIssuer(cfg, opts));
+  for (const cfg of issuers) {
+    const old = previous?.get(cfg.issuer);
+    map.set(cfg.issuer, old && isDeepStrictEqual(old.config, cfg) ? old : prepareIssuer(cfg, opts));
+  }
   return {
     get: (iss) => map.get(iss),
     get size() {

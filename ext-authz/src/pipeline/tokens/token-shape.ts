@@ -1,13 +1,13 @@
 // Structure checks before any crypto (RFC 8725 §2.8/§3.1, THREATS T-J1/J4/J12): size, three
 // base64url parts, JSON object header and payload, bounded nesting, no self-named key sources.
 import type { ReasonCode } from '../../model/reasons';
+import { decodeBase64Url, isRespelling } from '../encoding/strict-codecs';
 
 export interface TokenShape {
   header: Record<string, unknown>;
   payload: Record<string, unknown>;
 }
 
-const B64URL = /^[A-Za-z0-9_-]*$/;
 const MAX_DEPTH = 8;
 const MAX_HEADER_BYTES = 2048;
 /** Headers that name their own key: never fetched, never trusted (T-J4). */
@@ -32,9 +32,11 @@ export function jsonDepth(text: string): number {
   return max;
 }
 
-function decodeObject(part: string, maxBytes: number): Record<string, unknown> | null {
-  if (part.length === 0 || part.length > Math.ceil((maxBytes * 4) / 3)) return null;
-  const text = Buffer.from(part, 'base64url').toString('utf8');
+/** A JSON object from one strictly decoded base64url part; a re-spelt part is its own reason. */
+function decodeObject(part: string, maxBytes: number): Record<string, unknown> | 'non_canonical_encoding' | null {
+  const d = decodeBase64Url(part, { maxChars: Math.ceil((maxBytes * 4) / 3) });
+  if (!d.ok) return isRespelling(d.problem) ? 'non_canonical_encoding' : null;
+  const text = d.bytes.toString('utf8');
   if (jsonDepth(text) > MAX_DEPTH) return null;
   try {
     const v: unknown = JSON.parse(text);
@@ -49,14 +51,19 @@ function decodeObject(part: string, maxBytes: number): Record<string, unknown> |
 export function checkTokenShape(raw: string, maxBytes: number): TokenShape | ReasonCode {
   if (raw.length > maxBytes) return 'token_malformed';
   const parts = raw.split('.');
-  if (parts.length !== 3 || !parts.every((p) => B64URL.test(p))) return 'token_malformed';
+  if (parts.length !== 3) return 'token_malformed';
   const header = decodeObject(parts[0], MAX_HEADER_BYTES);
   const payload = decodeObject(parts[1], maxBytes);
+  if (header === 'non_canonical_encoding' || payload === 'non_canonical_encoding') return 'non_canonical_encoding';
   if (!header || !payload) return 'token_malformed';
   // crit (RFC 7515 §4.1.11): we understand no extension, so any crit is a refusal; a huge one too.
   if (header.crit !== undefined) return 'token_malformed';
   const alg = header.alg;
   if (typeof alg !== 'string' || alg.toLowerCase() === 'none' || parts[2].length === 0) return 'alg_not_allowed';
   for (const k of KEY_SOURCES) if (header[k] !== undefined) return 'key_source_not_allowed';
+  // The signature in its one spelling too (RFC 7515 §2: base64url, no padding): a lenient decoder
+  // would verify four spellings of the same signature.
+  const sig = decodeBase64Url(parts[2]);
+  if (!sig.ok) return isRespelling(sig.problem) ? 'non_canonical_encoding' : 'token_malformed';
   return { header, payload };
 }

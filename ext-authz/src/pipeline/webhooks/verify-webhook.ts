@@ -5,6 +5,7 @@ import type { ReasonCode } from '../../model/reasons';
 import type { RequestView } from '../../model/request';
 import type { WebhookFacts } from '../../model/facts';
 import { keyedHash, macEqual } from '../facts/keyed-hash';
+import { decodeBase64, decodeHex, isRespelling } from '../encoding/strict-codecs';
 import { sourceAllowed } from './prepare';
 import type { PreparedSecret, PreparedWebhook } from './prepare';
 
@@ -63,11 +64,15 @@ async function verifyStandard(req: RequestView, body: Buffer, hook: PreparedWebh
   if (!/^\d{1,12}$/.test(ts)) return result('standard', 'webhook_stale', null, idHash);
   const tsMs = Number(ts) * 1000;
   if (Math.abs(ctx.nowMs - tsMs) > hook.toleranceMs) return result('standard', 'webhook_stale', null, idHash);
+  // Space-delimited `v<n>,<signature>` entries; only v1 (HMAC-SHA256, base64) is ours. A v1 signature
+  // must be the one base64 spelling of its 32 bytes: a re-spelt one is refused outright (T-W3).
   const given: Buffer[] = [];
   for (const part of sigHeader.split(' ')) {
     const comma = part.indexOf(',');
     if (comma < 0 || part.slice(0, comma) !== 'v1') continue;
-    given.push(Buffer.from(part.slice(comma + 1), 'base64'));
+    const d = decodeBase64(part.slice(comma + 1), { bytes: 32, maxChars: 64 });
+    if (d.ok) given.push(d.bytes);
+    else if (isRespelling(d.problem)) return result('standard', 'non_canonical_encoding', null, idHash);
   }
   const prefix = Buffer.from(`${id}.${ts}.`, 'utf8');
   const found = findSecret(hook.secrets, ctx.nowMs, (key) => {
@@ -84,10 +89,13 @@ async function verifyStandard(req: RequestView, body: Buffer, hook: PreparedWebh
 async function verifyGithub(req: RequestView, body: Buffer, hook: PreparedWebhook, ctx: WebhookContext): Promise<WebhookFacts> {
   const sig = req.headers['x-hub-signature-256'];
   const delivery = req.headers['x-github-delivery'];
-  if (!sig || !sig.startsWith('sha256=') || !/^[0-9a-fA-F]{64}$/.test(sig.slice(7))) return result('github', 'bad_signature', null, null);
+  if (!sig || !sig.startsWith('sha256=')) return result('github', 'bad_signature', null, null);
+  // Lower-case hex, as GitHub sends it: an upper-case twin is the same MAC spelt differently.
+  const hex = decodeHex(sig.slice(7), { bytes: 32, maxChars: 64 });
+  if (!hex.ok) return result('github', isRespelling(hex.problem) ? 'non_canonical_encoding' : 'bad_signature', null, null);
   if (!delivery || delivery.length > 256 || !/^[\x21-\x7e]+$/.test(delivery)) return result('github', 'bad_webhook_id', null, null);
   const idHash = keyedHash(ctx.hashKey, 'webhook', `github\0${delivery}`);
-  const given = Buffer.from(sig.slice(7), 'hex');
+  const given = hex.bytes;
   const found = findSecret(hook.secrets, ctx.nowMs, (key) => macEqual(createHmac('sha256', key).update(body).digest(), given));
   if (found === null) return result('github', 'bad_signature', null, idHash);
   if (found === 'secret_retired') return result('github', 'secret_retired', null, idHash);

@@ -2,6 +2,7 @@
 // OPA writes archive members as `/data.json`; one leading `/` (or `./`) is the bundle root. Anything
 // that could point outside the bundle (`..`, `//`, a drive letter, a backslash, NUL) is refused, and so
 // is a second entry with the same path. Limits (files, bytes per file, bytes in all) apply to both forms.
+import { errnoCode } from '../../model/errors';
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { BundleError } from './bundle-errors';
@@ -67,7 +68,7 @@ export function filesFromDir(dir: string, limits: BundleLimits = DEFAULT_BUNDLE_
   try {
     root = realpathSync(dir);
   } catch (e) {
-    throw new BundleError('bundle_unreadable', `bundle directory ${dir} is not readable (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new BundleError('bundle_unreadable', `bundle directory ${dir} is not readable (${errnoCode(e)})`);
   }
   const out: BundleFile[] = [];
   let total = 0;

@@ -3,6 +3,7 @@
 // whether the signature was verified. Follows the OPA bundle format: `data.json`/`data.yaml` at any
 // level merge at their directory's path, roots bound what a bundle may define, `policy.wasm` modules
 // are named by the manifest's `wasm` resolvers. Runs at start and on reload, never per request.
+import { errnoCode } from '../../model/errors';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -268,7 +269,7 @@ export async function loadBundlePath(path: string, opts: BundleReadOptions = {})
   try {
     isDir = statSync(path).isDirectory();
   } catch (e) {
-    throw new BundleError('bundle_unreadable', `bundle path ${path} is not readable (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new BundleError('bundle_unreadable', `bundle path ${path} is not readable (${errnoCode(e)})`);
   }
   const name = opts.name ?? path.replace(/\/+$/, '').split('/').pop() ?? path;
   const limits = limitsOf(opts);

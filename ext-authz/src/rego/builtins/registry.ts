@@ -100,11 +100,6 @@ export function mustInteger(name: string, args: Value[], i: number): number {
   }
   return n;
 }
-export function mustBoolean(name: string, args: Value[], i: number): boolean {
-  const v = args[i];
-  if (typeof v !== 'boolean') throw operandError(name, i + 1, 'boolean', v);
-  return v;
-}
 export function mustArray(name: string, args: Value[], i: number): Value[] {
   const v = args[i];
   if (!Array.isArray(v)) throw operandError(name, i + 1, 'array', v);

@@ -25,7 +25,7 @@ async function run(ctx: FactsContext): Promise<void> {
     ctx.flowKeyUnknown = !resolved.pin.found && err !== 'store_unavailable';
     resolved.pin.hint_backend = ctx.pin.hint_backend;
     ctx.pin = resolved.pin;
-    if (resolved.pin.error === 'state_bad_mac' || resolved.pin.error === 'store_unavailable') addViolation(ctx, resolved.pin.error);
+    if (resolved.pin.error === 'state_bad_mac' || resolved.pin.error === 'non_canonical_encoding' || resolved.pin.error === 'store_unavailable') addViolation(ctx, resolved.pin.error);
     if (resolved.marker !== null) {
       ctx.markers.push({ ...resolved.marker, commit: true, issuedAtMs: resolved.pin.created_at_ms });
       ctx.flowExpiresAtMs = resolved.expiresAtMs;
