@@ -29,6 +29,7 @@ COPY bin ./bin
 COPY --from=build /src/dist ./dist
 COPY policies ./policies
 COPY proto ./proto
+COPY ext-authz/cockpit ./ext-authz/cockpit
 # Nothing is written at run time: every file above stays owned by root and read-only to the service,
 # which runs as the image's unprivileged `node` user (numeric, so Kubernetes' runAsNonRoot can verify
 # it) and works with a read-only root filesystem (decision logs go to stdout or a mounted volume).

@@ -1,6 +1,7 @@
 // Credentials are scoped by connection AND backend (docs/threat-model.md, pins): the registry rejects
 // a credential that could serve two connections, naming the field; and only facts the caller cannot
 // choose may key a canary cohort.
+// Threat rows (docs/threat-model.md): T-D7, T-T5.
 import { stringify } from 'yaml';
 import { ConfigError, parseRegistry } from '../../ext-authz/src/config/registry';
 

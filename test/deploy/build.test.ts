@@ -40,7 +40,12 @@ describe('dist/ (jest\'s global setup built it from the current sources)', () =>
     const users = sources.filter((f) => /\b__dirname\b/.test(fs.readFileSync(path.join(SRC, f), 'utf8')));
     const protoModule = sources.find((f) => /export function ourProtoDir\b/.test(fs.readFileSync(path.join(SRC, f), 'utf8')));
     expect(protoModule).toBeDefined();
-    expect(users).toEqual([protoModule]);
+    const cockpitModule = sources.find((f) => /export const COCKPIT_DIR\b/.test(fs.readFileSync(path.join(SRC, f), 'utf8')));
+    expect(cockpitModule).toBeDefined();
+    expect(users.sort()).toEqual([protoModule, cockpitModule].sort());
+    const cockpit = node(['-e', `process.stdout.write(require(${JSON.stringify(path.join(DIST, (cockpitModule as string).replace(/\.ts$/, '.js')))}).COCKPIT_DIR)`]);
+    expect(cockpit.stdout).toBe(path.join(ROOT, 'ext-authz', 'cockpit'));
+    expect(fs.existsSync(path.join(cockpit.stdout, 'index.html'))).toBe(true);
     const compiled = path.join(DIST, (protoModule as string).replace(/\.ts$/, '.js'));
     const r = node(['-e', `process.stdout.write(require(${JSON.stringify(compiled)}).ourProtoDir())`]);
     expect(r.stdout).toBe(path.join(ROOT, 'proto'));

@@ -1,6 +1,7 @@
 // Canary cohorts come from facts the caller cannot choose (docs/threat-model.md T-D1): a registered
 // client_id, or a server-side draw at login start pinned by the MAC'd cookie hint. An unregistered
 // client_id is denied with one generic reply, so trying values reveals nothing. Over gRPC and HTTP.
+// Threat rows (docs/threat-model.md): T-D6, T-D7.
 import { startHarness } from '../support/app-harness';
 import type { Answer, Harness, Transport } from '../support/app-harness';
 import { createDemoSetup } from '../../ext-authz/src/config/default';

@@ -1,4 +1,4 @@
-// The manufactured-code flood (docs/threat-model.md T-C6) against the real service over gRPC, with small
+// The manufactured-code flood (docs/threat-model.md T-C6, T-C7) against the real service over gRPC, with small
 // budgets and rates so the test stays short: junk callbacks write nothing and are rate limited before
 // the pin lookup; a used flow stays used; a fresh verified flow from another source still goes through;
 // and when legitimate flows fill a budget, new flows wait (replay_budget_exhausted, 503) while used ones

@@ -2,6 +2,7 @@
 // T-S4, T-C1): a refused callback never burns the victim's state, and concurrent twins are
 // exactly-once — over gRPC and HTTP, with the in-memory store and with a real Redis (skipped loudly
 // without redis-server, required in CI).
+// Threat rows (docs/threat-model.md): T-S9, T-S10, T-S11, T-S12, T-C7.
 import { startHarness, cb, ISS_LEGACY, ISS_NEW } from '../support/app-harness';
 import type { Harness, Transport } from '../support/app-harness';
 import { OTHER_HOST, storePin, mintedState, storeReady, twoConnectionSetup } from './two-connections';

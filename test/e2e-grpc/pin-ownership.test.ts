@@ -2,6 +2,7 @@
 // another through the Pin API — refused, logged and counted — while the same backend registering it
 // again is idempotent. Pin API tokens are scoped by connection AND backend: a token of one connection
 // never pins flows on another, even where backend ids repeat. Over gRPC and HTTP/JSON.
+// Threat rows (docs/threat-model.md): T-S13, T-S14.
 import * as grpc from '@grpc/grpc-js';
 import { createDemoSetup } from '../../ext-authz/src/config/default';
 import { startHarness, cb, httpRequest, ISS_LEGACY } from '../support/app-harness';

@@ -2,6 +2,7 @@
 // (T-R3), over gRPC and HTTP. Each SAML shape below would otherwise route a legacy-issued assertion as
 // the flow pinned to new: the proxy does not verify SAML signatures, so what it reads must be what the
 // SP will trust, or the document is refused.
+// Threat rows (docs/threat-model.md): T-M8, T-M9, T-M10, T-M11, T-M12, T-R6, T-R7.
 import { startHarness, cb, ISS_LEGACY, ISS_NEW } from '../support/app-harness';
 import type { Answer, Harness, Transport } from '../support/app-harness';
 import { storePin } from './two-connections';

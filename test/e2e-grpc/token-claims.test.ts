@@ -3,6 +3,7 @@
 // Core §3.1.3.7 (aud, azp); agent access tokens per RFC 9068 (typ at+jwt, never an id_token); and the
 // audience bound to the connection (the issuer's audiences ∩ the connection's client_ids). Over gRPC
 // and HTTP, with two connections that share their issuers.
+// Threat rows (docs/threat-model.md): T-J13, T-J14, T-J15, T-J16, T-J17, T-J18.
 import { startHarness, ISS_LEGACY } from '../support/app-harness';
 import type { Answer, Harness, Transport } from '../support/app-harness';
 import { AGENT_ROUTE, OTHER_HOST, issuerJwt, storePin, twoConnectionSetup } from './two-connections';

@@ -1,6 +1,7 @@
 // In-memory stores: pins owned by their first registration, markers peeked without writing and committed
 // all-or-nothing, expiry on an injected clock (no wall-clock sleeps), and budgets that refuse instead of
 // evicting (docs/operations.md, "Store budgets").
+// Threat rows (docs/threat-model.md): T-S11, T-C7.
 import { MemoryPinStore, MemoryReplayStore } from '../../ext-authz/src/store/memory-store';
 import type { BudgetClass } from '../../ext-authz/src/store/budgets';
 import type { Marker, PinRecord } from '../../ext-authz/src/store/types';

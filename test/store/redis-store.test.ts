@@ -1,5 +1,6 @@
 // Redis stores against a real redis-server started on a free port (DESIGN §6). Skips loudly when the
 // binary is missing, except in CI where it must run. Also: a dead store fails closed (store_unavailable).
+// Threat rows (docs/threat-model.md): T-S11.
 import { gatherFacts } from '../../ext-authz/src/pipeline/facts/gather';
 import { createFactsDeps } from '../../ext-authz/src/pipeline/facts/gather';
 import { createPin } from '../../ext-authz/src/pipeline/pins/mint';
