@@ -14,6 +14,11 @@ import type { ConfigError, EnvMap } from './config/registry';
 import { MemoryPinStore, MemoryReplayStore } from './store/memory-store';
 import { createRedisStores } from './store/redis-store';
 import type { PinStore, ReplayStore } from './store/types';
+import { budgetsFromLimits } from './store/budgets';
+import type { StoreObserver } from './store/observer';
+import { UnknownStateLimiter } from './pipeline/facts/unknown-state-limiter';
+import type { OnLimited } from './pipeline/facts/unknown-state-limiter';
+import { watchStore } from './server/store-watch';
 import { createFactsDeps } from './pipeline/facts/gather';
 import type { FactsDeps } from './pipeline/facts/gather';
 import { Pipeline } from './pipeline/pipeline';
@@ -36,8 +41,6 @@ import { httpsOptions, serverCredentials } from './server/tls';
 import type { TlsFiles } from './server/tls';
 import { createPolicyEngine } from './policy/engine-factory';
 import { instrumentEngine, instrumentJwksFetch, instrumentPinStore, instrumentReplayStore } from './pipeline/instrumentation';
-import { watchRedisConnection } from './store/redis-connection';
-import type { RedisConnectionState } from './store/redis-connection';
 import { createAdminServer } from './server/admin-server';
 import type { AdminRoutes } from './server/admin-routes';
 import type { Decider } from './check/check-core';
@@ -91,6 +94,8 @@ export interface AppOptions {
   env?: EnvMap;
   /** Watch the policy dir / registry for changes (serve: true; check CLI: false). */
   watch?: boolean;
+  /** With redisUrl: how long load() waits for the first epoch check before going on not ready (default 5000 ms). */
+  storeWaitMs?: number;
   /** JSON-lines mirror of the stage audit chain (docs/stages.md); absent → shared store and log only. */
   auditLog?: string | null;
   /** Lifecycle timings (tests shorten them; docs/stages.md gives the defaults). */
@@ -111,18 +116,26 @@ export interface Runtime {
   engine: PolicyEngine;
   demo: DemoSetup | null;
   store: StoreKind;
+  /** The pin and replay stores as built (undecorated): for inspection, never for the request path. */
+  stores: { pins: PinStore; replay: ReplayStore };
   /** Pins the store holds, when it can tell (memory); null for Redis. */
   pinsOutstanding: () => number | null;
-  /** Redis: settles on the first definite connection state; null without Redis. */
-  storeConnected: Promise<RedisConnectionState> | null;
   close(): Promise<void>;
 }
 
-/** What the service adds around the runtime: metrics and spans on its parts, and store health. */
+/** What the serving app hooks into the runtime (the `check` CLI passes none). */
 export interface RuntimeHooks {
+  /** Metrics and spans on the runtime's parts (engine, stores, JWKS fetches). */
   metrics?: ServiceMetrics;
-  /** Redis connectivity changes (the readiness `store` condition, callback_proxy_redis_up). */
-  onStoreState?: (s: RedisConnectionState) => void;
+  /** Receives the stores' reports (state, epochs, full budgets, settings): server/store-watch.ts. */
+  storeObserver?: (kind: StoreKind) => StoreObserver;
+  /** Counts requests the unknown-state limiter refused. */
+  onLimited?: OnLimited;
+  /**
+   * The memory replay store's epoch start: the service's start. Its markers die with the process, so
+   * flows issued before it are refused (store_data_lost). Default 0 (a one-shot `check`).
+   */
+  memoryEpochStartMs?: number;
 }
 
 /**
@@ -150,13 +163,17 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
         // current (the last good one stays). Unchanged issuers keep their JWKS caches.
         let next: FactsDeps;
         try {
-          next = createFactsDeps(reg, { pinStore, replayStore, fetchJwks, previous: deps });
+          next = createFactsDeps(reg, { pinStore, replayStore, unknownStates, fetchJwks, previous: deps });
         } catch (e) {
           // The schema accepted it, so this is our bug: its class, code and stack, never its message.
           metrics?.reload('registry', false, Date.now());
           logger.error({ event: 'registry_reload_failed', stage: 'prepare', ...describeError(e) }, 'registry reload failed: the new registry could not be prepared; keeping the last good one');
           return;
         }
+        // New budgets apply from now on; nothing held is dropped (docs/operations.md, "Store budgets").
+        const budgets = budgetsFromLimits(reg.limits);
+        pinStore.setBudgets(budgets);
+        replayStore.setBudgets(budgets);
         deps = next;
         current = reg;
         revision = registryDigest(reg);
@@ -181,24 +198,27 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
   let lifecycleStore: LifecycleStore;
   let census: CensusSource;
   let pinsOutstanding: () => number | null = () => null;
-  let storeConnected: Promise<RedisConnectionState> | null = null;
   const store: StoreKind = opts.redisUrl ? 'redis' : 'memory';
+  // Budgets from the registry's limits; nothing is evicted (docs/operations.md, "Store budgets").
+  const budgets = budgetsFromLimits(current.limits);
   if (opts.redisUrl) {
-    const s = createRedisStores({ url: opts.redisUrl });
+    const s = createRedisStores({ url: opts.redisUrl, budgets, observer: hooks.storeObserver?.('redis') });
     pinStore = s.pinStore;
     replayStore = s.replayStore;
     lifecycleStore = new RedisLifecycleStore({ client: s.client, clock: opts.lifecycle?.clock });
     census = redisCensus({ client: s.client, clock: opts.lifecycle?.clock });
-    const watch = watchRedisConnection(s.client, (st) => hooks.onStoreState?.(st));
-    storeConnected = watch.settled;
-    closeStores = async () => {
-      watch.stop();
-      await s.pinStore.close().catch(closeFailed(logger, 'pin_store'));
-      await s.replayStore.close().catch(closeFailed(logger, 'replay_store'));
-    };
+    closeStores = () => s.close().catch(closeFailed(logger, 'redis_stores'));
+    // Give the first epoch check a moment; a Redis that is down keeps the `store` condition failing
+    // (not ready) and its requests denied store_unavailable until it answers.
+    await s.link.waitUsable(opts.storeWaitMs ?? 5000);
   } else {
-    const pins = new MemoryPinStore();
-    const markers = new MemoryReplayStore();
+    const observer = hooks.storeObserver?.('memory');
+    const pins = new MemoryPinStore({ budgets, observer });
+    // A restart loses every marker. Flows (states, RelayStates and their codes) issued before the start
+    // are refused, at the cost of the logins in flight, whose store-backed pins are gone anyway. Token
+    // jtis and webhook ids are not: refusing every token and delivery for minutes after each restart
+    // would cost more than their short replay windows; use --redis to keep them across restarts.
+    const markers = new MemoryReplayStore({ budgets, observer, epochStartMs: hooks.memoryEpochStartMs ?? 0, epochNamespaces: ['state', 'relay', 'code'] });
     pinStore = pins;
     replayStore = markers;
     lifecycleStore = new MemoryLifecycleStore(opts.lifecycle?.clock);
@@ -209,11 +229,14 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
       await markers.close();
     };
   }
+  // The stores themselves, before the telemetry decorators (inspection: tests, the removal census).
+  const stores = { pins: pinStore, replay: replayStore };
   if (metrics) {
     pinStore = instrumentPinStore(pinStore, store, metrics);
     replayStore = instrumentReplayStore(replayStore, store, metrics);
   }
-  let deps = createFactsDeps(current, { pinStore, replayStore, fetchJwks });
+  const unknownStates = new UnknownStateLimiter(hooks.onLimited ?? null);
+  let deps = createFactsDeps(current, { pinStore, replayStore, unknownStates, fetchJwks });
   const raw = await createPolicyEngine({
     policyDir: opts.policyDir ?? DEFAULT_POLICY_DIR,
     dataFile: opts.dataFile,
@@ -254,8 +277,8 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
     engine,
     demo,
     store,
+    stores,
     pinsOutstanding,
-    storeConnected,
     close: async () => {
       watcher?.close();
       await lifecycle.close();
@@ -276,8 +299,6 @@ export interface Listening {
   adminPort: number;
 }
 
-/** How long start-up waits for Redis to answer before reporting "not ready: store" instead. */
-const STORE_WAIT_MS = 2000;
 /** How long shutdown waits for telemetry to flush (an unreachable collector cannot hold the exit). */
 const TELEMETRY_FLUSH_MS = 3000;
 
@@ -293,7 +314,6 @@ export class App {
   private adminServer: http.Server | null = null;
   private decisionLog: DecisionLogger | null = null;
   private stopping: Promise<void> | null = null;
-  private redisUp: boolean | null = null;
   listening: Listening | null = null;
   /**
    * Mounted on the admin listener in this order after /metrics, /healthz and /readyz: those given in
@@ -323,7 +343,6 @@ export class App {
         return n === null ? null : { store: this.runtime!.store, count: n };
       },
       readiness: () => ({ ready: this.readiness.ready, conditions: this.readiness.snapshot() }),
-      redisUp: () => this.redisUp,
       now: Date.now,
     });
     if (opts.redisUrl) this.readiness.set('store', false, 'redis connecting');
@@ -394,10 +413,11 @@ export class App {
     const now = Date.now();
     this.runtime = await loadRuntime({ ...this.opts, watch: this.opts.watch ?? true }, this.logger, {
       metrics: this.metrics,
-      onStoreState: (s) => {
-        this.redisUp = s.up;
-        this.readiness.set('store', s.up, s.detail);
-      },
+      storeObserver: (kind) => watchStore({ kind, logger: this.logger, metrics: this.metrics, readiness: this.readiness }),
+      onLimited: (scope, connection) => this.metrics.unknownStateLimited.add([scope, connection]),
+      // A whole second: the envelopes this service signs carry whole seconds. A predecessor process
+      // cannot have stopped, and this one loaded, within the same second.
+      memoryEpochStartMs: Math.floor(Date.now() / 1000) * 1000,
     });
     this.metrics.loaded('policy', now);
     this.metrics.loaded('registry', now);
@@ -407,10 +427,6 @@ export class App {
         { event: 'pins_per_process', store: 'memory' },
         'pins and replay markers live in this process only (no --redis): run a single replica, or give every replica the same --redis',
       );
-    }
-    if (this.runtime.storeConnected) {
-      // Bounded: a Redis that does not answer leaves the service up and "not ready: store".
-      await Promise.race([this.runtime.storeConnected, new Promise((r) => setTimeout(r, STORE_WAIT_MS).unref())]);
     }
     this.readiness.markLoaded();
     const notReady = this.readiness.reasons();

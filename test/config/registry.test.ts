@@ -43,7 +43,11 @@ function errorOf(doc: unknown, env: NodeJS.ProcessEnv = {}): ConfigError {
 describe('parseRegistry', () => {
   it('applies defaults', () => {
     const r = parseRegistry(stringify(minimal()), 'registry.yaml');
-    expect(r.limits).toEqual({ max_params: 20, max_state_bytes: 512, max_code_bytes: 2048, max_relay_state_bytes: 80, max_token_bytes: 16384, max_body_bytes: 262144 });
+    expect(r.limits).toEqual({
+      max_params: 20, max_state_bytes: 512, max_code_bytes: 2048, max_relay_state_bytes: 80, max_token_bytes: 16384, max_body_bytes: 262144,
+      max_state_markers: 250_000, max_code_markers: 250_000, max_webhook_markers: 100_000, max_jti_markers: 100_000, max_pins: 250_000,
+      unknown_states_per_source_per_min: 60, unknown_states_per_connection_per_min: 6000, max_limited_sources: 50_000,
+    });
     expect(r.routing_header).toBe('x-callback-backend');
     expect(r.strip_headers).toEqual(DEFAULT_STRIP_HEADERS);
     const c = r.connections[0];

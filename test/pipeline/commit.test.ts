@@ -9,7 +9,7 @@ import { createRedisStores } from '../../ext-authz/src/store/redis-store';
 import { freePort } from '../../demo/ports';
 
 const allow: Decision = { action: 'allow', backend: 'legacy', reasons: ['pinned_legacy'], http_status: 200, headers: {}, response_headers: {}, pin: null, dynamic_metadata: { stage: 'canary' } };
-const mk = (namespace: OneTimeMarker['namespace'], hash: string, commit = true): OneTimeMarker => ({ namespace, hash, ttlMs: 60_000, commit });
+const mk = (namespace: OneTimeMarker['namespace'], hash: string, commit = true): OneTimeMarker => ({ namespace, hash, ttlMs: 60_000, commit, issuedAtMs: null });
 
 describe('commitOneTime', () => {
   it('a deny writes nothing', async () => {

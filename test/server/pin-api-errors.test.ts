@@ -14,6 +14,7 @@ test('every code has a gRPC and an HTTP status', () => {
     not_found: [grpc.status.NOT_FOUND, 404],
     already_exists: [grpc.status.ALREADY_EXISTS, 409],
     unavailable: [grpc.status.UNAVAILABLE, 503],
+    resource_exhausted: [grpc.status.RESOURCE_EXHAUSTED, 503],
   };
   expect(Object.keys(PIN_API_STATUS).sort()).toEqual(Object.keys(expected).sort());
   for (const [code, [g, h]] of Object.entries(expected)) {

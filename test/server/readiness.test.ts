@@ -51,7 +51,7 @@ maybe('Redis down → not ready, naming the store; Redis back → ready again', 
     expect(await metric(h.adminPort, 'callback_proxy_ready')).toBe(0);
     expect(await health(hc)).toBe('NOT_SERVING');
 
-    redis = await startRedis(5000, redis.port);
+    redis = await startRedis(5000, { port: redis.port });
     const back = await until(() => httpRequest(h.adminPort, 'GET', '/readyz', {}), (r) => r.status === 200);
     expect(back.body).toBe('ready\n');
     expect(await metric(h.adminPort, 'callback_proxy_redis_up')).toBe(1);

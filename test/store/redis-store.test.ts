@@ -21,9 +21,16 @@ maybe('Redis stores', () => {
 
   beforeAll(async () => {
     server = await startRedis();
-    // A generous command timeout: the machine running the suite may be loaded.
-    stores = createRedisStores({ url: server.url, prefix, commandTimeoutMs: 5000 });
+    stores = await open();
   });
+
+  /** Stores on the test server; usable once the first epoch check passed. */
+  async function open(): Promise<ReturnType<typeof createRedisStores>> {
+    // A generous command timeout: the machine running the suite may be loaded.
+    const s = createRedisStores({ url: server.url, prefix, commandTimeoutMs: 5000, checkSettings: false });
+    expect(await s.link.waitUsable(10_000)).toBe(true);
+    return s;
+  }
 
   afterAll(async () => {
     await stores?.pinStore.close();
@@ -43,7 +50,7 @@ maybe('Redis stores', () => {
   });
 
   it('concurrent registrations for two backends across clients: exactly one owns the pin', async () => {
-    const other = createRedisStores({ url: server.url, prefix, commandTimeoutMs: 5000 });
+    const other = await open();
     const r = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? other : stores).pinStore.put({ ...pin('h3'), backend: i % 3 ? 'new' : 'legacy' }, 10_000)));
     expect(r.filter((x) => x.status === 'created')).toHaveLength(1);
     await other.pinStore.close();
@@ -71,7 +78,7 @@ maybe('Redis stores', () => {
   });
 
   it('50 concurrent commits of one state across two clients: exactly one succeeds, losers write nothing', async () => {
-    const other = createRedisStores({ url: server.url, prefix, commandTimeoutMs: 5000 });
+    const other = await open();
     const r = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? other : stores).replayStore.commit([m('state', 'S50'), m('code', `c50-${i}`)])));
     expect(r.filter((x) => x.ok)).toHaveLength(1);
     const seen = await stores.replayStore.peek(Array.from({ length: 50 }, (_, i) => m('code', `c50-${i}`)));
@@ -83,12 +90,14 @@ maybe('Redis stores', () => {
     const setup = demoSetup();
     const a = createFactsDeps(setup.registry, { pinStore: stores.pinStore, replayStore: stores.replayStore });
     const b = createFactsDeps(setup.registry, { pinStore: stores.pinStore, replayStore: stores.replayStore });
-    await createPin('demo', 'legacy', 'shared-state', null, a, NOW);
-    const f = await gatherFacts(get('/oauth2/callback?code=c&state=shared-state'), b, NOW);
+    // The store's epoch began when the test started: flows must be issued after it.
+    const now = Date.now();
+    await createPin('demo', 'legacy', 'shared-state', null, a, now);
+    const f = await gatherFacts(get('/oauth2/callback?code=c&state=shared-state'), b, now);
     expect(f.input.pin).toMatchObject({ found: true, backend: 'legacy', consumed_before: false });
     // Facts only read: B's commit (what the pipeline does when it forwards) is what A then sees.
     expect(await b.replayStore.commit(f.markers.filter((x) => x.commit))).toEqual({ ok: true });
-    const g = await gatherFacts(get('/oauth2/callback?code=c2&state=shared-state'), a, NOW);
+    const g = await gatherFacts(get('/oauth2/callback?code=c2&state=shared-state'), a, now);
     expect(g.input.pin.consumed_before).toBe(true);
   });
 });

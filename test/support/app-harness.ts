@@ -180,6 +180,11 @@ export async function startHarness(over: Partial<AppOptions> = {}): Promise<Harn
   };
 }
 
+/** A gRPC check as if the request came from `sourceIp` (Envoy's source.address). */
+export async function askFrom(h: Harness, sourceIp: string, r: Req): Promise<Answer> {
+  return fromGrpc(await grpcCheck(h.client, checkRequestFor(r, sourceIp)));
+}
+
 export function cb(params: Record<string, string | string[]>): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(params)) for (const x of Array.isArray(v) ? v : [v]) parts.push(`${k}=${encodeURIComponent(x)}`);

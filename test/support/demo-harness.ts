@@ -57,16 +57,16 @@ export function makeDemo(
   setup: DemoSetup = demoSetup(),
   registryEdit: (r: RegistryConfig) => RegistryConfig = (r) => r,
 ): Demo {
-  // Small stores: lru-cache preallocates `max` slots, and every test gets fresh ones.
-  const pinStore = new MemoryPinStore({ max: 5000 });
-  const replayStore = new MemoryReplayStore({ max: 5000 });
+  // Fresh stores per demo; they keep time with the demo's clock (markers expire as the clock moves).
+  const pinStore = new MemoryPinStore({ clock: () => clock.now });
+  const replayStore = new MemoryReplayStore({ clock: () => clock.now });
   const withConn = (reg: RegistryConfig, p: Partial<ConnectionConfig>): RegistryConfig => ({
     ...reg,
     connections: reg.connections.map((c) => (c.name === 'demo' ? { ...c, ...p } : c)),
   });
+  const clock = { now: Date.parse('2026-06-01T12:00:00Z') };
   let registry = withConn(registryEdit(setup.registry), patch);
   let deps = createFactsDeps(registry, { pinStore, replayStore });
-  const clock = { now: Date.parse('2026-06-01T12:00:00Z') };
   const events: DecisionEvent[] = [];
   const pipeline = new Pipeline({ factsDeps: () => deps, engine: callbackEngine(), clock: () => clock.now });
   return {

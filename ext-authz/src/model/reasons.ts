@@ -90,8 +90,8 @@ export const REASONS = {
     { by: 'facts', fix: 'A return parameter (`return_params`) points off-site. If the target is yours, send a relative path; otherwise the deny is right.' },
   ],
   rate_limited: [
-    429, 'too many callbacks',
-    { by: 'reserved', fix: 'Not produced by ext-authz yet. Rate-limit callback routes at the forwarding layer (Envoy local rate limit).' },
+    429, 'too many callbacks with an unknown state from this source or for this connection',
+    { by: 'facts', fix: 'A source (or, from many sources, a whole connection) sent more callbacks whose state resolved to nothing than `limits.unknown_states_per_source_per_min` / `unknown_states_per_connection_per_min` allow: usually a flood, refused before the pin lookup. `callback_proxy_unknown_state_limited_total` says which; raise the limits only if real logins hit them. Signed-envelope logins are never limited.' },
   ],
   // -- redirect / RelayState (§4)
   relaystate_not_opaque: [
@@ -406,6 +406,14 @@ export const REASONS = {
   store_unavailable: [
     503, 'the pin store could not be reached',
     { by: 'service', fix: 'The pin store could not be reached. Check the `--redis` URL and the Redis server; checks that need it fail closed until it is back.' },
+  ],
+  replay_budget_exhausted: [
+    503, 'the store holds as many one-time markers of this kind as its budget allows: new flows wait until held ones expire',
+    { by: 'service', fix: 'A marker class (named in the `replay_budget_exhausted` log line) is at its budget; nothing is evicted, so new flows are refused until held markers expire. Raise its `limits.max_*_markers` (and Redis `maxmemory`), or find what produces that many flows. With `class: memory`, Redis itself is full.' },
+  ],
+  store_data_lost: [
+    403, 'issued before the replay store lost its data, so one-time use cannot be proven; restart the login',
+    { by: 'facts', fix: 'The replay store lost its data (Redis restarted empty or from an old file; the memory store restarted) and this flow, token or webhook predates the loss. Users restart the login; webhook senders retry. Keep Redis persistent: `appendonly yes`, `maxmemory-policy noeviction` (docs/operations.md, "Redis").', hint: 'restart-login' },
   ],
   stage_unknown: [
     503, "the replica cannot read the connection's stage overrides, so its stage is unknown (docs/stages.md)",

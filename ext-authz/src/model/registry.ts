@@ -165,6 +165,20 @@ export interface Limits {
   max_relay_state_bytes: number; // 80
   max_token_bytes: number; // 16384
   max_body_bytes: number; // 262144
+  // One-time markers and pins are held until their own expiry and never evicted early
+  // (docs/operations.md, "Store budgets"). Each class has its own budget; when one is full, new flows
+  // of that class are denied replay_budget_exhausted (503) and nothing already held is dropped.
+  max_state_markers: number; // 250000 consumed states / RelayStates
+  max_code_markers: number; // 250000 used authorization codes
+  max_webhook_markers: number; // 100000 delivered webhook ids
+  max_jti_markers: number; // 100000 used one-shot token jtis (logout, agent)
+  max_pins: number; // 250000 store-backed pins (Pin API / login start)
+  // Callbacks whose state or RelayState resolves to nothing (docs/threat-model.md T-C6), per replica:
+  // past either rate, callbacks with a store-backed flow key are denied rate_limited (429) before the
+  // pin lookup. Signed envelopes are checked by MAC alone and are never limited.
+  unknown_states_per_source_per_min: number; // 60 per source address (IPv6: per /64)
+  unknown_states_per_connection_per_min: number; // 6000 per registry connection
+  max_limited_sources: number; // 50000 source addresses tracked at once
 }
 
 export interface RegistryConfig {

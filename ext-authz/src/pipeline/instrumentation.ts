@@ -74,6 +74,7 @@ export function instrumentPinStore(s: PinStore, kind: StoreKind, metrics: Servic
   return {
     put: (pin: PinRecord, ttlMs: number) => storeCall(metrics, kind, 'pin_put', () => s.put(pin, ttlMs)),
     get: (hash: string) => storeCall(metrics, kind, 'pin_get', () => s.get(hash)),
+    setBudgets: (b) => s.setBudgets(b),
     close: () => s.close(),
   };
 }
@@ -83,6 +84,8 @@ export function instrumentReplayStore(s: ReplayStore, kind: StoreKind, metrics: 
   return {
     peek: (keys: readonly MarkerKey[]) => storeCall(metrics, kind, 'replay_peek', () => s.peek(keys)),
     commit: (markers: readonly Marker[]) => storeCall(metrics, kind, 'replay_commit', () => s.commit(markers)),
+    epochStartMs: (ns) => s.epochStartMs(ns),
+    setBudgets: (b) => s.setBudgets(b),
     close: () => s.close(),
   };
 }

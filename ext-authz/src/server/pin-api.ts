@@ -9,7 +9,7 @@ import type { FactsDeps } from '../pipeline/facts/deps';
 import { createPin, mintState, MintError } from '../pipeline/pins/mint';
 import type { Logger } from '../telemetry/logger';
 
-export type PinApiErrorCode = 'unauthenticated' | 'permission_denied' | 'invalid_argument' | 'not_found' | 'already_exists' | 'unavailable';
+export type PinApiErrorCode = 'unauthenticated' | 'permission_denied' | 'invalid_argument' | 'not_found' | 'already_exists' | 'unavailable' | 'resource_exhausted';
 
 /** gRPC status code and HTTP status per error code (one table, STYLE "one table maps code → status"). */
 export const PIN_API_STATUS: Record<PinApiErrorCode, { grpc: number; http: number }> = {
@@ -19,6 +19,8 @@ export const PIN_API_STATUS: Record<PinApiErrorCode, { grpc: number; http: numbe
   not_found: { grpc: 5, http: 404 },
   already_exists: { grpc: 6, http: 409 },
   unavailable: { grpc: 14, http: 503 },
+  /** The pin budget is full (limits.max_pins): retry later; nothing held was dropped to make room. */
+  resource_exhausted: { grpc: 8, http: 503 },
 };
 
 export class PinApiError extends CodedError<PinApiErrorCode> {}
@@ -96,6 +98,8 @@ function mapMintError(e: unknown): PinApiError {
         return new PinApiError('unavailable', e.message);
       case 'already_pinned':
         return new PinApiError('already_exists', e.message);
+      case 'budget_exhausted':
+        return new PinApiError('resource_exhausted', e.message);
     }
   }
   return new PinApiError('unavailable', 'the pin could not be recorded');

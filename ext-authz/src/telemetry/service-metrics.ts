@@ -61,8 +61,6 @@ export interface ServiceState {
   pinsOutstanding(): { store: string; count: number } | null;
   /** Readiness conditions by name. */
   readiness(): { ready: boolean; conditions: readonly { name: string; ok: boolean }[] };
-  /** Redis connectivity: null without Redis. */
-  redisUp(): boolean | null;
   /** Epoch ms. */
   now(): number;
 }
@@ -87,6 +85,11 @@ export class ServiceMetrics {
   readonly storeErrors: LabelledCounter;
   readonly jwksFetches: LabelledCounter;
   readonly reloads: LabelledCounter;
+  /** Store health and budgets (docs/operations.md, "Redis", "Store budgets"). */
+  readonly storeBudgetExhausted: LabelledCounter;
+  readonly storeDataLost: LabelledCounter;
+  readonly unknownStateLimited: LabelledCounter;
+  private readonly storeUp = new Map<StoreKind, boolean>();
   private readonly checkDuration: Histogram;
   private readonly policyDuration: Histogram;
   private readonly storeDuration: Histogram;
@@ -105,6 +108,9 @@ export class ServiceMetrics {
     this.storeErrors = new LabelledCounter(meter, 'callback_proxy_store_errors', 'Store operations that failed (each one denies store_unavailable)', '{operation}', ['store', 'operation']);
     this.jwksFetches = new LabelledCounter(meter, 'callback_proxy_jwks_fetches', 'Remote JWKS fetches by result', '{fetch}', ['result']);
     this.reloads = new LabelledCounter(meter, 'callback_proxy_reloads', 'Policy and registry reloads by result (a failed one keeps the last good)', '{reload}', ['kind', 'result']);
+    this.storeBudgetExhausted = new LabelledCounter(meter, 'callback_proxy_store_budget_exhausted', 'Entries refused because their class budget (or the store memory) was full', '{entry}', ['class']);
+    this.storeDataLost = new LabelledCounter(meter, 'callback_proxy_store_data_lost', 'Times the store was found to have lost data (a new epoch began)', '{event}', ['cause']);
+    this.unknownStateLimited = new LabelledCounter(meter, 'callback_proxy_unknown_state_limited', 'Callbacks denied rate_limited before the pin lookup', '{request}', ['scope', 'connection']);
     // Series that exist from the start, so rate() and alerts see a 0 rather than nothing.
     for (const kind of ['policy', 'registry']) for (const result of ['success', 'failure']) this.reloads.add([kind, result], 0);
     for (const result of ['ok', 'http_error', 'network_error']) this.jwksFetches.add([result], 0);
@@ -180,6 +186,11 @@ export class ServiceMetrics {
     if (ok) this.lastReload.set(kind, nowMs);
   }
 
+  /** The store's usability as its watcher sees it (server/store-watch.ts). */
+  setStoreUp(store: StoreKind, up: boolean): void {
+    this.storeUp.set(store, up);
+  }
+
   /** Marks the first load, so the last-success timestamp exists from the start. */
   loaded(kind: ReloadKind, nowMs: number): void {
     this.lastReload.set(kind, nowMs);
@@ -221,9 +232,12 @@ export class ServiceMetrics {
     gauge('callback_proxy_readiness_condition', 'Each readiness condition: 1 ok, 0 failing', '', (o, s) => {
       for (const c of s.readiness().conditions) o(c.ok ? 1 : 0, { condition: c.name });
     });
-    gauge('callback_proxy_redis_up', 'Whether the Redis store is reachable (1) or not (0); absent without Redis', '', (o, s) => {
-      const up = s.redisUp();
-      if (up !== null) o(up ? 1 : 0);
+    meter.createObservableGauge('callback_proxy_store_up', { description: 'Whether the pin and replay store is usable (1) or not (0)' }).addCallback((r) => {
+      for (const [store, up] of this.storeUp) r.observe(up ? 1 : 0, { store });
+    });
+    meter.createObservableGauge('callback_proxy_redis_up', { description: 'Whether the Redis store is reachable and usable (1) or not (0); absent without Redis' }).addCallback((r) => {
+      const up = this.storeUp.get('redis');
+      if (up !== undefined) r.observe(up ? 1 : 0);
     });
   }
 }

@@ -32,8 +32,8 @@ export function fixture(mutate?: (r: RegistryConfig) => void, opts: Partial<Fact
   const setup = demoSetup();
   const registry = structuredClone(setup.registry);
   mutate?.(registry);
-  const pinStore = new MemoryPinStore({ max: 1000 });
-  const replayStore = new MemoryReplayStore({ max: 1000 });
+  const pinStore = new MemoryPinStore();
+  const replayStore = new MemoryReplayStore();
   return { setup: { ...setup, registry }, deps: createFactsDeps(registry, { ...opts, pinStore, replayStore }), pinStore, replayStore };
 }
 

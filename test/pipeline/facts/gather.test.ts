@@ -152,7 +152,9 @@ describe('gatherFacts: happy paths and pins (DESIGN §2)', () => {
     for (const c of alphabet) {
       if (c === last) continue;
       const forged = cookie.slice(0, -1) + c;
-      const g = await gatherFacts(get(`${CB}?code=c${tried}&state=unknown`, { headers: { cookie: forged } }), deps, NOW);
+      // Each from its own source: 63 unknown states from one would pass its unknown-state allowance
+      // (rate_limited before the pin provider reads the hint; docs/threat-model.md T-C6).
+      const g = await gatherFacts(get(`${CB}?code=c${tried}&state=unknown`, { headers: { cookie: forged }, sourceIp: `198.51.100.${tried + 1}` }), deps, NOW);
       expect(g.input.pin.hint_backend).toBeNull();
       tried++;
     }

@@ -20,6 +20,12 @@ export interface OneTimeMarker extends Marker {
    * checked: a code seen on a callback whose state did not verify may not write anything.
    */
   commit: boolean;
+  /**
+   * When the one-time thing was issued (epoch ms): the flow's pin or envelope, the token's iat, the
+   * webhook's timestamp. Null when unknown. Compared with the store's epoch: anything issued before the
+   * store lost its data is refused (store_data_lost), because its marker may be gone.
+   */
+  issuedAtMs: number | null;
 }
 
 export interface FactsContext {
@@ -46,6 +52,11 @@ export interface FactsContext {
   pin: PinFacts;
   /** The verified flow's expiry (epoch ms): markers tied to the flow live at least until then. */
   flowExpiresAtMs: number | null;
+  /**
+   * The pin provider looked the flow key up and it resolved to nothing (no pin, or an envelope that
+   * failed its MAC): what the unknown-state limiter counts (docs/threat-model.md T-C6).
+   */
+  flowKeyUnknown: boolean;
   token: TokenFacts;
   migration: MigrationFacts | null;
   webhook: WebhookFacts | null;

@@ -9,6 +9,7 @@ import type { IssuerRegistry, JwksFetch } from '../tokens/issuer-registry';
 import { prepareWebhook } from '../webhooks/prepare';
 import type { PreparedWebhook } from '../webhooks/prepare';
 import { keyBytes } from './keyed-hash';
+import { UnknownStateLimiter } from './unknown-state-limiter';
 import { migrationBase } from './migration';
 import type { MigrationBase } from './migration';
 
@@ -71,6 +72,8 @@ export interface FactsDeps {
   codeReplayTtlMs: number;
   /** A uniform draw 0..99 for `cohort_key: random` (tests may fix it; default crypto randomInt). */
   cohortDraw: () => number;
+  /** Unknown-state rate limits (T-C6); one instance outlives registry reloads. */
+  unknownStates: UnknownStateLimiter;
 }
 
 export interface FactsDepsOptions {
@@ -84,6 +87,8 @@ export interface FactsDepsOptions {
   previous?: FactsDeps;
   /** Cohort draw for `cohort_key: random` (default: crypto.randomInt(100)). */
   cohortDraw?: () => number;
+  /** The unknown-state limiter to keep across reloads (default: a fresh one, no metric hook). */
+  unknownStates?: UnknownStateLimiter;
 }
 
 const drawPercent = (): number => randomInt(100);
@@ -109,6 +114,7 @@ export function createFactsDeps(registry: RegistryConfig, opts: FactsDepsOptions
     replayStore: opts.replayStore,
     codeReplayTtlMs: 10 * 60 * 1000,
     cohortDraw: opts.cohortDraw ?? drawPercent,
+    unknownStates: opts.unknownStates ?? new UnknownStateLimiter(),
   };
 }
 

@@ -3,7 +3,7 @@
 // reason code inside the facts.
 //
 // The facts come from a list of named providers run in order (facts/context.ts): request → saml →
-// pin → token → migration → webhook → one-time. Each reads what the earlier ones found and adds its
+// unknown-state gate → pin → unknown-state charge → token → migration → webhook → one-time. Each reads what the earlier ones found and adds its
 // own; adding a fact is adding one provider here. `callback.violations` lists every reason that must
 // deny whatever the stage: parser/path/host/header violations, state_bad_mac, store_unavailable, token
 // and webhook errors, replayed codes / jti / webhook ids. Pin outcomes the policy maps itself (not
@@ -29,6 +29,7 @@ import { pinPhase } from './phases/pin';
 import { requestPhase } from './phases/request';
 import { samlPhase } from './phases/saml';
 import { tokenPhase } from './phases/token';
+import { unknownStateChargePhase, unknownStateGatePhase } from './phases/unknown-state';
 import { webhookPhase } from './phases/webhook';
 
 export { createFactsDeps } from './deps';
@@ -50,7 +51,7 @@ export interface GatheredFacts {
 
 /** The fact providers, in order. A constant: nothing is allocated per request to run them. */
 export const FACT_PHASES: readonly FactsPhase[] = Object.freeze([
-  requestPhase, samlPhase, pinPhase, tokenPhase, migrationPhase, webhookPhase, oneTimePhase,
+  requestPhase, samlPhase, unknownStateGatePhase, pinPhase, unknownStateChargePhase, tokenPhase, migrationPhase, webhookPhase, oneTimePhase,
 ]);
 
 /** The last clock reading's strings: requests in the same millisecond share them (no Date/BigInt each). */
@@ -76,7 +77,7 @@ export function newFactsContext(req: RequestView, deps: FactsDeps, nowMs: number
   return {
     req, deps, nowMs,
     conn: null, clean: false, violations: [], parsedPath: [], query: NO_PARAMS, form: null, parsedBody: null,
-    ignoredHeaders: [], callback: NO_CALLBACK, secrets: NO_SECRETS, pin: emptyPin(), flowExpiresAtMs: null,
+    ignoredHeaders: [], callback: NO_CALLBACK, secrets: NO_SECRETS, pin: emptyPin(), flowExpiresAtMs: null, flowKeyUnknown: false,
     token: emptyToken(), migration: null, webhook: null, markers: [],
   };
 }

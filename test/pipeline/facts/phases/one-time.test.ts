@@ -11,7 +11,7 @@ import { fixture, get, NOW } from '../fixtures';
 
 describe('one-time phase', () => {
   it('runs last, after every provider that registers markers', () => {
-    expect(FACT_PHASES.map((p) => p.name)).toEqual(['request', 'saml', 'pin', 'token', 'migration', 'webhook', 'one-time']);
+    expect(FACT_PHASES.map((p) => p.name)).toEqual(['request', 'saml', 'unknown-state-gate', 'pin', 'unknown-state-charge', 'token', 'migration', 'webhook', 'one-time']);
     expect(FACT_PHASES[FACT_PHASES.length - 1]).toBe(oneTimePhase);
   });
 

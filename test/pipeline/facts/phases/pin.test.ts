@@ -20,8 +20,8 @@ describe('pin phase', () => {
     expect(ctx.pin).toMatchObject({ found: true, backend: 'legacy', consumed_before: false, error: null, source: 'store' });
     const stateHash = keyedHash(deps.keys.hash, 'state', 'st-1');
     expect(ctx.markers).toEqual([
-      { namespace: 'state', hash: stateHash, ttlMs: 600_000 + 600_000, commit: true },
-      { namespace: 'code', hash: keyedHash(deps.keys.hash, 'code', 'c1'), ttlMs: 600_000 + 600_000, commit: true },
+      { namespace: 'state', hash: stateHash, ttlMs: 600_000 + 600_000, commit: true, issuedAtMs: NOW },
+      { namespace: 'code', hash: keyedHash(deps.keys.hash, 'code', 'c1'), ttlMs: 600_000 + 600_000, commit: true, issuedAtMs: NOW },
     ]);
     expect(await replayStore.peek(ctx.markers)).toEqual([false, false]);
   });
@@ -30,7 +30,7 @@ describe('pin phase', () => {
     const { deps } = fixture();
     const { state } = await mintState('demo', 'new', deps, NOW);
     const ctx = await runPhases(newFactsContext(get(`/oauth2/callback?code=c&state=${encodeURIComponent(state)}`), deps, NOW), PHASES);
-    expect(ctx.markers[0]).toEqual({ namespace: 'state', hash: envelopeMarkerHash(deps.keys.hash, 'demo', state), ttlMs: 600_000 + ENVELOPE_REPLAY_GRACE_MS, commit: true });
+    expect(ctx.markers[0]).toEqual({ namespace: 'state', hash: envelopeMarkerHash(deps.keys.hash, 'demo', state), ttlMs: 600_000 + ENVELOPE_REPLAY_GRACE_MS, commit: true, issuedAtMs: Math.floor(NOW / 1000) * 1000 });
     // Not the raw spelling's hash: another spelling of the same envelope shares the marker.
     expect(ctx.markers[0].hash).not.toBe(keyedHash(deps.keys.hash, 'state', state));
   });
@@ -39,7 +39,7 @@ describe('pin phase', () => {
     const { deps } = fixture();
     const ctx = await runPhases(newFactsContext(get('/oauth2/callback?code=c&state=unknown'), deps, NOW), PHASES);
     expect(ctx.pin.found).toBe(false);
-    expect(ctx.markers).toEqual([{ namespace: 'code', hash: keyedHash(deps.keys.hash, 'code', 'c'), ttlMs: deps.codeReplayTtlMs, commit: false }]);
+    expect(ctx.markers).toEqual([{ namespace: 'code', hash: keyedHash(deps.keys.hash, 'code', 'c'), ttlMs: deps.codeReplayTtlMs, commit: false, issuedAtMs: null }]);
   });
 
   it('an expired pin is reported but carries no marker', async () => {

@@ -16,7 +16,7 @@ describe('token phase', () => {
     const tok = await signToken(setup, { backend: 'legacy', header: { typ: 'logout+jwt' }, claims: { events: BCL, jti: 'j1', sid: 's', exp } });
     const ctx = await runPhases(newFactsContext(post('/backchannel-logout', `logout_token=${tok}`), deps, NOW), PHASES);
     expect(ctx.token).toMatchObject({ verified: true, use: 'logout_token', error: null });
-    expect(ctx.markers).toEqual([{ namespace: 'jti', hash: keyedHash(deps.keys.hash, 'jti', `${ISS_L}\0j1`), ttlMs: exp * 1000 - NOW + 60_000, commit: true }]);
+    expect(ctx.markers).toEqual([{ namespace: 'jti', hash: keyedHash(deps.keys.hash, 'jti', `${ISS_L}\0j1`), ttlMs: exp * 1000 - NOW + 60_000, commit: true, issuedAtMs: NOW - 60_000 }]);
   });
 
   it('a failed token registers nothing and is a violation', async () => {

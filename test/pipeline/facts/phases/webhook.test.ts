@@ -18,7 +18,7 @@ describe('webhook phase', () => {
     const { deps, setup } = fixture();
     const ctx = await runPhases(newFactsContext(signed(setup.webhookSecret, 'msg_1', '{"a":1}'), deps, NOW), [requestPhase, webhookPhase]);
     expect(ctx.webhook).toMatchObject({ verified: true, error: null });
-    expect(ctx.markers).toEqual([{ namespace: 'webhook', hash: ctx.webhook?.id_hash, ttlMs: 600_000, commit: true }]);
+    expect(ctx.markers).toEqual([{ namespace: 'webhook', hash: ctx.webhook?.id_hash, ttlMs: 600_000, commit: true, issuedAtMs: Math.floor(NOW / 1000) * 1000 - 300_000 }]);
   });
 
   it('a forged signature registers nothing', async () => {

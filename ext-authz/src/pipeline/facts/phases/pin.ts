@@ -21,19 +21,22 @@ async function run(ctx: FactsContext): Promise<void> {
     resolved = await resolvePin(secrets.relayState, cb.relay_state_hash, false, conn, deps, nowMs);
   }
   if (resolved !== null) {
+    const err = resolved.pin.error;
+    ctx.flowKeyUnknown = !resolved.pin.found && err !== 'store_unavailable';
     resolved.pin.hint_backend = ctx.pin.hint_backend;
     ctx.pin = resolved.pin;
     if (resolved.pin.error === 'state_bad_mac' || resolved.pin.error === 'non_canonical_encoding' || resolved.pin.error === 'store_unavailable') addViolation(ctx, resolved.pin.error);
     if (resolved.marker !== null) {
-      ctx.markers.push({ ...resolved.marker, commit: true });
+      ctx.markers.push({ ...resolved.marker, commit: true, issuedAtMs: resolved.pin.created_at_ms });
       ctx.flowExpiresAtMs = resolved.expiresAtMs;
     }
   }
-  // T-C1: a code is one-time. Its marker lives at least codeReplayTtlMs, and as long as its flow.
+  // T-C1: a code is one-time. Its marker lives at least codeReplayTtlMs, and as long as its flow; it
+  // was issued within its flow, so no earlier than the flow itself.
   if (oauth && cb.code_hash !== null) {
     const verified = ctx.flowExpiresAtMs !== null;
     const ttlMs = verified ? Math.max(deps.codeReplayTtlMs, (ctx.flowExpiresAtMs as number) - nowMs + deps.codeReplayTtlMs) : deps.codeReplayTtlMs;
-    ctx.markers.push({ namespace: 'code', hash: cb.code_hash, ttlMs, commit: verified });
+    ctx.markers.push({ namespace: 'code', hash: cb.code_hash, ttlMs, commit: verified, issuedAtMs: verified ? ctx.pin.created_at_ms : null });
   }
 }
 

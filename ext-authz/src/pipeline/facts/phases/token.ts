@@ -30,7 +30,10 @@ async function run(ctx: FactsContext): Promise<void> {
     } else {
       const skewMs = (deps.issuers.get(token.issuer as string)?.config.clock_skew_s ?? 0) * 1000;
       const ttlMs = Math.max(1000, (claims.exp as number) * 1000 - nowMs + skewMs);
-      ctx.markers.push({ namespace: 'jti', hash: keyedHash(deps.keys.hash, 'jti', `${token.issuer as string}\0${jti}`), ttlMs, commit: true });
+      // The issuer's clock may run ahead by the allowed skew: the token may be that much older.
+      const iat = claims.iat;
+      const issuedAtMs = typeof iat === 'number' && Number.isFinite(iat) ? iat * 1000 - skewMs : null;
+      ctx.markers.push({ namespace: 'jti', hash: keyedHash(deps.keys.hash, 'jti', `${token.issuer as string}\0${jti}`), ttlMs, commit: true, issuedAtMs });
     }
   }
   if (token.error) addViolation(ctx, token.error);
