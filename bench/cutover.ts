@@ -1,22 +1,32 @@
-// Cutover benchmark (issue #4, `npm run bench:cutover`; not a test): N concurrent simulated users log
-// in through real nginx while the stage moves observe → canary 10 % → canary 50 % → cutover → retired,
-// once with pins (the callback policy) and once without (bench/policies/weighted-split: a per-request
-// split by stage/percent, what weight-based canaries do). Counts completed and broken logins.
+// Cutover benchmark (`npm run bench:cutover`; not a test): N concurrent simulated users log in through
+// real nginx while the stage moves observe → canary 10 % → canary 50 % → cutover → retired, once with pins
+// (the callback policy) and once without (bench/policies/weighted-split: a per-request split by
+// stage/percent, what weight-based canaries do). Counts completed and broken logins.
+//
+// The operator (default `--operator cli`) drives every stage change with `callback-proxy stage set`
+// against the admin API (docs/stages.md), then, once the users have stopped and legacy is quiet,
+// `stage set … decommissioned` (refused by the service until its removal report is clean), and finally
+// `callback-proxy audit verify` on the audit chain. `--operator file` edits the registry file instead
+// (the GitOps baseline).
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { EXTERNAL_BASE, EXTERNAL_HOST, startStack } from '../demo/harness';
+import { EXTERNAL_BASE, EXTERNAL_HOST, STACK_ADMIN_TOKEN, startStack } from '../demo/harness';
 import type { Stack } from '../demo/harness';
 import type { PendingRequest } from '../demo/idp/browser';
 import { findNginx } from '../demo/nginx';
 import type { Stage } from '../ext-authz/src/model/registry';
 
-const HELP = `usage: npm run bench:cutover -- [--users 200] [--duration 20] [--idp-delay-ms 800] [--mode both|on|off]
+const HELP = `usage: npm run bench:cutover -- [--users 200] [--duration 20] [--idp-delay-ms 800] [--mode both|on|off] [--operator cli|file]
 
   --users         concurrent simulated users (each logs in again and again)
   --duration      seconds per run; the stage moves at fixed fractions of it
   --idp-delay-ms  max time a user spends at the IdP before the callback (uniform 0..max)
   --mode          on = pins (policies/callback), off = weighted split (no pins), both (default)
+  --operator      cli = \`callback-proxy stage set\` against the admin API, then decommissioned and
+                  \`audit verify\` (default); file = rewrite the registry file
   --out           JSON result file (default .tmp/bench-cutover.json)`;
 
 /** The timeline, as fractions of the run: [start, stage, percent]. Drain is set at cutover. */
@@ -43,8 +53,19 @@ interface Outcomes {
   deny_reasons: Record<string, number>;
 }
 
+/** What the operator did and what the service said (`--operator cli`). */
+interface StageControl {
+  operator: 'cli' | 'file';
+  steps: { stage: string; at_s: number; exit: number | null }[];
+  /** `stage set … decommissioned` after the load: accepted (exit 0), with the attempts it took. */
+  decommissioned: { accepted: boolean; attempts: number; last_stderr: string } | null;
+  /** `callback-proxy audit verify <file>`: exit 0 and the records it checked. */
+  audit_verify: { exit: number | null; summary: string } | null;
+}
+
 interface RunResult {
   mode: 'pins_on' | 'pins_off';
+  stage_control: StageControl;
   users: number;
   duration_s: number;
   logins_attempted: number;
@@ -87,8 +108,29 @@ function emptyOutcomes(): Outcomes {
   return { completed: 0, broken_wrong_backend: 0, broken_denied: 0, broken_other: 0, expired_by_design: 0, denied_at_start: 0, by_stage: {}, deny_reasons: {} };
 }
 
-async function runOnce(mode: 'pins_on' | 'pins_off', users: number, durationS: number, idpDelayMs: number): Promise<RunResult> {
+const ROOT = path.join(__dirname, '..');
+const BIN = path.join(ROOT, 'bin', 'callback-proxy.cjs');
+/** Legacy must be quiet this long before the removal report allows decommissioned. */
+const QUIET_S = 2;
+
+/** Runs the shipped CLI (dist/) and collects its exit code and output. */
+function cli(args: string[]): Promise<{ exit: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += String(c)));
+    child.stderr.on('data', (c) => (stderr += String(c)));
+    child.on('close', (exit) => resolve({ exit, stdout, stderr }));
+  });
+}
+
+async function runOnce(mode: 'pins_on' | 'pins_off', users: number, durationS: number, idpDelayMs: number, operatorKind: 'cli' | 'file'): Promise<RunResult> {
+  const auditDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbp-cutover-audit-'));
+  const auditLog = path.join(auditDir, 'audit.jsonl');
   const stack: Stack = await startStack({
+    auditLog,
+    removalQuietS: QUIET_S,
     stage: 'observe',
     nginx: true,
     front: false,
@@ -108,12 +150,28 @@ async function runOnce(mode: 'pins_on' | 'pins_off', users: number, durationS: n
     s[k]++;
   };
 
-  // The operator: stage changes on a timer (each waits until ext-authz has loaded it).
+  const control: StageControl = { operator: operatorKind, steps: [], decommissioned: null, audit_verify: null };
+  const server = ['--server', `http://127.0.0.1:${stack.adminPort}`, '--token', STACK_ADMIN_TOKEN];
+  // The operator: stage changes on a timer. `cli`: the stage API answers once the change is in effect;
+  // `file`: setStage waits until ext-authz has reloaded the registry.
   const operator = (async () => {
+    let drainUntil: number | undefined;
     for (const [at, stage, percent] of TIMELINE.slice(1)) {
       await sleep(Math.max(0, t0 + at * durationS * 1000 - Date.now()));
-      const drainUntil = stage === 'cutover' ? Date.now() + Math.max(DRAIN_FRACTION * durationS * 1000, idpDelayMs + 1000) : undefined;
-      await stack.setStage(stage, drainUntil !== undefined ? { percent, drainUntil } : { percent });
+      // The service refuses retiring a connection whose legacy flows still drain (docs/stages.md).
+      if (stage === 'retired' && drainUntil !== undefined) await sleep(Math.max(0, drainUntil + 100 - Date.now()));
+      if (stage === 'cutover') drainUntil = Date.now() + Math.max(DRAIN_FRACTION * durationS * 1000, idpDelayMs + 1000);
+      if (operatorKind === 'cli') {
+        const args = ['stage', 'set', CONNECTION_NAME, stage, '--reason', `cutover bench: ${stage}${stage === 'canary' ? ` ${percent}%` : ''}`, ...server];
+        if (stage === 'canary') args.push('--percent', String(percent));
+        if (stage === 'cutover') args.push('--drain-until', new Date(drainUntil as number).toISOString(), '--ticket', 'BENCH-1');
+        const r = await cli(args);
+        control.steps.push({ stage: stage === 'canary' ? `canary ${percent}%` : stage, at_s: Math.round((Date.now() - t0) / 100) / 10, exit: r.exit });
+        if (r.exit !== 0) throw new Error(`stage set ${stage} exited ${r.exit}: ${r.stderr.trim()}`);
+      } else {
+        await stack.setStage(stage, stage === 'cutover' ? { percent, drainUntil } : { percent });
+        control.steps.push({ stage, at_s: Math.round((Date.now() - t0) / 100) / 10, exit: 0 });
+      }
       stageLabel = stage === 'canary' ? `canary ${percent}%` : stage;
     }
   })();
@@ -169,10 +227,26 @@ async function runOnce(mode: 'pins_on' | 'pins_off', users: number, durationS: n
 
   await Promise.all([operator, ...Array.from({ length: users }, (_, i) => user(i))]);
   const elapsed = (Date.now() - t0) / 1000;
+  if (operatorKind === 'cli') {
+    // The users have stopped: once legacy has been quiet for QUIET_S the removal report is clean, and
+    // only then does the service accept decommissioned (it refuses not_removable before).
+    let attempts = 0;
+    let last = { exit: null as number | null, stdout: '', stderr: '' };
+    for (const end = Date.now() + (QUIET_S + 20) * 1000; Date.now() < end; ) {
+      attempts++;
+      last = await cli(['stage', 'set', CONNECTION_NAME, 'decommissioned', '--reason', 'cutover bench: migration done', '--ticket', 'BENCH-2', ...server]);
+      if (last.exit === 0) break;
+      await sleep(1000);
+    }
+    control.decommissioned = { accepted: last.exit === 0, attempts, last_stderr: last.exit === 0 ? '' : last.stderr.trim().slice(0, 300) };
+    const v = await cli(['audit', 'verify', auditLog]);
+    control.audit_verify = { exit: v.exit, summary: (v.stdout + v.stderr).trim().split('\n').slice(-1)[0] ?? '' };
+  }
   const latency = decisionLatency(await stack.app.telemetry.metricsText());
   hopMs.sort((a, b) => a - b);
   const result: RunResult = {
     mode,
+    stage_control: control,
     users,
     duration_s: Math.round(elapsed * 10) / 10,
     logins_attempted: attempted,
@@ -184,8 +258,11 @@ async function runOnce(mode: 'pins_on' | 'pins_off', users: number, durationS: n
     backend_unknown_flow: { legacy: stack.legacy.stats.callbacks_rejected.unknown_flow ?? 0, new: stack.neu.stats.callbacks_rejected.unknown_flow ?? 0 },
   };
   await stack.stop();
+  fs.rmSync(auditDir, { recursive: true, force: true });
   return result;
 }
+
+const CONNECTION_NAME = 'demo';
 
 function table(results: RunResult[]): string {
   const rows: string[][] = [
@@ -214,6 +291,7 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '20' },
       'idp-delay-ms': { type: 'string', default: '800' },
       mode: { type: 'string', default: 'both' },
+      operator: { type: 'string', default: 'cli' },
       out: { type: 'string', default: path.join('.tmp', 'bench-cutover.json') },
       help: { type: 'boolean', short: 'h' },
     },
@@ -235,15 +313,29 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const operatorKind = values.operator === 'file' ? 'file' : values.operator === 'cli' ? 'cli' : null;
+  if (operatorKind === null) {
+    process.stderr.write(`--operator: expected cli or file\n${HELP}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  // The operator runs the shipped CLI (dist/): bring the build up to date first (a no-op when current).
+  if (operatorKind === 'cli') await new Promise<void>((resolve, reject) => spawn(process.execPath, [path.join(ROOT, 'scripts', 'build.cjs')], { stdio: 'inherit' }).on('close', (c) => (c === 0 ? resolve() : reject(new Error(`build exited ${c}`)))));
   const modes: ('pins_on' | 'pins_off')[] = values.mode === 'on' ? ['pins_on'] : values.mode === 'off' ? ['pins_off'] : ['pins_on', 'pins_off'];
   process.stdout.write(`cutover bench: ${users} users, ${duration} s per run, timeline ${TIMELINE.map(([at, s, p]) => `${Math.round(at * duration)}s ${s}${s === 'canary' ? ` ${p}%` : ''}`).join(' → ')}\n`);
   const results: RunResult[] = [];
   for (const m of modes) {
     process.stdout.write(`  running ${m} ...\n`);
-    results.push(await runOnce(m, users, duration, delay));
+    results.push(await runOnce(m, users, duration, delay, operatorKind));
   }
   process.stdout.write(`\n${table(results)}\n`);
-  for (const r of results) process.stdout.write(`\n${r.mode} by stage at login start: ${JSON.stringify(r.outcomes.by_stage)}\n${r.mode} deny reasons at callback: ${JSON.stringify(r.outcomes.deny_reasons)}\n`);
+  for (const r of results) {
+    process.stdout.write(`\n${r.mode} by stage at login start: ${JSON.stringify(r.outcomes.by_stage)}\n${r.mode} deny reasons at callback: ${JSON.stringify(r.outcomes.deny_reasons)}\n`);
+    const c = r.stage_control;
+    process.stdout.write(`${r.mode} stage changes (${c.operator}): ${c.steps.map((s) => `${s.at_s}s ${s.stage} exit ${s.exit}`).join(', ')}\n`);
+    if (c.decommissioned) process.stdout.write(`${r.mode} decommissioned: ${c.decommissioned.accepted ? `accepted after ${c.decommissioned.attempts} attempt(s)` : `REFUSED: ${c.decommissioned.last_stderr}`}\n`);
+    if (c.audit_verify) process.stdout.write(`${r.mode} audit verify: exit ${c.audit_verify.exit}: ${c.audit_verify.summary}\n`);
+  }
   fs.mkdirSync(path.dirname(values.out!), { recursive: true });
   fs.writeFileSync(values.out!, JSON.stringify({ when: new Date().toISOString(), node: process.version, timeline: TIMELINE, results }, null, 2));
   process.stdout.write(`\nwritten ${values.out}\n`);
@@ -252,6 +344,13 @@ async function main(): Promise<void> {
   if (on && on.broken_total > 0) {
     process.stderr.write(`pins on: ${on.broken_total} broken logins (expected 0)\n`);
     process.exitCode = 1;
+  }
+  for (const r of results) {
+    const c = r.stage_control;
+    if (c.operator === 'cli' && (!c.decommissioned?.accepted || c.audit_verify?.exit !== 0)) {
+      process.stderr.write(`${r.mode}: the migration did not end decommissioned with a verified audit chain\n`);
+      process.exitCode = 1;
+    }
   }
 }
 

@@ -27,6 +27,8 @@ export const LEGACY_ISSUER = 'https://legacy-idp.example.com';
 export const NEW_ISSUER = 'https://new-idp.example.com';
 export const CONNECTION = 'demo';
 const PIN_TOKENS = { legacy: `pin-legacy-${crypto.randomBytes(12).toString('hex')}`, new: `pin-new-${crypto.randomBytes(12).toString('hex')}` };
+/** The stack's admin token (role approver): `callback-proxy stage set --token` against its admin listener. */
+export const STACK_ADMIN_TOKEN = `stack-admin-${crypto.randomBytes(12).toString('hex')}`;
 
 export interface StageOptions {
   percent?: number;
@@ -48,6 +50,10 @@ export interface StackOptions extends StageOptions {
   logLevel?: string;
   /** Keep decision-log lines in memory (default true; the benchmark turns it off). */
   decisionLog?: boolean;
+  /** JSON-lines file for the stage audit chain (`callback-proxy audit verify`); default: none. */
+  auditLog?: string;
+  /** The removal report's legacy-quiet period (registry lifecycle.removal.quiet_s; default a week). */
+  removalQuietS?: number;
 }
 
 export interface Stack {
@@ -58,6 +64,8 @@ export interface Stack {
   front: RunningFrontProxy | null;
   httpPort: number;
   grpcPort: number;
+  /** The admin listener (stage API, removal report, cockpit, /metrics). */
+  adminPort: number;
   registryFile: string;
   webhookSecret: string;
   /** Everything ext-authz logged and every decision-log line (for the secrets grep). */
@@ -98,7 +106,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbp-stack-'));
   const registryFile = path.join(dir, 'registry.yaml');
   const webhookSecret = `whsec_${crypto.randomBytes(24).toString('base64')}`;
-  const keys = { hash_key: b64(32), state_keys: { new: b64(32) }, cookie_key: b64(32), pin_api_tokens: PIN_TOKENS };
+  const keys = {
+    hash_key: b64(32), state_keys: { new: b64(32) }, cookie_key: b64(32), pin_api_tokens: PIN_TOKENS,
+    admin_tokens: [{ name: 'stack-operator', token: STACK_ADMIN_TOKEN, role: 'approver' }],
+  };
   let app: App | null = null;
   let httpPort = 0;
 
@@ -140,7 +151,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     if (stageOpts.drainUntil != null) conn.drain_until = new Date(stageOpts.drainUntil).toISOString();
     if (stageOpts.sunsetAt != null) conn.sunset_at = new Date(stageOpts.sunsetAt).toISOString();
     const issuer = (b: RunningBackend, id: string) => ({ issuer: b.as.issuer, backend: id, jwks: b.as.jwks(), algs: ['RS256'], audiences: ['demo-client'], clock_skew_s: 60 });
-    return stringify({ version: 1, connections: [conn], issuers: [issuer(legacy, 'legacy'), issuer(neu, 'new')], keys });
+    const doc: Record<string, unknown> = { version: 1, connections: [conn], issuers: [issuer(legacy, 'legacy'), issuer(neu, 'new')], keys };
+    if (opts.removalQuietS !== undefined) doc.lifecycle = { removal: { quiet_s: opts.removalQuietS } };
+    return stringify(doc);
   };
   fs.writeFileSync(registryFile, registryText());
 
@@ -153,6 +166,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     policyDir: opts.policyDir,
     grpcAddr: '127.0.0.1:0',
     httpAddr: '127.0.0.1:0',
+    adminAddr: '127.0.0.1:0',
+    auditLog: opts.auditLog ?? null,
     graceMs: 0,
     drainDeadlineMs: 2000,
     logger: createLogger({ stream, level: opts.logLevel ?? 'info' }),
@@ -191,6 +206,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     front,
     httpPort,
     grpcPort: listening.grpcPort,
+    adminPort: listening.adminPort,
     registryFile,
     webhookSecret,
     logs,
