@@ -1,13 +1,18 @@
 // Where the time goes (issue #3 "If it falls short, say where"): one in-process pass over the same
 // request shape, timing decode → view/attributes → facts → policy → encode separately.
+// The modules come from dist/ (bench/dist.ts): the same instances the App in the bench child runs.
+import * as path from 'node:path';
 import type { App } from '../ext-authz/src/app';
-import { loadProtos } from '../ext-authz/src/check/protos';
-import { checkRequestToView } from '../ext-authz/src/check/request-view';
-import { attributesToJson } from '../ext-authz/src/check/attributes-json';
-import { toCheckResponse } from '../ext-authz/src/check/check-response';
 import type { DecodedCheckRequest } from '../ext-authz/src/check/check-request-types';
-import { mintState } from '../ext-authz/src/pipeline/pins/mint';
+import { DIST_SRC } from './dist';
 import { callbackRequest } from './requests';
+
+const d = <T>(rel: string): T => require(path.join(DIST_SRC, rel)) as T;
+const { loadProtos } = d<typeof import('../ext-authz/src/check/protos')>('check/protos');
+const { checkRequestToView } = d<typeof import('../ext-authz/src/check/request-view')>('check/request-view');
+const { attributesToJson } = d<typeof import('../ext-authz/src/check/attributes-json')>('check/attributes-json');
+const { toCheckResponse } = d<typeof import('../ext-authz/src/check/check-response')>('check/check-response');
+const { mintState } = d<typeof import('../ext-authz/src/pipeline/pins/mint')>('pipeline/pins/mint');
 
 export interface PhaseProfile {
   n: number;

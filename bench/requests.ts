@@ -1,7 +1,7 @@
 // Realistic CheckRequests for the benchmark (~2 KB, the headers a browser sends on an OAuth callback)
 // and the Pin API minting that gives each allowed request its own one-time state.
 import * as grpc from '@grpc/grpc-js';
-import { DEMO_PIN_API_TOKEN } from '../ext-authz/src/config/default';
+import { distDefault } from './dist';
 
 const ISS = { legacy: 'https://legacy-idp.example.com', new: 'https://new-idp.example.com' } as const;
 
@@ -48,7 +48,7 @@ export function callbackRequest(state: string, backend: 'legacy' | 'new' | null)
 
 export function mintPool(client: any, n: number, backend: 'legacy' | 'new'): Promise<string[]> {
   const md = new grpc.Metadata();
-  md.set('authorization', `Bearer ${DEMO_PIN_API_TOKEN}`);
+  md.set('authorization', `Bearer ${distDefault().DEMO_PIN_API_TOKEN}`);
   const out: string[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
