@@ -25,21 +25,23 @@ const BROWSER_HEADERS: Record<string, string> = {
 
 let seq = 0;
 
-export function callbackRequest(state: string, backend: 'legacy' | 'new' | null): Record<string, unknown> {
+/** `at` names another connection's host and the issuer of the pinned backend (bench/scale.ts). */
+export function callbackRequest(state: string, backend: 'legacy' | 'new' | null, at?: { host: string; iss: string }): Record<string, unknown> {
   seq++;
-  const iss = backend ? ISS[backend] : ISS.legacy;
+  const iss = at ? at.iss : backend ? ISS[backend] : ISS.legacy;
+  const host = at ? at.host : 'auth.example.com';
   const code = `bench-${process.pid}-${seq}-${'x'.repeat(40)}`;
   const path = `/oauth2/callback?code=${code}&state=${encodeURIComponent(state)}&iss=${encodeURIComponent(iss)}&session_state=${'q'.repeat(40)}`;
   // A sampled W3C trace context, as Envoy adds when it traces (ignored unless the server traces).
   const traceparent = `00-${String(process.pid).padStart(8, '0')}${String(seq).padStart(24, '0')}-${String(seq).padStart(16, '0')}-01`;
-  const headers = { ':authority': 'auth.example.com', ':method': 'GET', ':path': path, ':scheme': 'https', ...BROWSER_HEADERS, 'x-request-id': `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`, traceparent };
+  const headers = { ':authority': host, ':method': 'GET', ':path': path, ':scheme': 'https', ...BROWSER_HEADERS, 'x-request-id': `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`, traceparent };
   return {
     attributes: {
       source: { address: { socketAddress: { address: '198.51.100.23', portValue: 51234 } } },
       destination: { address: { socketAddress: { address: '10.0.0.10', portValue: 443 } }, principal: '' },
       request: {
         time: { seconds: String(Math.floor(Date.now() / 1000)), nanos: 1000 },
-        http: { id: String(seq), method: 'GET', headers, path, host: 'auth.example.com', scheme: 'https', protocol: 'HTTP/2' },
+        http: { id: String(seq), method: 'GET', headers, path, host, scheme: 'https', protocol: 'HTTP/2' },
       },
       metadataContext: {},
     },

@@ -2,7 +2,6 @@
 // and admin listeners, with telemetry (OpenTelemetry metrics and traces), readiness by named conditions
 // (NOT_SERVING until policy and registry are loaded, and while the store is down or the service drains)
 // and an ordered, bounded shutdown.
-import { createHmac } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type * as http from 'node:http';
 import { DEFAULT_ROUTING_HEADER } from './model/registry';
@@ -10,6 +9,8 @@ import type { RegistryConfig } from './model/registry';
 import { createDemoSetup } from './config/default';
 import type { DemoSetup } from './config/default';
 import { RegistryWatcher } from './config/registry-watcher';
+import { offThreadRegistryLoader } from './config/registry-off-thread';
+import { registryDigest } from './config/registry-digest';
 import type { ConfigError, EnvMap } from './config/registry';
 import { MemoryPinStore, MemoryReplayStore } from './store/memory-store';
 import { createRedisStores } from './store/redis-store';
@@ -19,7 +20,7 @@ import type { StoreObserver } from './store/observer';
 import { UnknownStateLimiter } from './pipeline/facts/unknown-state-limiter';
 import type { OnLimited } from './pipeline/facts/unknown-state-limiter';
 import { watchStore } from './server/store-watch';
-import { createFactsDeps } from './pipeline/facts/gather';
+import { createFactsDeps, createFactsDepsSliced } from './pipeline/facts/gather';
 import type { FactsDeps } from './pipeline/facts/gather';
 import { Pipeline } from './pipeline/pipeline';
 import type { PolicyEngine } from './policy/engine';
@@ -55,6 +56,7 @@ import { createAdminApi } from './server/admin-api';
 import { createCockpit } from './server/cockpit';
 
 export { VERSION } from './model/version';
+export { registryDigest } from './config/registry-digest';
 export const DEFAULT_POLICY_DIR = 'policies/callback';
 export const DEFAULT_DECISION_PATH = 'callback/decision';
 
@@ -138,15 +140,6 @@ export interface RuntimeHooks {
   memoryEpochStartMs?: number;
 }
 
-/**
- * A short revision of a registry for metrics and logs: changes whenever anything in it does. Keyed with
- * the registry's own hash key, because the registry holds secrets and an unkeyed digest would let a
- * reader of /metrics test guesses of a weak one offline.
- */
-export function registryDigest(reg: RegistryConfig): string {
-  return createHmac('sha256', `callback-proxy registry revision\0${reg.keys.hash_key}`).update(JSON.stringify(reg)).digest('hex').slice(0, 12);
-}
-
 /** Loads registry, stores, facts deps, engine and pipeline. Throws (coded errors) on bad start-up input. */
 export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: RuntimeHooks = {}): Promise<Runtime> {
   const metrics = hooks.metrics;
@@ -154,31 +147,40 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
   let watcher: RegistryWatcher | null = null;
   let current: RegistryConfig;
   let revision = '';
+  let reloads = 0;
   const fetchJwks = metrics ? instrumentJwksFetch(metrics) : undefined;
   if (opts.configFile) {
     watcher = new RegistryWatcher(opts.configFile, {
       env: opts.env ?? {},
-      onChange: (reg) => {
-        // Prepare first, then swap both references: a registry that cannot be prepared never becomes
-        // current (the last good one stays). Unchanged issuers keep their JWKS caches.
-        let next: FactsDeps;
-        try {
-          next = createFactsDeps(reg, { pinStore, replayStore, unknownStates, fetchJwks, previous: deps });
-        } catch (e) {
-          // The schema accepted it, so this is our bug: its class, code and stack, never its message.
-          metrics?.reload('registry', false, Date.now());
-          logger.error({ event: 'registry_reload_failed', stage: 'prepare', ...describeError(e) }, 'registry reload failed: the new registry could not be prepared; keeping the last good one');
-          return;
-        }
-        // New budgets apply from now on; nothing held is dropped (docs/operations.md, "Store budgets").
-        const budgets = budgetsFromLimits(reg.limits);
-        pinStore.setBudgets(budgets);
-        replayStore.setBudgets(budgets);
-        deps = next;
-        current = reg;
-        revision = registryDigest(reg);
-        metrics?.reload('registry', true, Date.now());
-        logger.info({ event: 'registry_reloaded', connections: reg.connections.length, revision }, 'registry reloaded');
+      // Off the event loop where the compiled worker exists (docs/performance.md, "Reload").
+      loader: offThreadRegistryLoader(),
+      onChange: (reg, loadMs) => {
+        const started = performance.now();
+        const seq = ++reloads;
+        // Prepare first (in slices: checks keep being answered with the last good deps meanwhile), then
+        // swap both references: a registry that cannot be prepared never becomes current (the last good
+        // one stays). Unchanged issuers keep their JWKS caches. A newer registry that arrived while
+        // this one was being prepared wins.
+        createFactsDepsSliced(reg, { pinStore, replayStore, unknownStates, fetchJwks, previous: deps }).then(
+          (next) => {
+            if (seq !== reloads) return;
+            // New budgets apply from now on; nothing held is dropped (docs/operations.md, "Store budgets").
+            const budgets = budgetsFromLimits(reg.limits);
+            pinStore.setBudgets(budgets);
+            replayStore.setBudgets(budgets);
+            deps = next;
+            current = reg;
+            revision = registryDigest(reg);
+            metrics?.reload('registry', true, Date.now());
+            // Reading, parsing and validating (off the event loop where it can), then preparing.
+            logger.info({ event: 'registry_reloaded', connections: reg.connections.length, revision, load_ms: Math.round(loadMs), prepare_ms: Math.round(performance.now() - started) }, 'registry reloaded');
+          },
+          (e: unknown) => {
+            // The schema accepted it, so this is our bug: its class, code and stack, never its message.
+            metrics?.reload('registry', false, Date.now());
+            logger.error({ event: 'registry_reload_failed', stage: 'prepare', ...describeError(e) }, 'registry reload failed: the new registry could not be prepared; keeping the last good one');
+          },
+        );
       },
       // ConfigError messages name the file and the field, never a value (config/registry-errors.ts).
       onError: (err: ConfigError) => {

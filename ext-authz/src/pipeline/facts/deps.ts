@@ -6,6 +6,7 @@ import { credentialFor } from '../../model/registry';
 import type { PinStore, ReplayStore } from '../../store/types';
 import { prepareIssuers } from '../tokens/issuer-registry';
 import type { IssuerRegistry, JwksFetch } from '../tokens/issuer-registry';
+import type { AudienceLookup } from '../tokens/verify';
 import { prepareWebhook } from '../webhooks/prepare';
 import type { PreparedWebhook } from '../webhooks/prepare';
 import { keyBytes } from './keyed-hash';
@@ -49,7 +50,7 @@ export interface PreparedConnection {
    * issuer → the audiences a token of that issuer must name on this connection: the issuer's
    * audiences ∩ the connection's client_ids (all client_ids when the issuer lists none).
    */
-  audiences: ReadonlyMap<string, readonly string[]>;
+  audiences: AudienceLookup;
 }
 
 export interface PreparedKeys {
@@ -95,19 +96,58 @@ const drawPercent = (): number => randomInt(100);
 
 /** Builds the prepared facts dependencies. Throws only on a registry that skipped validation. */
 export function createFactsDeps(registry: RegistryConfig, opts: FactsDepsOptions): FactsDeps {
+  const conns = prepareConnections(registry);
+  for (const c of registry.connections) conns.add(c);
+  return assemble(registry, opts, conns);
+}
+
+/**
+ * The same, in slices of about `sliceMs` that give the event loop back in between: a registry reload
+ * prepares thousands of connections while the last good deps keep answering checks (docs/performance.md,
+ * "Reload"). Start-up uses the synchronous form.
+ */
+export async function createFactsDepsSliced(registry: RegistryConfig, opts: FactsDepsOptions, sliceMs = 5): Promise<FactsDeps> {
+  const conns = prepareConnections(registry);
+  let sliceStart = performance.now();
+  for (const c of registry.connections) {
+    conns.add(c);
+    if (performance.now() - sliceStart >= sliceMs) {
+      await new Promise((r) => setImmediate(r));
+      sliceStart = performance.now();
+    }
+  }
+  return assemble(registry, opts, conns);
+}
+
+interface ConnectionTables {
+  connections: Map<string, PreparedConnection>;
+  hosts: Map<string, PreparedConnection>;
+  add(c: ConnectionConfig): void;
+}
+
+/** Keyed tables, filled one connection at a time: by name and by every host (O(1) lookups per request). */
+function prepareConnections(registry: RegistryConfig): ConnectionTables {
   const connections = new Map<string, PreparedConnection>();
   const hosts = new Map<string, PreparedConnection>();
-  for (const c of registry.connections) {
-    const p = prepareConnection(c, registry);
-    connections.set(c.name, p);
-    for (const h of p.hosts) hosts.set(h, p);
-  }
+  const issuerConfigs = new Map(registry.issuers.map((i) => [i.issuer, i]));
+  return {
+    connections,
+    hosts,
+    add(c) {
+      const p = prepareConnection(c, registry, issuerConfigs);
+      connections.set(c.name, p);
+      for (const h of p.hosts) hosts.set(h, p);
+    },
+  };
+}
+
+function assemble(registry: RegistryConfig, opts: FactsDepsOptions, t: ConnectionTables): FactsDeps {
   return {
     registry,
     limits: registry.limits,
     keys: { hash: keyBytes(registry.keys.hash_key), cookie: keyBytes(registry.keys.cookie_key) },
-    hosts,
-    connections,
+    hosts: t.hosts,
+    connections: t.connections,
     issuers: prepareIssuers(registry.issuers, { fetch: opts.fetchJwks }, opts.previous?.issuers),
     stripHeaders: new Set(registry.strip_headers.map((h) => h.toLowerCase())),
     pinStore: opts.pinStore,
@@ -123,7 +163,28 @@ function audiencesFor(iss: IssuerConfig, clientIds: readonly string[]): string[]
   return iss.audiences.length === 0 ? [...clientIds] : iss.audiences.filter((a) => clientIds.includes(a));
 }
 
-function prepareConnection(c: ConnectionConfig, registry: RegistryConfig): PreparedConnection {
+/**
+ * One connection's issuer → audiences, computed on first use per issuer and kept. Computing them for
+ * every issuer up front made preparing a registry O(connections × issuers): 50 million entries for
+ * 5,000 connections with 10,000 issuers (docs/performance.md, "npm run bench:scale").
+ */
+class ConnectionAudiences implements AudienceLookup {
+  private readonly known = new Map<string, readonly string[]>();
+
+  constructor(private readonly issuers: ReadonlyMap<string, IssuerConfig>, private readonly clientIds: readonly string[]) {}
+
+  get(issuer: string): readonly string[] | undefined {
+    const hit = this.known.get(issuer);
+    if (hit !== undefined) return hit;
+    const iss = this.issuers.get(issuer);
+    if (iss === undefined) return undefined;
+    const aud = audiencesFor(iss, this.clientIds);
+    this.known.set(issuer, aud);
+    return aud;
+  }
+}
+
+function prepareConnection(c: ConnectionConfig, registry: RegistryConfig, issuerConfigs: ReadonlyMap<string, IssuerConfig>): PreparedConnection {
   const routes = new Map<string, RouteKind>();
   for (const kind of Object.keys(c.routes) as RouteKind[]) {
     for (const path of c.routes[kind]) routes.set(path, kind);
@@ -159,6 +220,6 @@ function prepareConnection(c: ConnectionConfig, registry: RegistryConfig): Prepa
     clientIds: new Set(c.client_ids),
     stateKeys,
     pinTokens,
-    audiences: new Map(registry.issuers.map((iss) => [iss.issuer, audiencesFor(iss, c.client_ids)])),
+    audiences: new ConnectionAudiences(issuerConfigs, c.client_ids),
   };
 }

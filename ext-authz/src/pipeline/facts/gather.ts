@@ -32,7 +32,7 @@ import { tokenPhase } from './phases/token';
 import { unknownStateChargePhase, unknownStateGatePhase } from './phases/unknown-state';
 import { webhookPhase } from './phases/webhook';
 
-export { createFactsDeps } from './deps';
+export { createFactsDeps, createFactsDepsSliced } from './deps';
 export type { FactsDeps, FactsDepsOptions, PreparedConnection } from './deps';
 export type { OneTimeMarker } from './context';
 

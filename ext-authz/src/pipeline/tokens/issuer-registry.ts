@@ -18,6 +18,8 @@ export interface PreparedIssuer {
 
 export interface IssuerRegistry {
   get(issuer: string): PreparedIssuer | undefined;
+  /** The verifiers prepared so far (what a reload may carry over). */
+  prepared(): Iterable<PreparedIssuer>;
   readonly size: number;
 }
 
@@ -31,20 +33,35 @@ export interface IssuerRegistryOptions {
 }
 
 /**
- * Prepares every issuer. `previous` is the registry prepared for the last registry load (with the same
- * options): an issuer whose entry is unchanged keeps its prepared verifier, so a reload does not throw
- * away a remote JWKS cache and refetch every key set (docs/operations.md, "Reload").
+ * The issuers' verifiers, each prepared when a token first names its issuer and kept: preparing all of
+ * them up front cost a start or reload O(issuers) work on the event loop (10,000 issuers: ~150 ms,
+ * docs/performance.md, "Reload"), for issuers most requests never name. `previous` is the registry
+ * prepared for the last registry load (with the same options): an issuer it had prepared whose entry is
+ * unchanged keeps its verifier, so a reload does not throw away a remote JWKS cache and refetch every
+ * key set (docs/operations.md, "Reload"). Only its prepared verifiers are carried over, never a link to
+ * it, so successive reloads do not chain.
  */
 export function prepareIssuers(issuers: IssuerConfig[], opts: IssuerRegistryOptions = {}, previous?: IssuerRegistry): IssuerRegistry {
-  const map = new Map<string, PreparedIssuer>();
-  for (const cfg of issuers) {
-    const old = previous?.get(cfg.issuer);
-    map.set(cfg.issuer, old && isDeepStrictEqual(old.config, cfg) ? old : prepareIssuer(cfg, opts));
+  const configs = new Map<string, IssuerConfig>();
+  for (const cfg of issuers) configs.set(cfg.issuer, cfg);
+  const prepared = new Map<string, PreparedIssuer>();
+  for (const old of previous?.prepared() ?? []) {
+    const cfg = configs.get(old.config.issuer);
+    if (cfg && isDeepStrictEqual(old.config, cfg)) prepared.set(cfg.issuer, old);
   }
   return {
-    get: (iss) => map.get(iss),
+    get: (iss) => {
+      const hit = prepared.get(iss);
+      if (hit !== undefined) return hit;
+      const cfg = configs.get(iss);
+      if (cfg === undefined) return undefined;
+      const p = prepareIssuer(cfg, opts);
+      prepared.set(iss, p);
+      return p;
+    },
+    prepared: () => prepared.values(),
     get size() {
-      return map.size;
+      return configs.size;
     },
   };
 }

@@ -14,6 +14,9 @@ import { checkTokenShape } from './token-shape';
 export { BCL_EVENT } from './claims';
 export type { TokenUse } from './claims';
 
+/** issuer → audiences; a Map fits (the facts deps compute theirs lazily, pipeline/facts/deps.ts). */
+export type AudienceLookup = Pick<ReadonlyMap<string, readonly string[]>, 'get'>;
+
 export interface VerifyContext {
   issuers: IssuerRegistry;
   maxTokenBytes: number;
@@ -22,7 +25,7 @@ export interface VerifyContext {
    * issuer → the audiences its tokens must name on this connection (the issuer's audiences ∩ the
    * connection's client_ids, prepared per connection). An issuer missing here accepts no audience.
    */
-  audiences: ReadonlyMap<string, readonly string[]>;
+  audiences: AudienceLookup;
 }
 
 const NO_AUDIENCE: readonly string[] = Object.freeze([]);
