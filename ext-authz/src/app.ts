@@ -73,6 +73,11 @@ export interface AppOptions {
    * 127.0.0.1:9193; embedded apps (tests, benchmarks) default to a free loopback port.
    */
   adminAddr?: string;
+  /**
+   * In a cluster worker (`serve --workers`): the admin listener is this process's own, never shared by
+   * the cluster, so its metrics and readiness are this worker's (docs/operations.md, "Workers").
+   */
+  adminExclusive?: boolean;
   /** Admin features mounted on the admin listener, tried in order after the built-in routes. */
   adminRoutes?: AdminRoutes[];
   redisUrl?: string;
@@ -405,7 +410,7 @@ export class App {
       routes: this.adminRoutes,
       onRouteError: (name, e) => this.logger.error({ event: 'admin_route_failed', route: name, error_name: e instanceof Error ? e.name : typeof e }, 'admin route failed'),
     });
-    const adminPort = await listenHttp(this.adminServer, this.opts.adminAddr ?? '127.0.0.1:0');
+    const adminPort = await listenHttp(this.adminServer, this.opts.adminAddr ?? '127.0.0.1:0', this.opts.adminExclusive === true);
     this.listening = { grpcPort, httpPort, adminPort };
     return this.listening;
   }

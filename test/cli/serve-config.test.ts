@@ -3,8 +3,9 @@
 // flag or the variable it came from; --help names every variable; unknown CALLBACK_PROXY_* variables
 // are reported (Kubernetes service links excepted).
 import { Command } from 'commander';
-import type { AppOptions } from '../../ext-authz/src/app';
+import * as os from 'node:os';
 import { registerServeCommand, SERVE_FLAGS, unknownVariables } from '../../ext-authz/src/cli/serve-command';
+import type { ServeOptions as AppOptions } from '../../ext-authz/src/cli/serve-command';
 import { CliError } from '../../ext-authz/src/cli/cli-errors';
 
 /** Parses `serve` with these args under these variables; returns the App options or the error. */
@@ -67,6 +68,10 @@ const rows: Row[] = [
   { flag: '--audit-log', env: 'CALLBACK_PROXY_AUDIT_LOG', read: (o) => o.auditLog, dflt: null, a: 'a1.jsonl', b: 'a2.jsonl' },
   { flag: '--decision-log', env: 'CALLBACK_PROXY_DECISION_LOG', read: (o) => o.decisionLog, dflt: null, a: 'stdout', b: 'd.jsonl' },
   { flag: '--log-level', env: 'CALLBACK_PROXY_LOG_LEVEL', read: (o) => o.logLevel, dflt: 'info', a: 'debug', b: 'warn', bad: 'verbose', badMessage: 'unknown log level "verbose"; expected one of fatal, error, warn, info, debug, trace, silent' },
+  {
+    flag: '--workers', env: 'CALLBACK_PROXY_WORKERS', read: (o) => o.workers, dflt: 1, a: '2', b: 'auto', as: (v) => (v === 'auto' ? Math.min(64, os.availableParallelism()) : Number(v)),
+    with: ['--redis', 'redis://r:6379', '--config', 'r.yaml'], bad: 'many', badMessage: 'expected a number of workers (1..64) or auto',
+  },
   { flag: '--grace-ms', env: 'CALLBACK_PROXY_GRACE_MS', read: (o) => o.graceMs, dflt: 2000, a: '0', b: '25000', as: Number, bad: '2s', badMessage: 'expected an integer between 0 and 25000' },
 ];
 
@@ -96,7 +101,7 @@ describe.each(rows)('$flag / $env', (r) => {
       return;
     }
     const o = await parse(extra, { [r.env]: '' });
-    if (r.with === undefined) expect(r.read(o)).toEqual(r.dflt);
+    if (r.with === undefined || r.flag === '--workers') expect(r.read(o)).toEqual(r.dflt);
     else expect(r.read(o)).toBeUndefined();
   });
 
@@ -106,6 +111,16 @@ describe.each(rows)('$flag / $env', (r) => {
       await expect(parse([r.flag, r.bad!], { [r.env]: r.a })).rejects.toThrow(`${r.flag}: ${r.badMessage}`);
     });
   }
+});
+
+test('more than one worker needs --redis and --config, and says why (a memory store must not be split)', async () => {
+  await expect(parse(['--workers', '2', '--config', 'r.yaml'])).rejects.toThrow(new CliError('cli_usage', '--workers: 2 workers need --redis: pins and one-time markers in memory live in one process').message);
+  await expect(parse(['--config', 'r.yaml'], { CALLBACK_PROXY_WORKERS: '3' })).rejects.toThrow('CALLBACK_PROXY_WORKERS: 3 workers need --redis');
+  await expect(parse(['--workers', '2', '--redis', 'redis://r:6379'])).rejects.toThrow('--workers: 2 workers need --config: the embedded demo makes its keys at start');
+  await expect(parse(['--workers', '0'])).rejects.toThrow('--workers: expected a number of workers (1..64) or auto');
+  await expect(parse(['--workers', '65'])).rejects.toThrow('--workers: expected a number of workers (1..64) or auto');
+  // One worker is the single process, with or without a store.
+  expect((await parse(['--workers', '1'])).workers).toBe(1);
 });
 
 test('TLS pairs name the side that came alone', async () => {

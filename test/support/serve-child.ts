@@ -5,6 +5,8 @@
 import { spawnCli } from '../cli/run-cli';
 
 export interface ServeChild {
+  /** The serve process (with --workers: the cluster primary). */
+  pid: number;
   grpcPort: number;
   httpPort: number;
   adminPort: number;
@@ -39,6 +41,7 @@ export async function startServe(args: string[], env: Record<string, string> = {
     throw e;
   });
   return {
+    pid: child.pid as number,
     grpcPort: ports.grpc,
     httpPort: ports.http,
     adminPort: ports.admin,

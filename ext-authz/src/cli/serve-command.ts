@@ -5,6 +5,13 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { AppOptions } from '../app';
 import { CliError, describeError, exitCodesHelp } from './cli-errors';
+import { parseWorkers, workersRefusal } from './serve-workers';
+
+/** What `serve` runs: the App's options and how many worker processes share its listeners. */
+export interface ServeOptions extends AppOptions {
+  /** 1: this process serves; more: a node:cluster primary and that many workers (cli/serve-workers.ts). */
+  workers: number;
+}
 
 /** One serve flag: its long name, commander's attribute name, the variable and a default. */
 interface FlagSpec {
@@ -40,6 +47,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   f('--log-level', '<level>', 'log level: fatal, error, warn, info, debug, trace or silent (also $LOG_LEVEL)', 'info'),
   f('--grace-ms', '<ms>', 'after SIGTERM keep serving this long with health NOT_SERVING (0..25000)', '2000'),
   f('--audit-log', '<file>', 'append the stage audit chain to this JSON-lines file (callback-proxy audit verify)'),
+  f('--workers', '<n|auto>', 'processes sharing the listeners (node:cluster); auto = the cores available; more than 1 needs --redis and --config', '1'),
 ];
 
 /** pino's levels, most to least severe, and `silent`. */
@@ -73,7 +81,7 @@ function usage(from: string, why: string): CliError {
 const ADDR = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 /** Turns the parsed flags (and the variables behind them) into App options; throws naming the bad one. */
-export function serveOptions(cmd: Command, env: Readonly<Record<string, string | undefined>>): AppOptions {
+export function serveOptions(cmd: Command, env: Readonly<Record<string, string | undefined>>): ServeOptions {
   const v: Record<string, Resolved> = {};
   for (const s of SERVE_FLAGS) v[s.key] = resolve(cmd, s);
   for (const key of ['grpcAddr', 'httpAddr', 'adminAddr']) {
@@ -101,7 +109,11 @@ export function serveOptions(cmd: Command, env: Readonly<Record<string, string |
   const hkey = v.httpTlsKey.value;
   if ((hcert && !hkey) || (!hcert && hkey)) throw usage(hcert ? v.httpTlsCert.from : v.httpTlsKey.from, 'the HTTP listener\'s certificate and key must be given together (--http-tls-cert and --http-tls-key)');
   if (v.httpTlsCa.value && !hcert) throw usage(v.httpTlsCa.from, 'a client CA for the HTTP listener needs its certificate and key (--http-tls-cert and --http-tls-key)');
-  const opts: AppOptions = {
+  const workers = parseWorkers(v.workers.value, v.workers.from);
+  const refusal = workersRefusal(workers, { redisUrl: redis.value, configFile: v.config.value }, v.workers.from);
+  if (refusal) throw refusal;
+  const opts: ServeOptions = {
+    workers,
     configFile: v.config.value,
     policyDir: v.policy.value,
     dataFile: v.data.value,
@@ -150,8 +162,21 @@ function demoWarning(l: { grpcPort: number; httpPort: number; adminPort: number 
 const withPort = (addr: string | undefined, port: number): string => (addr ?? '').replace(/:\d+$/, `:${port}`);
 
 /** Starts the service and runs until a signal (the default action of `serve`). */
-export async function runServe(opts: AppOptions): Promise<void> {
+export async function runServe(serve: ServeOptions): Promise<void> {
+  const { workers, ...appOpts } = serve;
+  let opts: AppOptions = appOpts;
   // Loaded here, not at the top: `--help` and the other commands should not pay for the service.
+  const cluster = await import('./serve-workers');
+  if (workers > 1 && cluster.isPrimaryOfCluster()) {
+    // The primary serves nothing itself (docs/operations.md, "Workers").
+    const code = await cluster.runPrimary({ workers, addrs: { grpc: opts.grpcAddr, http: opts.httpAddr, admin: opts.adminAddr }, say: (l) => process.stderr.write(`${l}\n`) });
+    process.exit(code);
+  }
+  const k = cluster.workerIndex();
+  if (k !== null) {
+    // A worker: its own admin listener, and the audit file written by one worker only.
+    opts = { ...opts, adminAddr: cluster.workerAdminAddr(opts.adminAddr, k), adminExclusive: true, auditLog: k === 1 ? opts.auditLog : null };
+  }
   const { App } = await import('../app');
   const { installShutdown } = await import('./shutdown');
   const { DEMO_ADMIN_TOKEN, DEMO_HOST, DEMO_PIN_API_TOKEN } = await import('../config/default');
@@ -161,7 +186,7 @@ export async function runServe(opts: AppOptions): Promise<void> {
   } catch (e) {
     throw new CliError('cli_usage', describeError(e)); // a bad OTEL_* setting, named
   }
-  installShutdown(app);
+  installShutdown(app, { drainOn: k !== null ? cluster.onPrimaryShutdown : undefined });
   let listening;
   try {
     listening = await app.listen();
@@ -171,6 +196,11 @@ export async function runServe(opts: AppOptions): Promise<void> {
     await app.stop().catch((stopErr: unknown) => process.stderr.write(`callback-proxy: stopping after the failed start-up also failed: ${describeError(stopErr)}\n`));
     throw new CliError('cli_startup', `start-up failed: ${describeError(e)}`);
   }
+  if (k !== null) {
+    // The primary prints the one ready line once every worker is ready.
+    cluster.reportReady(listening);
+    await new Promise<never>(() => undefined);
+  }
   if (!opts.configFile) process.stderr.write(`${demoWarning(listening, DEMO_HOST, DEMO_PIN_API_TOKEN, DEMO_ADMIN_TOKEN)}\n`);
   process.stderr.write(
     `callback-proxy ready: grpc=${withPort(opts.grpcAddr, listening.grpcPort)} http=${withPort(opts.httpAddr, listening.httpPort)}${opts.httpTls ? ' (https)' : ''} admin=${withPort(opts.adminAddr, listening.adminPort)}\n`,
@@ -179,7 +209,7 @@ export async function runServe(opts: AppOptions): Promise<void> {
   await new Promise<never>(() => undefined);
 }
 
-export function registerServeCommand(program: Command, run: (opts: AppOptions) => Promise<void> = runServe): void {
+export function registerServeCommand(program: Command, run: (opts: ServeOptions) => Promise<void> = runServe): void {
   const cmd = program
     .command('serve')
     .description('run the ext-authz service (gRPC ext_authz + HTTP forward-auth + Pin API + admin listener); no flags = embedded demo');

@@ -6,6 +6,11 @@ export interface ShutdownOptions {
   /** Exit no later than this after the first signal, whatever is still open (default 30 s). */
   hardDeadlineMs?: number;
   exit?: (code: number) => void;
+  /**
+   * Another source of the drain (a cluster worker: the primary's message, cli/serve-workers.ts). It
+   * starts the drain like a first signal, and is ignored once a drain runs: it never counts as a second.
+   */
+  drainOn?: (drain: () => void) => void;
 }
 
 export function installShutdown(app: App, opts: ShutdownOptions = {}): () => void {
@@ -28,6 +33,9 @@ export function installShutdown(app: App, opts: ShutdownOptions = {}): () => voi
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  opts.drainOn?.(() => {
+    if (!started) onSignal('SIGTERM');
+  });
   return () => {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);

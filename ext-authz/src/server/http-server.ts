@@ -158,11 +158,12 @@ export function createHttpServer(opts: HttpServerOptions): HttpListener {
   return server;
 }
 
-export function listenHttp(server: HttpListener, addr: string): Promise<number> {
+/** `exclusive`: in a cluster worker, a listener of this process only (not shared through the primary). */
+export function listenHttp(server: HttpListener, addr: string, exclusive = false): Promise<number> {
   const { host, port } = splitAddr(addr);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host.replace(/^\[|\]$/g, ''), () => {
+    server.listen({ port, host: host.replace(/^\[|\]$/g, ''), exclusive }, () => {
       server.off('error', reject);
       const a = server.address();
       resolve(typeof a === 'object' && a ? a.port : port);
