@@ -219,7 +219,12 @@ async function pinsPoint(n: number): Promise<Record<string, unknown>> {
   await decisionTime(rt, demoTarget(), 300);
   const m0 = settle();
   const now = Date.now();
-  for (let i = 0; i < n; i++) await createPin('demo', 'legacy', randomBytes(24).toString('base64url'), 'query', rt.factsDeps(), now);
+  for (let i = 0; i < n; i++) {
+    await createPin('demo', 'legacy', randomBytes(24).toString('base64url'), 'query', rt.factsDeps(), now);
+    // The memory store answers in microtasks: without a turn of the event loop now and then the
+    // service's timers (the stage overrides' poll) would not run, and it would fail closed (stage_unknown).
+    if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
+  }
   const m1 = settle();
   const held = rt.pinsOutstanding();
   const decision = await decisionTime(rt, demoTarget());
@@ -245,7 +250,10 @@ async function markersPoint(n: number): Promise<Record<string, unknown>> {
   const deps = rt.factsDeps();
   const m0 = settle();
   // Keyed hashes made as a request makes them, kept by the store: the figure includes the hash string.
-  for (let i = 0; i < n; i++) await deps.replayStore.commit([{ namespace: 'code', hash: keyedHash(deps.keys.hash, 'code', `code-${i}-${'x'.repeat(40)}`), ttlMs: 600_000 }]);
+  for (let i = 0; i < n; i++) {
+    await deps.replayStore.commit([{ namespace: 'code', hash: keyedHash(deps.keys.hash, 'code', `code-${i}-${'x'.repeat(40)}`), ttlMs: 600_000 }]);
+    if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
+  }
   const m1 = settle();
   await app.stop();
   return { point: 'markers', markers: n, rss_mb: mb(m1.rss), heap_bytes_per_marker: n ? Math.round((m1.heapUsed - m0.heapUsed) / n) : null };

@@ -87,6 +87,7 @@ async function main(): Promise<void> {
         during_reload_p99_us: spread(ps.map((p) => p.reload.p99_decision_us)),
         during_reload_max_gap_ms: spread(ps.map((p) => p.reload.max_gap_ms), 1),
         reload_peak_rss_mb: spread(ps.map((p) => p.reload.peak_rss_mb)),
+        all_allowed: ps.every((p) => p.decision.every((x: Point) => x.allowed.split('/')[0] === x.allowed.split('/')[1])) ? 'yes' : 'NO',
       };
     });
     console.log(table(rows));
@@ -105,6 +106,7 @@ async function main(): Promise<void> {
         rss_bytes_per_pin: spread(ps.map((p) => p.rss_bytes_per_pin)),
         decision_p50_us: spread(ps.map((p) => p.decision.p50_us)),
         decision_p99_us: spread(ps.map((p) => p.decision.p99_us)),
+        allowed: ps.map((p) => p.decision.allowed).join(' '),
       };
     });
     console.log(table(rows));
@@ -134,6 +136,7 @@ async function main(): Promise<void> {
         decision_p50_us: spread(ps.map((p) => p.decision.p50_us)),
         decision_p99_us: spread(ps.map((p) => p.decision.p99_us)),
         during_reload_max_gap_ms: spread(ps.map((p) => p.reload.max_gap_ms), 1),
+        all_allowed: ps.every((p) => p.decision.allowed.split('/')[0] === p.decision.allowed.split('/')[1]) ? 'yes' : 'NO',
       };
     });
     console.log(table(rows));
