@@ -11,11 +11,32 @@
 // the CheckResponse and hands it to HTTP/2) — the same instrument for the null server and ours, and
 // independent of the client sharing the machine. Talks to the parent over IPC: {ready, port}, then
 // answers {cmd:'stats'} with CPU time, RSS and the handler times since the last stats.
+import * as fs from 'node:fs';
+import * as inspector from 'node:inspector';
 import * as grpc from '@grpc/grpc-js';
 import { distApp, distLogger, distProtos } from './dist';
 import { profilePhases } from './phase-profile';
 
-type Msg = { cmd: 'stats' } | { cmd: 'profile'; n: number } | { cmd: 'exit' };
+type Msg = { cmd: 'stats' } | { cmd: 'profile'; n: number } | { cmd: 'exit' } | { cmd: 'cpu-prof'; on: boolean; file?: string };
+
+/**
+ * A V8 CPU profile of the timed window only (BENCH_CPU_PROF): the same profiler as `node --cpu-prof`,
+ * started and stopped through node:inspector around the level, so minting and start-up stay out of it.
+ */
+const session = new inspector.Session();
+let profiling = false;
+function cpuProf(on: boolean, file: string | undefined, done: () => void): void {
+  if (on) {
+    if (!profiling) session.connect();
+    profiling = true;
+    session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 200 }, () => session.post('Profiler.start', () => done())));
+    return;
+  }
+  session.post('Profiler.stop', (err, r) => {
+    if (!err && file) fs.writeFileSync(file, JSON.stringify(r.profile));
+    done();
+  });
+}
 
 function send(m: unknown): void {
   if (process.send) process.send(m);
@@ -99,6 +120,7 @@ async function main(): Promise<void> {
   process.on('message', (m: Msg) => {
     if (m.cmd === 'stats') send({ cpu: process.cpuUsage(), rss: process.memoryUsage().rss, handler: handlerStats() });
     else if (m.cmd === 'profile' && app) void profilePhases(app, m.n).then((p) => send({ profile: p }));
+    else if (m.cmd === 'cpu-prof') cpuProf(m.on, m.file, () => send({ profiled: m.on }));
     else if (m.cmd === 'exit') void (app ? app.stop() : Promise.resolve()).then(() => process.exit(0));
   });
   send({ ready: true, port, httpPort });

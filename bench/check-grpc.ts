@@ -18,7 +18,8 @@
 //   reported as median [min–max] over the rounds.
 // BENCH_TRACING=off (default) | on | both: `on` traces every check (OTLP/HTTP to a local sink that
 // accepts and discards); `both` runs our server untraced and traced side by side and reports the CPU
-// cost of tracing per request. BENCH_CPU_PROF=dir writes a V8 CPU profile of our server child.
+// cost of tracing per request. BENCH_CPU_PROF=dir writes a V8 CPU profile of our server child for each
+// timed level (docs/performance.md, "CPU profile").
 // Prints a table and writes .tmp/bench-<time>.json.
 import { fork, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -48,6 +49,8 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 3000);
 const TRACING = (process.env.BENCH_TRACING ?? 'off') as 'off' | 'on' | 'both';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TRACED = 'callback-proxy+tracing';
+const PROF_DIR = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : null;
+if (PROF_DIR) fs.mkdirSync(PROF_DIR, { recursive: true });
 
 interface HandlerStats {
   n: number;
@@ -101,10 +104,9 @@ function startOtlpSink(): Promise<{ url: string; stats: { requests: number; byte
 
 function startChild(kind: 'null' | 'app' | 'app-traced', env: Record<string, string> = {}): Promise<Child> {
   const script = path.join(__dirname, 'bench-child.ts');
-  const prof = kind === 'app' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   // The hook transforms the bench glue only; the servers themselves are dist/ (bench/dist.ts).
   const hook = path.join(ROOT, 'scripts', 'ts-register.cjs');
-  const proc = fork(script, [kind], { cwd: ROOT, execArgv: ['-r', hook, ...prof], stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...env } });
+  const proc = fork(script, [kind], { cwd: ROOT, execArgv: ['-r', hook], stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     proc.once('exit', (c) => reject(new Error(`${kind} child exited ${c}`)));
     proc.once('message', (m: { ready?: boolean; port: number }) => {
@@ -163,6 +165,9 @@ async function drive(target: string, c: Child, level: Level, reqs: unknown[], ro
   const replies: Buffer[] = [];
   let next = 0;
   let errors = 0;
+  // BENCH_CPU_PROF=dir: a V8 CPU profile of our server over this level's timed window (bench-child.ts).
+  const prof = PROF_DIR && target !== 'null' && round >= 0 ? path.join(PROF_DIR, `${target}-${level.name}-r${round}.cpuprofile`) : null;
+  if (prof) await c.rpc({ cmd: 'cpu-prof', on: true }, 'profiled');
   const before = await stats(c);
   const t0 = process.hrtime.bigint();
   const worker = async (client: H2Client): Promise<void> => {
@@ -178,6 +183,7 @@ async function drive(target: string, c: Child, level: Level, reqs: unknown[], ro
   await Promise.all(clients.flatMap((cl) => Array.from({ length: level.inflight }, () => worker(cl))));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const after = await stats(c);
+  if (prof) await c.rpc({ cmd: 'cpu-prof', on: false, file: prof }, 'profiled');
   for (const cl of clients) cl.close();
   // Decoded after the clock stopped: CheckResponse.status.code 0 = allow.
   let allowed = 0;

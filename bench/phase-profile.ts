@@ -12,6 +12,7 @@ const { loadProtos } = d<typeof import('../ext-authz/src/check/protos')>('check/
 const { checkRequestToView } = d<typeof import('../ext-authz/src/check/request-view')>('check/request-view');
 const { attributesToJson } = d<typeof import('../ext-authz/src/check/attributes-json')>('check/attributes-json');
 const { toCheckResponse } = d<typeof import('../ext-authz/src/check/check-response')>('check/check-response');
+const { encodeCheckResponse } = d<typeof import('../ext-authz/src/check/check-response-encode')>('check/check-response-encode');
 const { mintState } = d<typeof import('../ext-authz/src/pipeline/pins/mint')>('pipeline/pins/mint');
 
 export interface PhaseProfile {
@@ -46,7 +47,7 @@ export async function profilePhases(app: App, n: number): Promise<PhaseProfile> 
     const t2 = process.hrtime.bigint();
     const result = await rt.pipeline.decide(v.view, attrs);
     const t3 = process.hrtime.bigint();
-    check.responseSerialize(toCheckResponse(result, { routingHeader: 'x-callback-backend' }));
+    encodeCheckResponse(toCheckResponse(result, { routingHeader: 'x-callback-backend' }));
     const t4 = process.hrtime.bigint();
     if (result.decision.action !== 'deny') allowed++;
     sum.decode += Number(t1 - t0);

@@ -5,6 +5,7 @@ import { loadProtos } from '../check/protos';
 import { adaptCheckRequest } from '../check/adapter';
 import { localDeny } from '../check/local-deny';
 import { toCheckResponse } from '../check/check-response';
+import { encodeCheckResponse } from '../check/check-response-encode';
 import type { CheckResponseObject, DecodedCheckRequest } from '../check/check-request-types';
 import type { CheckCore } from '../check/check-core';
 import type { Readiness } from './health';
@@ -79,7 +80,11 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
     'grpc.enable_channelz': 0,
   });
 
-  server.addService(protos.authorizationService, {
+  // The Check method with our direct encoder for the response (check/check-response-encode.ts): the
+  // same bytes as the proto-loader serializer, without building protobufjs messages on every check.
+  const checkDef = protos.authorizationService.Check as grpc.MethodDefinition<DecodedCheckRequest, CheckResponseObject>;
+  const authorization: grpc.ServiceDefinition = { ...protos.authorizationService, Check: { ...checkDef, responseSerialize: encodeCheckResponse } };
+  server.addService(authorization, {
     Check: (call: grpc.ServerUnaryCall<DecodedCheckRequest, CheckResponseObject>, callback: grpc.sendUnaryData<CheckResponseObject>) => {
       const t0 = process.hrtime.bigint();
       const routing = opts.routingHeader();
