@@ -9,7 +9,10 @@ const TEXT = /\.(ts|cjs|js|rego|md|ya?ml|json)$/;
 
 function files(p: string, out: string[] = []): string[] {
   if (!fs.existsSync(p)) return out;
-  if (fs.statSync(p).isFile()) return TEXT.test(p) ? [...out, p] : out;
+  if (fs.statSync(p).isFile()) {
+    if (TEXT.test(p)) out.push(p);
+    return out;
+  }
   for (const e of fs.readdirSync(p, { withFileTypes: true })) {
     if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
     files(path.join(p, e.name), out);
