@@ -1,4 +1,4 @@
-// Where the time goes (issue #3 "If it falls short, say where"): one in-process pass over the same
+// Where the time goes: one in-process pass over the same
 // request shape, timing decode → view/attributes → facts → policy → encode separately.
 // The modules come from dist/ (bench/dist.ts): the same instances the App in the bench child runs.
 import * as path from 'node:path';
