@@ -12,6 +12,7 @@ const { loadProtos } = d<typeof import('../ext-authz/src/check/protos')>('check/
 const { checkRequestToView } = d<typeof import('../ext-authz/src/check/request-view')>('check/request-view');
 const { attributesToJson } = d<typeof import('../ext-authz/src/check/attributes-json')>('check/attributes-json');
 const { toCheckResponse } = d<typeof import('../ext-authz/src/check/check-response')>('check/check-response');
+const { checkRequestDecoder } = d<typeof import('../ext-authz/src/check/check-request-decode')>('check/check-request-decode');
 const { encodeCheckResponse } = d<typeof import('../ext-authz/src/check/check-response-encode')>('check/check-response-encode');
 const { mintState } = d<typeof import('../ext-authz/src/pipeline/pins/mint')>('pipeline/pins/mint');
 
@@ -28,6 +29,8 @@ export async function profilePhases(app: App, n: number): Promise<PhaseProfile> 
   const rt = app.current;
   if (!rt) throw new Error('app not loaded');
   const check = loadProtos().authorizationService.Check;
+  // As the gRPC listener reads and writes (server/grpc-server.ts).
+  const decode = checkRequestDecoder((b) => check.requestDeserialize(b));
   const wire: Buffer[] = [];
   for (let i = 0; i < n; i++) {
     const backend = i % 2 === 0 ? 'legacy' : 'new';
@@ -39,7 +42,7 @@ export async function profilePhases(app: App, n: number): Promise<PhaseProfile> 
   const totals: number[] = [];
   for (const bytes of wire) {
     const t0 = process.hrtime.bigint();
-    const decoded = check.requestDeserialize(bytes) as DecodedCheckRequest;
+    const decoded = decode(bytes) as DecodedCheckRequest;
     const t1 = process.hrtime.bigint();
     const v = checkRequestToView(decoded);
     if (!v.ok) throw new Error('bad bench request');

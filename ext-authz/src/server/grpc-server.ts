@@ -6,6 +6,7 @@ import { adaptCheckRequest } from '../check/adapter';
 import { localDeny } from '../check/local-deny';
 import { toCheckResponse } from '../check/check-response';
 import { encodeCheckResponse } from '../check/check-response-encode';
+import { checkRequestDecoder } from '../check/check-request-decode';
 import type { CheckResponseObject, DecodedCheckRequest } from '../check/check-request-types';
 import type { CheckCore } from '../check/check-core';
 import type { Readiness } from './health';
@@ -80,10 +81,14 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
     'grpc.enable_channelz': 0,
   });
 
-  // The Check method with our direct encoder for the response (check/check-response-encode.ts): the
-  // same bytes as the proto-loader serializer, without building protobufjs messages on every check.
+  // The Check method with our direct reader and writer (check/check-request-decode.ts,
+  // check/check-response-encode.ts): the same objects and bytes as the proto-loader (de)serializer,
+  // which stays the reader for anything unusual, without protobufjs messages on every check.
   const checkDef = protos.authorizationService.Check as grpc.MethodDefinition<DecodedCheckRequest, CheckResponseObject>;
-  const authorization: grpc.ServiceDefinition = { ...protos.authorizationService, Check: { ...checkDef, responseSerialize: encodeCheckResponse } };
+  const authorization: grpc.ServiceDefinition = {
+    ...protos.authorizationService,
+    Check: { ...checkDef, requestDeserialize: checkRequestDecoder(checkDef.requestDeserialize), responseSerialize: encodeCheckResponse },
+  };
   server.addService(authorization, {
     Check: (call: grpc.ServerUnaryCall<DecodedCheckRequest, CheckResponseObject>, callback: grpc.sendUnaryData<CheckResponseObject>) => {
       const t0 = process.hrtime.bigint();
