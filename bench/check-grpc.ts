@@ -16,6 +16,8 @@
 //   independent of the client sharing the machine; the 1x1 p99 is the issue's latency figure;
 // * BENCH_ROUNDS rounds (default 3), null and ours interleaved level by level with the order alternating,
 //   reported as median [min–max] over the rounds.
+// BENCH_BASELINE=<dir of another checkout, built>: a third server, that checkout's dist/ (same bench
+// child, same requests), interleaved with ours level by level: a before/after under the same noise.
 // BENCH_TRACING=off (default) | on | both: `on` traces every check (OTLP/HTTP to a local sink that
 // accepts and discards); `both` runs our server untraced and traced side by side and reports the CPU
 // cost of tracing per request. BENCH_CPU_PROF=dir writes a V8 CPU profile of our server child for each
@@ -49,6 +51,8 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 3000);
 const TRACING = (process.env.BENCH_TRACING ?? 'off') as 'off' | 'on' | 'both';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TRACED = 'callback-proxy+tracing';
+const BASELINE = process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : null;
+const BASE = 'baseline';
 const PROF_DIR = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : null;
 if (PROF_DIR) fs.mkdirSync(PROF_DIR, { recursive: true });
 
@@ -102,13 +106,13 @@ function startOtlpSink(): Promise<{ url: string; stats: { requests: number; byte
   );
 }
 
-function startChild(kind: 'null' | 'app' | 'app-traced', env: Record<string, string> = {}): Promise<Child> {
+function startChild(kind: 'null' | 'app' | 'app-traced', env: Record<string, string> = {}, label: string = kind): Promise<Child> {
   const script = path.join(__dirname, 'bench-child.ts');
   // The hook transforms the bench glue only; the servers themselves are dist/ (bench/dist.ts).
   const hook = path.join(ROOT, 'scripts', 'ts-register.cjs');
   const proc = fork(script, [kind], { cwd: ROOT, execArgv: ['-r', hook], stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
-    proc.once('exit', (c) => reject(new Error(`${kind} child exited ${c}`)));
+    proc.once('exit', (c) => reject(new Error(`${label} child exited ${c}`)));
     proc.once('message', (m: { ready?: boolean; port: number }) => {
       // Server on CPU 0 (all its threads), this driver on the others.
       if (PIN && proc.pid) execFileSync('taskset', ['-a', '-p', '-c', '0', String(proc.pid)], { stdio: 'ignore' });
@@ -248,7 +252,7 @@ async function main(): Promise<void> {
   const method = PIN ? 'servers pinned to CPU 0 with taskset -a, this driver to CPUs 1-' + (os.cpus().length - 1) : 'no pinning (taskset missing or one core): server and driver share the cores';
   console.log(
     `bench: runtime dist/ (compiled, as shipped); levels ${LEVELS.map((l) => l.name).join(', ')} (connections×in-flight); ${COUNT} requests per level, ` +
-      `each allowed callback with a fresh minted state; warmup ${WARMUP}; rounds ${ROUNDS}; tracing ${TRACING}; ${method}; ` +
+      `each allowed callback with a fresh minted state; warmup ${WARMUP}; rounds ${ROUNDS}; tracing ${TRACING}; ${BASELINE ? `baseline: ${BASELINE}/dist; ` : ''}${method}; ` +
       `node ${process.version}; cores ${os.cpus().length}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (other work on the machine skews every figure)`,
   );
   const sink = TRACING === 'off' ? null : await startOtlpSink();
@@ -256,6 +260,7 @@ async function main(): Promise<void> {
   // With BENCH_TRACING=on the one server traces; with both, a second (traced) server runs beside it.
   const app = await startChild(TRACING === 'on' ? 'app-traced' : 'app', sink ? { BENCH_OTLP_URL: sink.url } : {});
   const traced = TRACING === 'both' ? await startChild('app-traced', { BENCH_OTLP_URL: sink!.url }) : null;
+  const baseline = BASELINE ? await startChild('app', { BENCH_DIST_ROOT: BASELINE }, BASE) : null;
   const appName = TRACING === 'on' ? TRACED : 'callback-proxy';
   const rows: LevelResult[] = [];
   try {
@@ -264,10 +269,11 @@ async function main(): Promise<void> {
     await drive('null', nul, warm, Array.from({ length: WARMUP }, () => callbackRequest('warm', 'legacy')), -1);
     await drive(appName, app, warm, await appRequests(app, WARMUP), -1);
     if (traced) await drive(TRACED, traced, warm, await appRequests(traced, WARMUP), -1);
+    if (baseline) await drive(BASE, baseline, warm, await appRequests(baseline, WARMUP), -1);
     for (let round = 0; round < ROUNDS; round++) {
       for (const level of LEVELS) {
         // Alternate which goes first, so drift in the machine's load hits both alike.
-        const order: [string, Child][] = [['null', nul], [appName, app], ...(traced ? [[TRACED, traced] as [string, Child]] : [])];
+        const order: [string, Child][] = [['null', nul], [appName, app], ...(traced ? [[TRACED, traced] as [string, Child]] : []), ...(baseline ? [[BASE, baseline] as [string, Child]] : [])];
         if (round % 2 === 1) order.reverse();
         for (const [name, c] of order) {
           const reqs = name === 'null' ? Array.from({ length: COUNT }, () => callbackRequest('x', 'legacy')) : await appRequests(c, COUNT);
@@ -320,6 +326,7 @@ async function main(): Promise<void> {
   } finally {
     nul.proc.kill('SIGKILL');
     traced?.proc.kill('SIGKILL');
+    baseline?.proc.kill('SIGKILL');
     sink?.close();
     // A clean exit lets --cpu-prof write its file; SIGKILL if it hangs.
     const gone = new Promise<void>((r) => app.proc.once('exit', () => r()));

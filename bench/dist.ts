@@ -5,7 +5,11 @@
 import * as path from 'node:path';
 
 export const ROOT = path.join(__dirname, '..');
-export const DIST_SRC = path.join(ROOT, 'dist', 'src');
+/**
+ * The compiled tree the servers run: this checkout's, or BENCH_DIST_ROOT's (another checkout with its own
+ * `npm run build`, the baseline of `npm run bench` with BENCH_BASELINE, bench/check-grpc.ts).
+ */
+export const DIST_SRC = path.join(process.env.BENCH_DIST_ROOT ? path.resolve(process.env.BENCH_DIST_ROOT) : ROOT, 'dist', 'src');
 
 /** Builds dist/ when it is stale (scripts/build.cjs skips an up-to-date tree). */
 export async function ensureBuilt(): Promise<void> {

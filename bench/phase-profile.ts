@@ -8,13 +8,19 @@ import { DIST_SRC } from './dist';
 import { callbackRequest } from './requests';
 
 const d = <T>(rel: string): T => require(path.join(DIST_SRC, rel)) as T;
-const { loadProtos } = d<typeof import('../ext-authz/src/check/protos')>('check/protos');
-const { checkRequestToView } = d<typeof import('../ext-authz/src/check/request-view')>('check/request-view');
-const { attributesToJson } = d<typeof import('../ext-authz/src/check/attributes-json')>('check/attributes-json');
-const { toCheckResponse } = d<typeof import('../ext-authz/src/check/check-response')>('check/check-response');
-const { checkRequestDecoder } = d<typeof import('../ext-authz/src/check/check-request-decode')>('check/check-request-decode');
-const { encodeCheckResponse } = d<typeof import('../ext-authz/src/check/check-response-encode')>('check/check-response-encode');
-const { mintState } = d<typeof import('../ext-authz/src/pipeline/pins/mint')>('pipeline/pins/mint');
+
+/** Required when a profile is asked for, not at import (a baseline tree may lack the newer modules). */
+function modules() {
+  return {
+    loadProtos: d<typeof import('../ext-authz/src/check/protos')>('check/protos').loadProtos,
+    checkRequestToView: d<typeof import('../ext-authz/src/check/request-view')>('check/request-view').checkRequestToView,
+    attributesToJson: d<typeof import('../ext-authz/src/check/attributes-json')>('check/attributes-json').attributesToJson,
+    toCheckResponse: d<typeof import('../ext-authz/src/check/check-response')>('check/check-response').toCheckResponse,
+    checkRequestDecoder: d<typeof import('../ext-authz/src/check/check-request-decode')>('check/check-request-decode').checkRequestDecoder,
+    encodeCheckResponse: d<typeof import('../ext-authz/src/check/check-response-encode')>('check/check-response-encode').encodeCheckResponse,
+    mintState: d<typeof import('../ext-authz/src/pipeline/pins/mint')>('pipeline/pins/mint').mintState,
+  };
+}
 
 export interface PhaseProfile {
   n: number;
@@ -26,6 +32,7 @@ export interface PhaseProfile {
 }
 
 export async function profilePhases(app: App, n: number): Promise<PhaseProfile> {
+  const { loadProtos, checkRequestToView, attributesToJson, toCheckResponse, checkRequestDecoder, encodeCheckResponse, mintState } = modules();
   const rt = app.current;
   if (!rt) throw new Error('app not loaded');
   const check = loadProtos().authorizationService.Check;
