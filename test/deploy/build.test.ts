@@ -42,7 +42,13 @@ describe('dist/ (jest\'s global setup built it from the current sources)', () =>
     expect(protoModule).toBeDefined();
     const cockpitModule = sources.find((f) => /export const COCKPIT_DIR\b/.test(fs.readFileSync(path.join(SRC, f), 'utf8')));
     expect(cockpitModule).toBeDefined();
-    expect(users.sort()).toEqual([protoModule, cockpitModule].sort());
+    const workerModule = sources.find((f) => /export const WORKER_FILE\b/.test(fs.readFileSync(path.join(SRC, f), 'utf8')));
+    expect(workerModule).toBeDefined();
+    expect(users.sort()).toEqual([protoModule, cockpitModule, workerModule].sort());
+    // The registry's reload worker (config/registry-off-thread.ts) is the compiled file beside it in dist/.
+    const worker = node(['-e', `process.stdout.write(require(${JSON.stringify(path.join(DIST, (workerModule as string).replace(/\.ts$/, '.js')))}).WORKER_FILE)`]);
+    expect(worker.stdout).toBe(path.join(DIST, 'config', 'registry-load-worker.js'));
+    expect(fs.existsSync(worker.stdout)).toBe(true);
     const cockpit = node(['-e', `process.stdout.write(require(${JSON.stringify(path.join(DIST, (cockpitModule as string).replace(/\.ts$/, '.js')))}).COCKPIT_DIR)`]);
     expect(cockpit.stdout).toBe(path.join(ROOT, 'ext-authz', 'cockpit'));
     expect(fs.existsSync(path.join(cockpit.stdout, 'index.html'))).toBe(true);
