@@ -40,6 +40,12 @@ import type { HttpListener } from './server/http-server';
 import { httpsOptions, serverCredentials } from './server/tls';
 import type { TlsFiles } from './server/tls';
 import { createPolicyEngine } from './policy/engine-factory';
+import type { ConfiguredBundle } from './policy/engine-factory';
+import { BundlePolicyEngine } from './policy/bundle-engine';
+import type { EngineChoice, StatusListener } from './policy/bundle-engine';
+import type { BundleStatus } from './policy/bundle/bundle-status';
+import type { PollingOptions } from './policy/bundle/http-bundle-source';
+import type { VerificationConfig } from './policy/bundle/signature';
 import { instrumentEngine, instrumentJwksFetch, instrumentPinStore, instrumentReplayStore } from './pipeline/instrumentation';
 import { createAdminServer } from './server/admin-server';
 import type { AdminRoutes } from './server/admin-routes';
@@ -61,7 +67,22 @@ export const DEFAULT_DECISION_PATH = 'callback/decision';
 export interface AppOptions {
   /** Registry YAML; absent → the embedded demo setup (keys generated now). */
   configFile?: string;
+  /** A Rego directory, an OPA bundle directory or `.tar.gz`, or an http(s) bundle URL (docs/operations.md, "Bundles"). */
   policyDir?: string;
+  /** Which engine runs a bundle: auto (wasm when it has policy.wasm, else rego), rego, or wasm. */
+  engine?: EngineChoice;
+  /** Bundle signature verification (`--verification-key`, `--verification-key-id`, `--signing-alg`, `--scope`, `--exclude-files`). */
+  verification?: VerificationConfig;
+  /** A bundle URL: the bearer token sent with every download. */
+  bundleToken?: string;
+  /** A bundle URL: polling delays (default OPA's 60–120 s; tests shorten them). */
+  bundlePolling?: PollingOptions;
+  /** How long load() waits for the first bundle from a server before going on not ready (default 5000 ms). */
+  bundleWaitMs?: number;
+  /** The bundle named in an OPA configuration file (`serve --opa-config`); replaces policyDir. */
+  configuredBundle?: ConfiguredBundle;
+  /** Poll interval of the local bundle watcher (tests; default 2 s). */
+  policyWatchPollMs?: number;
   dataFile?: string;
   decisionPath?: string;
   grpcAddr?: string;
@@ -114,6 +135,10 @@ export interface Runtime {
   decider: Decider;
   lifecycle: Lifecycle;
   engine: PolicyEngine;
+  /** The status of every bundle the policy comes from (empty for a Rego directory). */
+  bundles: () => BundleStatus[];
+  /** Resolves true once every bundle is in use (at once for a Rego directory), false after `ms`. */
+  waitBundles: (ms: number) => Promise<boolean>;
   demo: DemoSetup | null;
   store: StoreKind;
   /** The pin and replay stores as built (undecorated): for inspection, never for the request path. */
@@ -136,6 +161,8 @@ export interface RuntimeHooks {
    * flows issued before it are refused (store_data_lost). Default 0 (a one-shot `check`).
    */
   memoryEpochStartMs?: number;
+  /** Hears every bundle status change (readiness, logs). */
+  onBundleStatus?: StatusListener;
 }
 
 /**
@@ -237,14 +264,32 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
   }
   const unknownStates = new UnknownStateLimiter(hooks.onLimited ?? null);
   let deps = createFactsDeps(current, { pinStore, replayStore, unknownStates, fetchJwks });
-  const raw = await createPolicyEngine({
-    policyDir: opts.policyDir ?? DEFAULT_POLICY_DIR,
-    dataFile: opts.dataFile,
-    decisionPath: opts.decisionPath ?? DEFAULT_DECISION_PATH,
-    watch: opts.watch === true,
-    logger,
-    onReload: (ev) => metrics?.reload('policy', ev.ok, Date.now()),
-  });
+  let raw: PolicyEngine;
+  try {
+    raw = await createPolicyEngine({
+      policyDir: opts.policyDir ?? DEFAULT_POLICY_DIR,
+      dataFile: opts.dataFile,
+      decisionPath: opts.decisionPath ?? DEFAULT_DECISION_PATH,
+      watch: opts.watch === true,
+      logger,
+      engine: opts.engine,
+      verification: opts.verification,
+      bundleToken: opts.bundleToken,
+      polling: opts.bundlePolling,
+      configured: opts.configuredBundle,
+      watchPollMs: opts.policyWatchPollMs,
+      onReload: (ev) => metrics?.reload('policy', ev.ok, Date.now()),
+    });
+  } catch (e) {
+    watcher?.close();
+    await closeStores();
+    throw e;
+  }
+  const bundleEngine = raw instanceof BundlePolicyEngine ? raw : null;
+  if (bundleEngine && hooks.onBundleStatus) {
+    bundleEngine.onStatus(hooks.onBundleStatus);
+    hooks.onBundleStatus(bundleEngine.statuses());
+  }
   const engine = metrics ? instrumentEngine(raw, metrics) : raw;
   // Stage overrides, audit, SLO guard and traffic counting (docs/stages.md): the pipeline reads the
   // lifecycle's facts deps (the file's with the overrides applied) and runs behind its stage gate.
@@ -275,6 +320,8 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
     decider: lifecycle.gate(pipeline),
     lifecycle,
     engine,
+    bundles: () => bundleEngine?.statuses() ?? [],
+    waitBundles: (ms) => (bundleEngine ? bundleEngine.waitActivated(ms) : Promise.resolve(true)),
     demo,
     store,
     stores,
@@ -418,7 +465,11 @@ export class App {
       // A whole second: the envelopes this service signs carry whole seconds. A predecessor process
       // cannot have stopped, and this one loaded, within the same second.
       memoryEpochStartMs: Math.floor(Date.now() / 1000) * 1000,
+      onBundleStatus: (statuses) => this.bundleReadiness(statuses),
     });
+    // A bundle server may take a moment; after the wait the service goes on not ready (the bundle's
+    // readiness condition says why) and denies authz_unavailable until the first bundle is activated.
+    await this.runtime.waitBundles(this.opts.bundleWaitMs ?? 5000);
     this.metrics.loaded('policy', now);
     this.metrics.loaded('registry', now);
     if (this.opts.configFile && !this.opts.redisUrl) {
@@ -434,6 +485,14 @@ export class App {
       { event: notReady.length === 0 ? 'ready' : 'loaded_not_ready', engine: this.runtime.engine.kind, revision: this.runtime.engine.revision, registry_revision: this.runtime.registryRevision(), not_ready: notReady.length ? notReady : undefined },
       notReady.length === 0 ? 'ready' : 'loaded; not ready',
     );
+  }
+
+  /** One readiness condition per bundle: ready once it was activated (OPA's rule), with the error until then. */
+  private bundleReadiness(statuses: readonly BundleStatus[]): void {
+    for (const s of statuses) {
+      const why = s.lastError ? `not activated (${s.lastError.code})` : 'not activated yet';
+      this.readiness.set(`bundle ${s.name}`, s.activeRevision !== null, s.activeRevision === null ? why : '');
+    }
   }
 
   async start(): Promise<Listening> {

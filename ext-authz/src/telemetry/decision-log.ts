@@ -154,7 +154,7 @@ export class DecisionLogger {
         masked: [...m.masked, ...d.masked],
       };
       if (requestId) ev.req_id = requestId;
-      if (event) ev.bundles = { [event.engine]: { revision: event.revision } };
+      if (event) ev.bundles = event.bundles ?? { [event.engine]: { revision: event.revision } };
       const ids = activeTraceIds();
       if (ids.trace_id !== undefined) {
         ev.trace_id = ids.trace_id;
