@@ -346,6 +346,20 @@ export interface Listening {
   adminPort: number;
 }
 
+/**
+ * One bundle's status for `/readyz?verbose`: name, revision in use, last success and failure, and the
+ * last error (a BundleError message: file names and fields, never a key or a token).
+ */
+export function bundleLine(b: BundleStatus): string {
+  const parts = [
+    `revision=${b.activeRevision === null ? '(none)' : JSON.stringify(b.activeRevision)}`,
+    `last_activation=${b.lastSuccessfulActivation ?? '-'}`,
+    `last_request_ok=${b.lastSuccessfulRequest ?? '-'}`,
+  ];
+  if (b.lastError) parts.push(`last_failure=${b.lastError.at}`, `error=${b.lastError.code}: ${b.lastError.message}`);
+  return `${b.activeRevision === null ? '[-]' : '[+]'} bundle ${b.name} ${parts.join(' ')}`;
+}
+
 /** How long shutdown waits for telemetry to flush (an unreachable collector cannot hold the exit). */
 const TELEMETRY_FLUSH_MS = 3000;
 
@@ -391,6 +405,7 @@ export class App {
       },
       readiness: () => ({ ready: this.readiness.ready, conditions: this.readiness.snapshot() }),
       now: Date.now,
+      bundles: () => this.runtime?.bundles() ?? [],
     });
     if (opts.redisUrl) this.readiness.set('store', false, 'redis connecting');
   }
@@ -448,6 +463,7 @@ export class App {
       metricsText: () => this.telemetry.metricsText(),
       metricsContentType: PROMETHEUS_CONTENT_TYPE,
       routes: this.adminRoutes,
+      details: () => (this.runtime?.bundles() ?? []).map(bundleLine),
       onRouteError: (name, e) => this.logger.error({ event: 'admin_route_failed', route: name, error_name: e instanceof Error ? e.name : typeof e }, 'admin route failed'),
     });
     const adminPort = await listenHttp(this.adminServer, this.opts.adminAddr ?? '127.0.0.1:0');

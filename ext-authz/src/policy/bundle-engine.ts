@@ -261,8 +261,9 @@ export class BundlePolicyEngine implements PolicyEngine {
     const old = this.inner;
     this.inner = next;
     this.bundleRevisions = Object.freeze({ [this.opts.name]: Object.freeze({ revision: b.revision }) });
-    if (old) {
-      void old.close().catch(() => undefined);
+    if (old) void old.close().catch(() => undefined);
+    // The first local bundle is reported by start-up itself; every later activation here.
+    if (old || this.http) {
       this.report({ ok: true, revision: next.revision, files: b.files, durationMs: Date.now() - started, bundle: this.opts.name });
     }
     const w = this.activatedWaiters;
