@@ -42,6 +42,9 @@ import type { TlsFiles } from './server/tls';
 import { createPolicyEngine } from './policy/engine-factory';
 import type { ConfiguredBundle } from './policy/engine-factory';
 import { BundlePolicyEngine } from './policy/bundle-engine';
+import { ShadowEngine } from './policy/shadow-engine';
+import type { ShadowComparison } from './policy/shadow-engine';
+import { PolicyLoadError } from './policy/engine';
 import type { EngineChoice, StatusListener } from './policy/bundle-engine';
 import type { BundleStatus } from './policy/bundle/bundle-status';
 import type { PollingOptions } from './policy/bundle/http-bundle-source';
@@ -110,6 +113,11 @@ export interface AppOptions {
   graceMs?: number;
   /** After the grace period, how long in-flight work may take before connections are cut (default 10 s). */
   drainDeadlineMs?: number;
+  /**
+   * A candidate policy (directory, bundle or URL) run beside the enforcing one, off the critical path:
+   * differences are counted and logged, never enforced (docs/operations.md, "Shadow policy").
+   */
+  shadowPolicy?: string;
   /** Decision-log labels (OPA's `labels`), merged over {app, version}. */
   decisionLogLabels?: Record<string, string>;
   /** OPA's mask decision path (`decision_logs.mask_decision`): applied to each event when the policy defines it. */
@@ -184,6 +192,8 @@ export interface RuntimeHooks {
   memoryEpochStartMs?: number;
   /** Hears every bundle status change (readiness, logs). */
   onBundleStatus?: StatusListener;
+  /** Hears every shadow comparison (metrics, decision logs). */
+  onShadow?: (c: ShadowComparison) => void;
 }
 
 /**
@@ -306,7 +316,30 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
     await closeStores();
     throw e;
   }
-  const bundleEngine = raw instanceof BundlePolicyEngine ? raw : null;
+  const enforcingEngine = raw;
+  if (opts.shadowPolicy !== undefined) {
+    let shadow: PolicyEngine;
+    try {
+      shadow = await createPolicyEngine({
+        policyDir: opts.shadowPolicy,
+        dataFile: opts.dataFile,
+        decisionPath: opts.decisionPath ?? DEFAULT_DECISION_PATH,
+        watch: opts.watch === true,
+        logger: logger.child({ policy: 'shadow' }),
+        verification: opts.verification,
+        polling: opts.bundlePolling,
+        watchPollMs: opts.policyWatchPollMs,
+      });
+    } catch (e) {
+      await raw.close().catch(closeFailed(logger, 'policy_engine'));
+      watcher?.close();
+      await closeStores();
+      if (e instanceof PolicyLoadError) throw new PolicyLoadError(e.code, `--shadow-policy ${opts.shadowPolicy}: ${e.message}`);
+      throw e;
+    }
+    raw = new ShadowEngine(enforcingEngine, shadow, { onCompare: hooks.onShadow });
+  }
+  const bundleEngine = enforcingEngine instanceof BundlePolicyEngine ? enforcingEngine : null;
   if (bundleEngine && hooks.onBundleStatus) {
     bundleEngine.onStatus(hooks.onBundleStatus);
     hooks.onBundleStatus(bundleEngine.statuses());
@@ -535,6 +568,7 @@ export class App {
       // cannot have stopped, and this one loaded, within the same second.
       memoryEpochStartMs: Math.floor(Date.now() / 1000) * 1000,
       onBundleStatus: (statuses) => this.bundleReadiness(statuses),
+      onShadow: (c) => this.shadowCompared(c),
     });
     // A bundle server may take a moment; after the wait the service goes on not ready (the bundle's
     // readiness condition says why) and denies authz_unavailable until the first bundle is activated.
@@ -554,6 +588,18 @@ export class App {
       { event: notReady.length === 0 ? 'ready' : 'loaded_not_ready', engine: this.runtime.engine.kind, revision: this.runtime.engine.revision, registry_revision: this.runtime.registryRevision(), not_ready: notReady.length ? notReady : undefined },
       notReady.length === 0 ? 'ready' : 'loaded; not ready',
     );
+  }
+
+  /** A shadow comparison: counted; a difference is logged (no values) and written to the decision log (masked). */
+  private shadowCompared(c: ShadowComparison): void {
+    this.metrics.shadowComparisons.add([c.match ? 'match' : 'mismatch']);
+    if (c.match) return;
+    const side = (r: ShadowComparison['enforcing']): string => (r.ok ? 'value' : r.code);
+    this.logger.info(
+      { event: 'shadow_mismatch', decision_id: c.decisionId, enforcing: side(c.enforcing), shadow: side(c.shadow), enforcing_revision: c.enforcingRevision, shadow_revision: c.shadowRevision },
+      'the shadow policy decided differently',
+    );
+    this.decisionLog?.logShadow({ ...c, bundles: this.runtime?.engine.bundles });
   }
 
   /** The mask decision's rules for one decision-log event (a set or array of rules), or none. */
