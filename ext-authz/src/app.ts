@@ -41,6 +41,15 @@ import type { HttpListener } from './server/http-server';
 import { httpsOptions, serverCredentials } from './server/tls';
 import type { TlsFiles } from './server/tls';
 import { createPolicyEngine } from './policy/engine-factory';
+import type { ConfiguredBundle } from './policy/engine-factory';
+import { BundlePolicyEngine } from './policy/bundle-engine';
+import { ShadowEngine } from './policy/shadow-engine';
+import type { ShadowComparison } from './policy/shadow-engine';
+import { PolicyLoadError } from './policy/engine';
+import type { EngineChoice, StatusListener } from './policy/bundle-engine';
+import type { BundleStatus } from './policy/bundle/bundle-status';
+import type { PollingOptions } from './policy/bundle/http-bundle-source';
+import type { VerificationConfig } from './policy/bundle/signature';
 import { instrumentEngine, instrumentJwksFetch, instrumentPinStore, instrumentReplayStore } from './pipeline/instrumentation';
 import { createAdminServer } from './server/admin-server';
 import type { AdminRoutes } from './server/admin-routes';
@@ -53,6 +62,10 @@ import { memoryCensus, redisCensus } from './lifecycle/pin-census';
 import type { CensusSource } from './lifecycle/pin-census';
 import type { LifecycleStore } from './lifecycle/lifecycle-store';
 import { createAdminApi } from './server/admin-api';
+import { OpaServiceClient } from './config/opa-service-client';
+import type { OpaDecisionLogsConfig, OpaServiceConfig } from './config/opa-config';
+import { DecisionLogUploader } from './telemetry/decision-log-upload';
+import type { MaskRule } from './telemetry/decision-log-mask';
 import { createCockpit } from './server/cockpit';
 
 export { VERSION } from './model/version';
@@ -63,7 +76,22 @@ export const DEFAULT_DECISION_PATH = 'callback/decision';
 export interface AppOptions {
   /** Registry YAML; absent → the embedded demo setup (keys generated now). */
   configFile?: string;
+  /** A Rego directory, an OPA bundle directory or `.tar.gz`, or an http(s) bundle URL (docs/operations.md, "Bundles"). */
   policyDir?: string;
+  /** Which engine runs a bundle: auto (wasm when it has policy.wasm, else rego), rego, or wasm. */
+  engine?: EngineChoice;
+  /** Bundle signature verification (`--verification-key`, `--verification-key-id`, `--signing-alg`, `--scope`, `--exclude-files`). */
+  verification?: VerificationConfig;
+  /** A bundle URL: the bearer token sent with every download. */
+  bundleToken?: string;
+  /** A bundle URL: polling delays (default OPA's 60–120 s; tests shorten them). */
+  bundlePolling?: PollingOptions;
+  /** How long load() waits for the first bundle from a server before going on not ready (default 5000 ms). */
+  bundleWaitMs?: number;
+  /** The bundle named in an OPA configuration file (`serve --opa-config`); replaces policyDir. */
+  configuredBundle?: ConfiguredBundle;
+  /** Poll interval of the local bundle watcher (tests; default 2 s). */
+  policyWatchPollMs?: number;
   dataFile?: string;
   decisionPath?: string;
   grpcAddr?: string;
@@ -92,6 +120,28 @@ export interface AppOptions {
   graceMs?: number;
   /** After the grace period, how long in-flight work may take before connections are cut (default 10 s). */
   drainDeadlineMs?: number;
+  /**
+   * A candidate policy (directory, bundle or URL) run beside the enforcing one, off the critical path:
+   * differences are counted and logged, never enforced (docs/operations.md, "Shadow policy").
+   */
+  shadowPolicy?: string;
+  /** Decision-log labels (OPA's `labels`), merged over {app, version}. */
+  decisionLogLabels?: Record<string, string>;
+  /** OPA's mask decision path (`decision_logs.mask_decision`): applied to each event when the policy defines it. */
+  decisionLogMask?: string;
+  /** Upload decision logs to an OPA decision-log service (`decision_logs.service`), gzip batches as OPA does. */
+  decisionLogUpload?: {
+    service: OpaServiceConfig;
+    resource: string;
+    reporting: OpaDecisionLogsConfig['reporting'];
+  };
+  /**
+   * `plugins.envoy_ext_authz_grpc` options for the opa-envoy mode: `dry-run` (answer allow, log the real
+   * decision) and `skip-request-body-parse` (no `parsed_body`). Carried here for that mode.
+   */
+  opaEnvoy?: { dryRun: boolean; skipRequestBodyParse: boolean };
+  /** Configuration problems that did not stop start-up (unknown or unsupported keys): logged as warnings at load. */
+  configWarnings?: readonly { path: string; message: string }[];
   /** Use this demo setup instead of generating one (tests mint tokens with its keys). */
   demo?: DemoSetup;
   /**
@@ -121,6 +171,10 @@ export interface Runtime {
   decider: Decider;
   lifecycle: Lifecycle;
   engine: PolicyEngine;
+  /** The status of every bundle the policy comes from (empty for a Rego directory). */
+  bundles: () => BundleStatus[];
+  /** Resolves true once every bundle is in use (at once for a Rego directory), false after `ms`. */
+  waitBundles: (ms: number) => Promise<boolean>;
   demo: DemoSetup | null;
   store: StoreKind;
   /** The pin and replay stores as built (undecorated): for inspection, never for the request path. */
@@ -143,6 +197,10 @@ export interface RuntimeHooks {
    * flows issued before it are refused (store_data_lost). Default 0 (a one-shot `check`).
    */
   memoryEpochStartMs?: number;
+  /** Hears every bundle status change (readiness, logs). */
+  onBundleStatus?: StatusListener;
+  /** Hears every shadow comparison (metrics, decision logs). */
+  onShadow?: (c: ShadowComparison) => void;
 }
 
 /** Loads registry, stores, facts deps, engine and pipeline. Throws (coded errors) on bad start-up input. */
@@ -244,14 +302,55 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
   }
   const unknownStates = new UnknownStateLimiter(hooks.onLimited ?? null);
   let deps = createFactsDeps(current, { pinStore, replayStore, unknownStates, fetchJwks });
-  const raw = await createPolicyEngine({
-    policyDir: opts.policyDir ?? DEFAULT_POLICY_DIR,
-    dataFile: opts.dataFile,
-    decisionPath: opts.decisionPath ?? DEFAULT_DECISION_PATH,
-    watch: opts.watch === true,
-    logger,
-    onReload: (ev) => metrics?.reload('policy', ev.ok, Date.now()),
-  });
+  let raw: PolicyEngine;
+  try {
+    raw = await createPolicyEngine({
+      policyDir: opts.policyDir ?? DEFAULT_POLICY_DIR,
+      dataFile: opts.dataFile,
+      decisionPath: opts.decisionPath ?? DEFAULT_DECISION_PATH,
+      watch: opts.watch === true,
+      logger,
+      engine: opts.engine,
+      verification: opts.verification,
+      bundleToken: opts.bundleToken,
+      polling: opts.bundlePolling,
+      configured: opts.configuredBundle,
+      watchPollMs: opts.policyWatchPollMs,
+      onReload: (ev) => metrics?.reload('policy', ev.ok, Date.now()),
+    });
+  } catch (e) {
+    watcher?.close();
+    await closeStores();
+    throw e;
+  }
+  const enforcingEngine = raw;
+  if (opts.shadowPolicy !== undefined) {
+    let shadow: PolicyEngine;
+    try {
+      shadow = await createPolicyEngine({
+        policyDir: opts.shadowPolicy,
+        dataFile: opts.dataFile,
+        decisionPath: opts.decisionPath ?? DEFAULT_DECISION_PATH,
+        watch: opts.watch === true,
+        logger: logger.child({ policy: 'shadow' }),
+        verification: opts.verification,
+        polling: opts.bundlePolling,
+        watchPollMs: opts.policyWatchPollMs,
+      });
+    } catch (e) {
+      await raw.close().catch(closeFailed(logger, 'policy_engine'));
+      watcher?.close();
+      await closeStores();
+      if (e instanceof PolicyLoadError) throw new PolicyLoadError(e.code, `--shadow-policy ${opts.shadowPolicy}: ${e.message}`);
+      throw e;
+    }
+    raw = new ShadowEngine(enforcingEngine, shadow, { onCompare: hooks.onShadow });
+  }
+  const bundleEngine = enforcingEngine instanceof BundlePolicyEngine ? enforcingEngine : null;
+  if (bundleEngine && hooks.onBundleStatus) {
+    bundleEngine.onStatus(hooks.onBundleStatus);
+    hooks.onBundleStatus(bundleEngine.statuses());
+  }
   const engine = metrics ? instrumentEngine(raw, metrics) : raw;
   // Stage overrides, audit, SLO guard and traffic counting (docs/stages.md): the pipeline reads the
   // lifecycle's facts deps (the file's with the overrides applied) and runs behind its stage gate.
@@ -282,6 +381,8 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
     decider: lifecycle.gate(pipeline),
     lifecycle,
     engine,
+    bundles: () => bundleEngine?.statuses() ?? [],
+    waitBundles: (ms) => (bundleEngine ? bundleEngine.waitActivated(ms) : Promise.resolve(true)),
     demo,
     store,
     stores,
@@ -304,6 +405,43 @@ export interface Listening {
   grpcPort: number;
   httpPort: number;
   adminPort: number;
+}
+
+/** Decision-log events uploaded to an OPA decision-log service in gzip batches (telemetry/decision-log-upload.ts). */
+function uploadSink(u: NonNullable<AppOptions['decisionLogUpload']>): DecisionLogSink {
+  const client = new OpaServiceClient(u.service);
+  const r = u.reporting;
+  const uploader = new DecisionLogUploader({
+    transport: client,
+    resource: u.resource,
+    uploadSizeLimitBytes: r.uploadSizeLimitBytes,
+    bufferSizeLimitBytes: r.bufferSizeLimitBytes,
+    bufferSizeLimitEvents: r.bufferSizeLimitEvents,
+    minDelaySeconds: r.minDelaySeconds,
+    maxDelaySeconds: r.maxDelaySeconds,
+  });
+  uploader.start();
+  return {
+    write: (line) => uploader.log(JSON.parse(line) as Record<string, unknown>),
+    close: async () => {
+      await uploader.stop();
+      client.close();
+    },
+  };
+}
+
+/**
+ * One bundle's status for `/readyz?verbose`: name, revision in use, last success and failure, and the
+ * last error (a BundleError message: file names and fields, never a key or a token).
+ */
+export function bundleLine(b: BundleStatus): string {
+  const parts = [
+    `revision=${b.activeRevision === null ? '(none)' : JSON.stringify(b.activeRevision)}`,
+    `last_activation=${b.lastSuccessfulActivation ?? '-'}`,
+    `last_request_ok=${b.lastSuccessfulRequest ?? '-'}`,
+  ];
+  if (b.lastError) parts.push(`last_failure=${b.lastError.at}`, `error=${b.lastError.code}: ${b.lastError.message}`);
+  return `${b.activeRevision === null ? '[-]' : '[+]'} bundle ${b.name} ${parts.join(' ')}`;
 }
 
 /** How long shutdown waits for telemetry to flush (an unreachable collector cannot hold the exit). */
@@ -342,6 +480,7 @@ export class App {
     this.telemetry = new Telemetry({ env: opts.env ?? {}, version: VERSION, nodeVersion: process.version });
     this.metrics = this.telemetry.metrics;
     for (const w of this.telemetry.settings.warnings) this.logger.warn({ event: 'telemetry_setting_ignored' }, w);
+    for (const w of opts.configWarnings ?? []) this.logger.warn({ event: 'opa_config_ignored', path: w.path, problem: w.message }, `OPA configuration: ${w.path}: ${w.message}`);
     this.metrics.setState({
       policy: () => (this.runtime ? { revision: this.runtime.engine.revision, engine: this.runtime.engine.kind } : null),
       registry: () => (this.runtime ? { revision: this.runtime.registryRevision(), connections: this.runtime.registry().connections } : null),
@@ -351,6 +490,7 @@ export class App {
       },
       readiness: () => ({ ready: this.readiness.ready, conditions: this.readiness.snapshot() }),
       now: Date.now,
+      bundles: () => this.runtime?.bundles() ?? [],
     });
     if (opts.redisUrl) this.readiness.set('store', false, 'redis connecting');
   }
@@ -376,9 +516,17 @@ export class App {
   async listen(): Promise<Listening> {
     this.telemetry.start();
     const dl = this.opts.decisionLog;
-    if (dl) {
-      const sink = typeof dl === 'string' ? (dl === 'stdout' ? stdoutSink() : fileSink(dl)) : dl;
-      this.decisionLog = new DecisionLogger({ sink, labels: { app: 'callback-proxy', version: VERSION }, path: this.opts.decisionPath ?? DEFAULT_DECISION_PATH });
+    const sinks: DecisionLogSink[] = [];
+    if (dl) sinks.push(typeof dl === 'string' ? (dl === 'stdout' ? stdoutSink() : fileSink(dl)) : dl);
+    if (this.opts.decisionLogUpload) sinks.push(uploadSink(this.opts.decisionLogUpload));
+    if (sinks.length > 0) {
+      const maskPath = this.opts.decisionLogMask;
+      this.decisionLog = new DecisionLogger({
+        sink: sinks.length === 1 ? sinks[0] : { write: (l) => sinks.forEach((s) => s.write(l)), close: async () => void (await Promise.all(sinks.map((s) => s.close()))) },
+        labels: { app: 'callback-proxy', version: VERSION, ...this.opts.decisionLogLabels },
+        path: this.opts.decisionPath ?? DEFAULT_DECISION_PATH,
+        mask: maskPath ? (ev) => this.maskRules(maskPath, ev) : undefined,
+      });
     }
     const core = new CheckCore({
       decider: () => this.runtime?.decider ?? null,
@@ -408,6 +556,7 @@ export class App {
       metricsText: () => this.telemetry.metricsText(),
       metricsContentType: PROMETHEUS_CONTENT_TYPE,
       routes: this.adminRoutes,
+      details: () => (this.runtime?.bundles() ?? []).map(bundleLine),
       onRouteError: (name, e) => this.logger.error({ event: 'admin_route_failed', route: name, error_name: e instanceof Error ? e.name : typeof e }, 'admin route failed'),
     });
     const adminPort = await listenHttp(this.adminServer, this.opts.adminAddr ?? '127.0.0.1:0', this.opts.adminExclusive === true);
@@ -425,7 +574,12 @@ export class App {
       // A whole second: the envelopes this service signs carry whole seconds. A predecessor process
       // cannot have stopped, and this one loaded, within the same second.
       memoryEpochStartMs: Math.floor(Date.now() / 1000) * 1000,
+      onBundleStatus: (statuses) => this.bundleReadiness(statuses),
+      onShadow: (c) => this.shadowCompared(c),
     });
+    // A bundle server may take a moment; after the wait the service goes on not ready (the bundle's
+    // readiness condition says why) and denies authz_unavailable until the first bundle is activated.
+    await this.runtime.waitBundles(this.opts.bundleWaitMs ?? 5000);
     this.metrics.loaded('policy', now);
     this.metrics.loaded('registry', now);
     if (this.opts.configFile && !this.opts.redisUrl) {
@@ -441,6 +595,32 @@ export class App {
       { event: notReady.length === 0 ? 'ready' : 'loaded_not_ready', engine: this.runtime.engine.kind, revision: this.runtime.engine.revision, registry_revision: this.runtime.registryRevision(), not_ready: notReady.length ? notReady : undefined },
       notReady.length === 0 ? 'ready' : 'loaded; not ready',
     );
+  }
+
+  /** A shadow comparison: counted; a difference is logged (no values) and written to the decision log (masked). */
+  private shadowCompared(c: ShadowComparison): void {
+    this.metrics.shadowComparisons.add([c.match ? 'match' : 'mismatch']);
+    if (c.match) return;
+    const side = (r: ShadowComparison['enforcing']): string => (r.ok ? 'value' : r.code);
+    this.logger.info(
+      { event: 'shadow_mismatch', decision_id: c.decisionId, enforcing: side(c.enforcing), shadow: side(c.shadow), enforcing_revision: c.enforcingRevision, shadow_revision: c.shadowRevision },
+      'the shadow policy decided differently',
+    );
+    this.decisionLog?.logShadow({ ...c, bundles: this.runtime?.engine.bundles });
+  }
+
+  /** The mask decision's rules for one decision-log event (a set or array of rules), or none. */
+  private maskRules(path: string, event: Record<string, unknown>): readonly MaskRule[] | null {
+    const r = this.runtime?.engine.evaluatePath?.(path, event);
+    return r && r.ok && Array.isArray(r.value) ? (r.value as MaskRule[]) : null;
+  }
+
+  /** One readiness condition per bundle: ready once it was activated (OPA's rule), with the error until then. */
+  private bundleReadiness(statuses: readonly BundleStatus[]): void {
+    for (const s of statuses) {
+      const why = s.lastError ? `not activated (${s.lastError.code})` : 'not activated yet';
+      this.readiness.set(`bundle ${s.name}`, s.activeRevision !== null, s.activeRevision === null ? why : '');
+    }
   }
 
   async start(): Promise<Listening> {

@@ -12,7 +12,7 @@ export interface RuntimeFlags {
 export function addRuntimeOptions(cmd: Command, registryDefault: string): Command {
   return cmd
     .option('--config <file>', `migration registry YAML (default: ${registryDefault})`)
-    .option('--policy <dir>', 'policy directory (Rego + data files, read like an OPA bundle)', 'policies/callback')
+    .option('--policy <dir|bundle>', 'policy: a Rego directory or an OPA bundle (.tar.gz or directory; wasm bundles run on OPA\'s wasm)', 'policies/callback')
     .option('--data <file>', 'extra data document (JSON/YAML) merged at the root of data')
     .option('--decision <path>', 'decision path, e.g. callback/decision or envoy/authz/allow', 'callback/decision');
 }

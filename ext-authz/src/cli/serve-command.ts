@@ -4,6 +4,12 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { AppOptions } from '../app';
+import { createPublicKey, X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolveSecret } from '../config/secret-refs';
+import type { OpaConfig } from '../config/opa-config';
+import type { EngineChoice } from '../policy/engine';
+import type { VerificationConfig } from '../policy/bundle/signature';
 import { CliError, describeError, exitCodesHelp } from './cli-errors';
 import { parseWorkers, workersRefusal } from './serve-workers';
 
@@ -30,7 +36,16 @@ const f = (flag: string, arg: string, help: string, dflt?: string): FlagSpec => 
 
 export const SERVE_FLAGS: readonly FlagSpec[] = [
   f('--config', '<file>', 'migration registry YAML (default: the embedded demo setup)'),
-  f('--policy', '<dir>', 'policy directory (Rego + data files)', 'policies/callback'),
+  f('--policy', '<dir|bundle|url>', 'policy: a Rego directory, an OPA bundle (.tar.gz or directory) or an http(s) bundle URL', 'policies/callback'),
+  f('--engine', '<auto|rego|wasm>', 'engine for a bundle: auto = wasm when it has policy.wasm, else rego', 'auto'),
+  f('--verification-key', '<file|secret>', 'verify bundle signatures: a PEM public key file (RSA/ECDSA), or an HMAC secret (env:NAME, file:path or the value)'),
+  f('--verification-key-id', '<id>', 'the id of --verification-key (as opa run)', 'default'),
+  f('--signing-alg', '<alg>', 'the algorithm of --verification-key (RS256, PS256, ES256, HS256, … as opa run)', 'RS256'),
+  f('--scope', '<scope>', 'the scope a bundle signature must carry'),
+  f('--exclude-files', '<globs>', 'comma-separated bundle paths (globs) not checked against the signature (opa run --exclude-files-verify)'),
+  f('--bundle-token', '<secret>', 'bearer token for an http(s) --policy: env:NAME, file:path or the value'),
+  f('--shadow-policy', '<dir|bundle|url>', 'a candidate policy run beside --policy off the critical path: differences are counted and logged, never enforced'),
+  f('--opa-config', '<file>', "OPA's configuration file: services, bundles, keys, decision_logs, labels, default_decision, plugins.envoy_ext_authz_grpc (flags win)"),
   f('--data', '<file>', 'extra data document (JSON/YAML) merged at the root of data'),
   f('--decision', '<path>', 'decision path, e.g. callback/decision or envoy/authz/allow', 'callback/decision'),
   f('--grpc-addr', '<host:port>', 'gRPC listen address (Envoy ext_authz, Pin API, grpc.health.v1)', '127.0.0.1:9191'),
@@ -49,6 +64,9 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   f('--audit-log', '<file>', 'append the stage audit chain to this JSON-lines file (callback-proxy audit verify)'),
   f('--workers', '<n|auto>', 'processes sharing the listeners (node:cluster); auto = the cores available; more than 1 needs --redis and --config', '1'),
 ];
+
+/** `--engine` values (policy/engine.ts ENGINE_CHOICES; not imported: `--help` loads no policy code). */
+const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'rego', 'wasm'];
 
 /** pino's levels, most to least severe, and `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -81,7 +99,9 @@ function usage(from: string, why: string): CliError {
 const ADDR = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 /** Turns the parsed flags (and the variables behind them) into App options; throws naming the bad one. */
-export function serveOptions(cmd: Command, env: Readonly<Record<string, string | undefined>>): ServeOptions {
+export async function serveOptions(cmd: Command, env: Readonly<Record<string, string | undefined>>): Promise<ServeOptions> {
+  // Loaded here, not at the top: `--help` and the other commands do not pay for YAML, zod or policy code.
+  const { SIGNING_ALGORITHMS } = await import('../config/opa-config-schema');
   const v: Record<string, Resolved> = {};
   for (const s of SERVE_FLAGS) v[s.key] = resolve(cmd, s);
   for (const key of ['grpcAddr', 'httpAddr', 'adminAddr']) {
@@ -112,10 +132,24 @@ export function serveOptions(cmd: Command, env: Readonly<Record<string, string |
   const workers = parseWorkers(v.workers.value, v.workers.from);
   const refusal = workersRefusal(workers, { redisUrl: redis.value, configFile: v.config.value }, v.workers.from);
   if (refusal) throw refusal;
+  const engine = v.engine;
+  if (!ENGINE_CHOICES.includes(engine.value as EngineChoice)) throw usage(engine.from, `expected one of ${ENGINE_CHOICES.join(', ')}`);
+  const verification = verificationOptions(v, env, SIGNING_ALGORITHMS);
+  let bundleToken: string | undefined;
+  if (v.bundleToken.value !== undefined) {
+    const t = resolveSecret(v.bundleToken.value, { baseDir: '.', env });
+    if (!t.ok) throw usage(v.bundleToken.from, t.message);
+    if (!/^https?:\/\//i.test(v.policy.value ?? '')) throw usage(v.bundleToken.from, 'a bearer token needs an http(s) bundle URL as --policy');
+    bundleToken = t.value;
+  }
   const opts: ServeOptions = {
     workers,
     configFile: v.config.value,
     policyDir: v.policy.value,
+    engine: engine.value as EngineChoice,
+    verification,
+    shadowPolicy: v.shadowPolicy.value,
+    bundleToken,
     dataFile: v.data.value,
     decisionPath: decision.value,
     grpcAddr: v.grpcAddr.value,
@@ -129,9 +163,119 @@ export function serveOptions(cmd: Command, env: Readonly<Record<string, string |
     env: { ...env },
     auditLog: v.auditLog.value ?? null,
   };
+  if (v.opaConfig.value !== undefined) {
+    const { readOpaConfigFile } = await import('../config/opa-config');
+    const { verificationForBundle } = await import('../policy/bundle/bundle-config');
+    applyOpaConfig(opts, v, env, readOpaConfigFile, verificationForBundle);
+  }
   if (cert && key) opts.tls = { cert, key, ca: v.tlsCa.value };
   if (hcert && hkey) opts.httpTls = { cert: hcert, key: hkey, ca: v.httpTlsCa.value };
   return opts;
+}
+
+/** OPA's default decision (the `POST /` API); not a decision path that means anything here. */
+const OPA_DEFAULT_DECISION = '/system/main';
+
+/**
+ * `--opa-config opa.yaml` → App options (docs/operations.md, "OPA configuration"). Flags given
+ * explicitly win over the file; a policy named both ways, or verification flags beside a configured
+ * bundle, is an error. Keys the file has that we do not act on become warnings naming the key path.
+ */
+function applyOpaConfig(
+  opts: AppOptions,
+  v: Record<string, Resolved>,
+  env: Readonly<Record<string, string | undefined>>,
+  readOpaConfigFile: typeof import('../config/opa-config').readOpaConfigFile,
+  verificationForBundle: typeof import('../policy/bundle/bundle-config').verificationForBundle,
+): void {
+  const from = v.opaConfig;
+  const file = from.value!;
+  let cfg: OpaConfig;
+  const warnings: { path: string; message: string }[] = [];
+  try {
+    const parsed = readOpaConfigFile(file, env);
+    cfg = parsed.config;
+    warnings.push(...parsed.warnings);
+  } catch (e) {
+    throw usage(from.from, describeError(e));
+  }
+  const explicit = (r: Resolved): boolean => r.from !== 'default';
+  const bundles = Object.values(cfg.bundles);
+  if (bundles.length > 1) throw usage(from.from, `${file}: bundles: only one bundle can be the policy here (found ${bundles.map((b) => b.name).join(', ')})`);
+  if (bundles.length === 1) {
+    const b = bundles[0];
+    if (explicit(v.policy)) throw usage(v.policy.from, `the policy is named twice: here and in ${file} (bundles.${b.name}); give one`);
+    if (opts.verification) throw usage(v.verificationKey.from, `${file} configures bundles.${b.name}: give its key under keys and bundles.${b.name}.signing instead`);
+    if (b.persist) warnings.push({ path: `bundles.${b.name}.persist`, message: 'persisting bundles to disk is not supported; the bundle is downloaded at every start' });
+    opts.configuredBundle = { bundle: b, service: b.service !== undefined ? cfg.services[b.service] : undefined, verification: verificationForBundle(b, cfg.keys) };
+    opts.policyDir = b.resource;
+  }
+  const d = cfg.decisionLogs;
+  if (d) {
+    if (d.console && !explicit(v.decisionLog)) opts.decisionLog = 'stdout';
+    if (d.service !== undefined) opts.decisionLogUpload = { service: cfg.services[d.service], resource: d.resource, reporting: d.reporting };
+    opts.decisionLogMask = d.maskDecision;
+    if (d.dropDecision !== '/system/log/drop') warnings.push({ path: 'decision_logs.drop_decision', message: 'the drop decision is not supported; every decision is logged' });
+    if (d.reporting.maxDecisionsPerSecond !== undefined) warnings.push({ path: 'decision_logs.reporting.max_decisions_per_second', message: 'rate limiting decision logs is not supported; the buffer limits apply' });
+  }
+  if (Object.keys(cfg.labels).length > 0) opts.decisionLogLabels = { ...cfg.labels };
+  const e = cfg.plugins.envoyExtAuthzGrpc;
+  if (e) {
+    if (!explicit(v.grpcAddr)) {
+      const addr = e.addr.startsWith(':') ? `0.0.0.0${e.addr}` : e.addr;
+      const m = ADDR.exec(addr);
+      if (!m || Number(m[2]) > 65535) throw usage(from.from, `${file}: plugins.envoy_ext_authz_grpc.addr: expected host:port or :port`);
+      opts.grpcAddr = addr;
+    }
+    if (!explicit(v.decision)) opts.decisionPath = e.path;
+    opts.opaEnvoy = { dryRun: e.dryRun, skipRequestBodyParse: e.skipRequestBodyParse };
+    if (e.enableReflection) warnings.push({ path: 'plugins.envoy_ext_authz_grpc.enable-reflection', message: 'gRPC server reflection is not supported (no reflection service is installed); ignored' });
+    if (e.grpcMaxRecvMsgSize !== undefined) warnings.push({ path: 'plugins.envoy_ext_authz_grpc.grpc-max-recv-msg-size', message: 'not supported; grpc-js defaults apply' });
+    if (e.grpcMaxSendMsgSize !== undefined) warnings.push({ path: 'plugins.envoy_ext_authz_grpc.grpc-max-send-msg-size', message: 'not supported; grpc-js defaults apply' });
+  } else if (!explicit(v.decision) && cfg.defaultDecision !== OPA_DEFAULT_DECISION) {
+    opts.decisionPath = cfg.defaultDecision.replace(/^\/+/, '');
+  }
+  opts.configWarnings = warnings;
+}
+
+/**
+ * `--verification-key` and its companions → a VerificationConfig, as `opa run` reads them: the key is a
+ * PEM file (RSA/ECDSA public key or certificate) or, for HS*, the secret itself. Checked now, so a bad
+ * key stops start-up naming the flag rather than refusing every bundle later.
+ */
+function verificationOptions(v: Record<string, Resolved>, env: Readonly<Record<string, string | undefined>>, SIGNING_ALGORITHMS: readonly string[]): VerificationConfig | undefined {
+  const alg = v.signingAlg;
+  if (!SIGNING_ALGORITHMS.includes(alg.value ?? '')) throw usage(alg.from, `unsupported signing algorithm ${JSON.stringify(alg.value)}; expected one of ${SIGNING_ALGORITHMS.join(', ')}`);
+  const k = v.verificationKey;
+  if (k.value === undefined) {
+    for (const other of [v.scope, v.excludeFiles]) if (other.value !== undefined) throw usage(other.from, 'needs --verification-key');
+    return undefined;
+  }
+  let key: string;
+  if (k.value.startsWith('env:') || k.value.startsWith('file:')) {
+    const r = resolveSecret(k.value, { baseDir: '.', env });
+    if (!r.ok) throw usage(k.from, r.message);
+    key = r.value;
+  } else if (existsSync(k.value) && statSync(k.value).isFile()) {
+    key = readFileSync(k.value, 'utf8');
+  } else {
+    key = k.value;
+  }
+  if (!(alg.value ?? '').startsWith('HS')) {
+    try {
+      if (key.includes('-----BEGIN CERTIFICATE-----')) new X509Certificate(key);
+      else createPublicKey(key);
+    } catch {
+      throw usage(k.from, `not a readable PEM public key for ${alg.value} (give the path of a PEM file${existsSync(k.value) ? '' : '; no such file'})`);
+    }
+  }
+  const exclude = v.excludeFiles.value?.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  return {
+    keys: { [v.verificationKeyId.value ?? 'default']: { key, algorithm: alg.value } },
+    keyId: v.verificationKeyId.value ?? 'default',
+    scope: v.scope.value,
+    excludeFiles: exclude,
+  };
 }
 
 /** CALLBACK_PROXY_* variables that no flag reads (a typo would otherwise be ignored silently). */
@@ -238,6 +382,6 @@ export function registerServeCommand(program: Command, run: (opts: ServeOptions)
       const env = process.env;
       const unknown = unknownVariables(env);
       if (unknown.length > 0) process.stderr.write(`callback-proxy: warning: ignoring unknown variable(s) ${unknown.join(', ')}\n`);
-      await run(serveOptions(cmd, env));
+      await run(await serveOptions(cmd, env));
     });
 }

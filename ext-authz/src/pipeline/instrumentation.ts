@@ -36,6 +36,10 @@ export function instrumentEngine(engine: PolicyEngine, metrics: ServiceMetrics):
     get revision() {
       return engine.revision;
     },
+    get bundles() {
+      return engine.bundles;
+    },
+    evaluatePath: engine.evaluatePath ? (path, input) => engine.evaluatePath!(path, input) : undefined,
     evaluate: (input, opts) => phaseSync('callback.policy', policyAttrs, () => evaluate(input, opts), policyFailure),
     close: () => engine.close(),
   };

@@ -1,4 +1,4 @@
-// Policy phase (DESIGN §5): the TypeScript Rego engine behind the PolicyEngine interface. Compiles a
+// Policy phase (docs/architecture.md, step 6): the TypeScript Rego engine behind the PolicyEngine interface. Compiles a
 // policy directory once, prepares the decision query once, swaps both as one reference on reload
 // (a bad reload keeps the last good), and bounds every evaluation by a deadline and a step budget.
 import { compilePolicy, DEFAULT_MAX_STEPS, RegoError } from '../rego/engine';
@@ -6,12 +6,18 @@ import type { CompiledPolicy, PreparedQuery, Value } from '../rego/engine';
 import { decisionRef, PolicyLoadError } from './engine';
 import type { EngineResult, EvalOptions, PolicyEngine, ReloadEvent } from './engine';
 import { loadPolicyDir } from './load-dir';
+import type { PolicySource } from './load-dir';
 import { decisionToJson } from './value-json';
 import { FileWatcher } from '../config/file-watcher';
 
 export interface RegoEngineOptions {
-  /** Policy directory (or one .rego file). */
+  /** Policy directory (or one .rego file); also named in load errors when `source` is given. */
   dir: string;
+  /**
+   * Modules and data already read (a bundle: policy/bundle-engine.ts). Compiled instead of reading
+   * `dir`; such an engine has nothing to watch.
+   */
+  source?: PolicySource;
   /** Decision path: `callback/decision` (default), `envoy/authz/allow`, `data.x.y`. */
   decision?: string;
   /** Extra data documents merged at the root (`serve --data`). */
@@ -34,10 +40,15 @@ interface Loaded {
   query: PreparedQuery;
   revision: string;
   files: number;
+  policy: CompiledPolicy;
+  rules: string[];
+  data: Record<string, unknown>;
+  /** Other paths prepared on demand (evaluatePath), null when the policy does not define one. */
+  extra: Map<string, PreparedQuery | null>;
 }
 
 function compileDir(opts: RegoEngineOptions, ref: string): Loaded {
-  const src = loadPolicyDir(opts.dir, { extraData: opts.extraData });
+  const src = opts.source ?? loadPolicyDir(opts.dir, { extraData: opts.extraData });
   let policy: CompiledPolicy;
   let query: PreparedQuery;
   try {
@@ -55,7 +66,7 @@ function compileDir(opts: RegoEngineOptions, ref: string): Loaded {
     // Without this a typo in --decision starts "ready" and denies everything as policy_undefined.
     throw new PolicyLoadError('decision_path_undefined', `decision path ${ref} is not defined by the policy in ${opts.dir}; ${describeRules(ref, rules)}`);
   }
-  return { query, revision: src.revision, files: src.modules.length };
+  return { query, revision: src.revision, files: src.modules.length, policy, rules, data: src.data, extra: new Map() };
 }
 
 /**
@@ -97,13 +108,13 @@ export class RegoPolicyEngine implements PolicyEngine {
   private readonly deadlineMs: number;
   private readonly maxSteps: number;
 
-  /** Loads and compiles now; throws PolicyLoadError (start-up fails loudly, DESIGN §4). */
+  /** Loads and compiles now; throws PolicyLoadError (start-up fails loudly, docs/architecture.md "Fail closed"). */
   constructor(private readonly opts: RegoEngineOptions) {
     this.decisionPath = decisionRef(opts.decision ?? DEFAULT_DECISION);
     this.deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
     this.maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
     // The watcher takes its first digest before the first compile, so no edit in between is missed.
-    const watcher = opts.watch ? new FileWatcher(opts.dir, { onChange: () => this.reload(), debounceMs: opts.debounceMs ?? 150 }) : null;
+    const watcher = opts.watch && !opts.source ? new FileWatcher(opts.dir, { onChange: () => this.reload(), debounceMs: opts.debounceMs ?? 150 }) : null;
     this.current = compileDir(opts, this.decisionPath);
     this.watcher = watcher?.start() ?? null;
   }
@@ -129,6 +140,33 @@ export class RegoPolicyEngine implements PolicyEngine {
         return { ok: false, code, detail: e.code };
       }
       return { ok: false, code: 'policy_error', detail: e instanceof Error ? e.name : 'non-error thrown' };
+    }
+  }
+
+  evaluatePath(path: string, input: unknown): EngineResult {
+    const loaded = this.current;
+    let ref: string;
+    try {
+      ref = decisionRef(path);
+    } catch {
+      return { ok: false, code: 'policy_undefined', detail: 'path_invalid' };
+    }
+    let q = loaded.extra.get(ref);
+    if (q === undefined) {
+      try {
+        q = decisionPathDefined(ref, loaded.rules, loaded.data) ? loaded.policy.prepare(ref) : null;
+      } catch {
+        q = null;
+      }
+      loaded.extra.set(ref, q);
+    }
+    if (q === null) return { ok: false, code: 'policy_undefined', detail: `${ref} is undefined` };
+    try {
+      const r = q.evaluate(input, { deadlineMs: this.deadlineMs, maxSteps: this.maxSteps });
+      if (!r.defined) return { ok: false, code: 'policy_undefined', detail: `${ref} is undefined` };
+      return { ok: true, value: decisionToJson(r.value as Value) };
+    } catch (e) {
+      return { ok: false, code: 'policy_error', detail: e instanceof RegoError ? e.code : 'error' };
     }
   }
 

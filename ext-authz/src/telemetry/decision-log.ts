@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import type { Decision, PipelineResult } from '../model/decision';
 import { REDACTED, renderHeaders, renderParams, renderQuery, renderTarget } from './redact';
 import { activeTraceIds } from './trace-ids';
+import { applyMaskRules } from './decision-log-mask';
+import type { MaskRule } from './decision-log-mask';
 
 export interface DecisionLogSink {
   write(line: string): void;
@@ -130,6 +132,42 @@ export interface DecisionLogOptions {
   sink: DecisionLogSink;
   labels: Record<string, string>;
   path: string;
+  /**
+   * OPA's mask decision (`decision_logs.mask_decision`): the rules for one event (it is the input, as in
+   * OPA), or null for none. Applied after our own masking, to a copy of the event.
+   */
+  mask?: (event: Record<string, unknown>) => readonly MaskRule[] | null;
+}
+
+/** An engine's answer as the shadow comparison reports it (policy/engine.ts EngineResult). */
+export type ShadowSide = { ok: true; value: unknown } | { ok: false; code: string; detail: string };
+
+/** A decision the shadow policy answered differently (policy/shadow-engine.ts). */
+export interface ShadowDifference {
+  decisionId: string | undefined;
+  input: unknown;
+  enforcing: ShadowSide;
+  shadow: ShadowSide;
+  enforcingRevision: string;
+  shadowRevision: string;
+  bundles?: Readonly<Record<string, { readonly revision: string }>>;
+}
+
+/** A policy's raw answer as logged: our masking of response headers applies to it too. */
+function maskRaw(side: ShadowSide, at: string, masked: string[]): unknown {
+  if (!side.ok) return { error: side.code };
+  const v = side.value;
+  if (!isObj(v) || !isObj(v.response_headers)) return v;
+  const rh = v.response_headers;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(rh)) {
+    if (SHOWN_RESPONSE_HEADERS.has(k.toLowerCase())) out[k] = rh[k];
+    else {
+      out[k] = REDACTED;
+      masked.push(ptr([at, 'response_headers', k]));
+    }
+  }
+  return { ...v, response_headers: out };
 }
 
 export class DecisionLogger {
@@ -154,16 +192,55 @@ export class DecisionLogger {
         masked: [...m.masked, ...d.masked],
       };
       if (requestId) ev.req_id = requestId;
-      if (event) ev.bundles = { [event.engine]: { revision: event.revision } };
+      if (event) ev.bundles = event.bundles ?? { [event.engine]: { revision: event.revision } };
       const ids = activeTraceIds();
       if (ids.trace_id !== undefined) {
         ev.trace_id = ids.trace_id;
         ev.span_id = ids.span_id;
       }
-      this.opts.sink.write(`${JSON.stringify(ev)}\n`);
+      this.write(ev);
     } catch {
       // telemetry never throws
     }
+  }
+
+  /**
+   * A shadow difference as an OPA-shaped event of its own: the enforcing answer as `result` and the
+   * shadow's beside it, both revisions, the input masked like every event's. Never throws.
+   */
+  logShadow(d: ShadowDifference): void {
+    try {
+      const m = maskInput(d.input);
+      const masked = [...m.masked];
+      const ev: Record<string, unknown> = {
+        decision_id: d.decisionId ?? '',
+        labels: this.opts.labels,
+        path: this.opts.path,
+        input: m.input,
+        result: maskRaw(d.enforcing, 'result', masked),
+        shadow: { result: maskRaw(d.shadow, 'shadow', masked), revision: d.shadowRevision, enforcing_revision: d.enforcingRevision },
+        timestamp: rfc3339Nanos(BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n)),
+        erased: m.erased,
+        masked,
+      };
+      if (d.bundles) ev.bundles = d.bundles;
+      this.write(ev);
+    } catch {
+      // telemetry never throws
+    }
+  }
+
+  /** Applies the mask decision (to a copy: the event shares objects with the decision being answered) and writes. */
+  private write(ev: DecisionLogRecord | Record<string, unknown>): void {
+    let out = ev as Record<string, unknown>;
+    if (this.opts.mask) {
+      const rules = this.opts.mask(JSON.parse(JSON.stringify(ev)) as Record<string, unknown>);
+      if (rules && rules.length > 0) {
+        out = JSON.parse(JSON.stringify(ev)) as Record<string, unknown>;
+        applyMaskRules(out, rules);
+      }
+    }
+    this.opts.sink.write(`${JSON.stringify(out)}\n`);
   }
 
   close(): Promise<void> {
