@@ -44,6 +44,8 @@ import { instrumentEngine, instrumentJwksFetch, instrumentPinStore, instrumentRe
 import { createAdminServer } from './server/admin-server';
 import type { AdminRoutes } from './server/admin-routes';
 import type { Decider } from './check/check-core';
+import { OpaEnvoyCore } from './check/opa-envoy/core';
+import type { OpaEnvoySettings } from './check/opa-envoy/core';
 import { Lifecycle } from './lifecycle/lifecycle';
 import type { LifecycleOptions } from './lifecycle/lifecycle';
 import { MemoryLifecycleStore } from './lifecycle/lifecycle-store';
@@ -57,8 +59,32 @@ import { createCockpit } from './server/cockpit';
 export { VERSION } from './model/version';
 export const DEFAULT_POLICY_DIR = 'policies/callback';
 export const DEFAULT_DECISION_PATH = 'callback/decision';
+/** opa-envoy-plugin's default `path`. */
+export const DEFAULT_OPA_ENVOY_DECISION_PATH = 'envoy/authz/allow';
+
+/**
+ * `callback` (default): the callback facts, registry, pins and stages before the policy. `opa-envoy`: a
+ * drop-in for opa-envoy-plugin, the plugin's input and decision rules and nothing else
+ * (docs/architecture.md, "OPA-Envoy mode").
+ */
+export type ServiceMode = 'callback' | 'opa-envoy';
+export const SERVICE_MODES: readonly ServiceMode[] = ['callback', 'opa-envoy'];
+
+/** The decision path a mode uses when none is given. */
+export function defaultDecisionPath(mode: ServiceMode | undefined): string {
+  return mode === 'opa-envoy' ? DEFAULT_OPA_ENVOY_DECISION_PATH : DEFAULT_DECISION_PATH;
+}
 
 export interface AppOptions {
+  /** What a check does (default `callback`); `opa-envoy` ignores the registry and every callback option. */
+  mode?: ServiceMode;
+  /** `--mode opa-envoy`: the plugin's `dry-run` and `skip-request-body-parse` (plugins.envoy_ext_authz_grpc). */
+  opaEnvoy?: OpaEnvoySettings;
+  /**
+   * A policy engine built by the caller (an embedding, a test with an OPA-built wasm module) instead of
+   * the one --policy / --data / --decision describe. The app closes it on stop.
+   */
+  policyEngine?: PolicyEngine;
   /** Registry YAML; absent → the embedded demo setup (keys generated now). */
   configFile?: string;
   policyDir?: string;
@@ -237,15 +263,7 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
   }
   const unknownStates = new UnknownStateLimiter(hooks.onLimited ?? null);
   let deps = createFactsDeps(current, { pinStore, replayStore, unknownStates, fetchJwks });
-  const raw = await createPolicyEngine({
-    policyDir: opts.policyDir ?? DEFAULT_POLICY_DIR,
-    dataFile: opts.dataFile,
-    decisionPath: opts.decisionPath ?? DEFAULT_DECISION_PATH,
-    watch: opts.watch === true,
-    logger,
-    onReload: (ev) => metrics?.reload('policy', ev.ok, Date.now()),
-  });
-  const engine = metrics ? instrumentEngine(raw, metrics) : raw;
+  const engine = await loadEngine(opts, logger, metrics);
   // Stage overrides, audit, SLO guard and traffic counting (docs/stages.md): the pipeline reads the
   // lifecycle's facts deps (the file's with the overrides applied) and runs behind its stage gate.
   const lifecycle = new Lifecycle({
@@ -288,6 +306,21 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
   };
 }
 
+/** The policy engine of either mode: the caller's, or the one --policy / --data / --decision describe. */
+export async function loadEngine(opts: AppOptions, logger: Logger, metrics?: ServiceMetrics): Promise<PolicyEngine> {
+  const raw =
+    opts.policyEngine ??
+    (await createPolicyEngine({
+      policyDir: opts.policyDir ?? DEFAULT_POLICY_DIR,
+      dataFile: opts.dataFile,
+      decisionPath: opts.decisionPath ?? defaultDecisionPath(opts.mode),
+      watch: opts.watch === true,
+      logger,
+      onReload: (ev) => metrics?.reload('policy', ev.ok, Date.now()),
+    }));
+  return metrics ? instrumentEngine(raw, metrics) : raw;
+}
+
 /** Shutdown goes on when one part fails to close; the failure is logged once, by class and code. */
 function closeFailed(logger: Logger, part: string): (e: unknown) => void {
   return (e) => logger.warn({ event: 'close_failed', part, ...describeError(e) }, `${part} did not close cleanly`);
@@ -309,6 +342,8 @@ export class App {
   readonly metrics: ServiceMetrics;
   readonly readiness = new Readiness();
   private runtime: Runtime | null = null;
+  /** `--mode opa-envoy`: the only thing loaded (no registry, stores or lifecycle). */
+  private opaEngine: PolicyEngine | null = null;
   private grpcServer: grpc.Server | null = null;
   private httpServer: HttpListener | null = null;
   private adminServer: http.Server | null = null;
@@ -336,7 +371,10 @@ export class App {
     this.metrics = this.telemetry.metrics;
     for (const w of this.telemetry.settings.warnings) this.logger.warn({ event: 'telemetry_setting_ignored' }, w);
     this.metrics.setState({
-      policy: () => (this.runtime ? { revision: this.runtime.engine.revision, engine: this.runtime.engine.kind } : null),
+      policy: () => {
+        const engine = this.runtime?.engine ?? this.opaEngine;
+        return engine ? { revision: engine.revision, engine: engine.kind } : null;
+      },
       registry: () => (this.runtime ? { revision: this.runtime.registryRevision(), connections: this.runtime.registry().connections } : null),
       pinsOutstanding: () => {
         const n = this.runtime?.pinsOutstanding() ?? null;
@@ -345,7 +383,7 @@ export class App {
       readiness: () => ({ ready: this.readiness.ready, conditions: this.readiness.snapshot() }),
       now: Date.now,
     });
-    if (opts.redisUrl) this.readiness.set('store', false, 'redis connecting');
+    if (opts.redisUrl && opts.mode !== 'opa-envoy') this.readiness.set('store', false, 'redis connecting');
   }
 
   /**
@@ -371,8 +409,19 @@ export class App {
     const dl = this.opts.decisionLog;
     if (dl) {
       const sink = typeof dl === 'string' ? (dl === 'stdout' ? stdoutSink() : fileSink(dl)) : dl;
-      this.decisionLog = new DecisionLogger({ sink, labels: { app: 'callback-proxy', version: VERSION }, path: this.opts.decisionPath ?? DEFAULT_DECISION_PATH });
+      this.decisionLog = new DecisionLogger({ sink, labels: { app: 'callback-proxy', version: VERSION }, path: this.decisionPath });
     }
+    const opaEnvoy =
+      this.mode === 'opa-envoy'
+        ? new OpaEnvoyCore({
+            engine: () => this.opaEngine,
+            settings: this.opts.opaEnvoy ?? {},
+            logger: this.logger,
+            metrics: this.metrics,
+            decisionLog: this.decisionLog,
+            decisionPath: this.decisionPath,
+          })
+        : null;
     const core = new CheckCore({
       decider: () => this.runtime?.decider ?? null,
       logger: this.logger,
@@ -385,13 +434,14 @@ export class App {
     const routingHeader = (): string => this.runtime?.registry().routing_header ?? DEFAULT_ROUTING_HEADER;
     const credentials = serverCredentials(this.opts.tls);
     const httpTls = httpsOptions(this.opts.httpTls);
-    this.grpcServer = createGrpcServer({ core, readiness: this.readiness, pinApi, metrics: this.metrics, routingHeader });
+    this.grpcServer = createGrpcServer({ core, readiness: this.readiness, pinApi, metrics: this.metrics, routingHeader, opaEnvoy });
     const grpcPort = await bindGrpc(this.grpcServer, this.opts.grpcAddr ?? '127.0.0.1:9191', credentials);
     this.httpServer = createHttpServer({
       core,
       pinApi,
       metrics: this.metrics,
       routingHeader,
+      opaEnvoy,
       maxBodyBytes: () => this.runtime?.registry().limits.max_body_bytes ?? 262_144,
       tls: httpTls,
     });
@@ -408,9 +458,36 @@ export class App {
     return this.listening;
   }
 
+  get mode(): ServiceMode {
+    return this.opts.mode ?? 'callback';
+  }
+
+  /** The decision path in use (slash form as given, or the mode's default). */
+  get decisionPath(): string {
+    return this.opts.decisionPath ?? defaultDecisionPath(this.opts.mode);
+  }
+
+  /** The policy engine checks use (either mode), once loaded. */
+  get engine(): PolicyEngine | null {
+    return this.runtime?.engine ?? this.opaEngine;
+  }
+
+  /** `--mode opa-envoy`: only the policy; no registry, stores, pins or stages. */
+  private async loadOpaEnvoy(now: number): Promise<void> {
+    this.opaEngine = await loadEngine({ ...this.opts, watch: this.opts.watch ?? true }, this.logger, this.metrics);
+    this.metrics.loaded('policy', now);
+    this.readiness.markLoaded();
+    const s = this.opts.opaEnvoy ?? {};
+    this.logger.info(
+      { event: 'ready', mode: 'opa-envoy', path: this.decisionPath, engine: this.opaEngine.kind, revision: this.opaEngine.revision, dry_run: s.dryRun === true, skip_request_body_parse: s.skipRequestBodyParse === true },
+      'ready (opa-envoy mode)',
+    );
+  }
+
   /** Loads config, keys and policies; health turns SERVING only after all of it succeeded. */
   async load(): Promise<void> {
     const now = Date.now();
+    if (this.mode === 'opa-envoy') return this.loadOpaEnvoy(now);
     this.runtime = await loadRuntime({ ...this.opts, watch: this.opts.watch ?? true }, this.logger, {
       metrics: this.metrics,
       storeObserver: (kind) => watchStore({ kind, logger: this.logger, metrics: this.metrics, readiness: this.readiness }),
@@ -468,6 +545,7 @@ export class App {
     ]);
     await this.decisionLog?.close().catch(closeFailed(this.logger, 'decision_log'));
     await this.runtime?.close().catch(closeFailed(this.logger, 'runtime'));
+    await this.opaEngine?.close().catch(closeFailed(this.logger, 'policy_engine'));
     // The admin listener goes last: /readyz keeps saying "draining" while the others close.
     for (const r of this.adminRoutes) await r.close?.().catch(closeFailed(this.logger, `admin_routes_${r.name}`));
     if (this.adminServer) await stopHttp(this.adminServer, Math.min(deadline, 2000));

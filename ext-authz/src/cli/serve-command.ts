@@ -3,7 +3,7 @@
 // as unset), and the OTEL_* variables configure telemetry (docs/operations.md, "Configuration").
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import type { AppOptions } from '../app';
+import type { AppOptions, ServiceMode } from '../app';
 import { CliError, describeError, exitCodesHelp } from './cli-errors';
 
 /** One serve flag: its long name, commander's attribute name, the variable and a default. */
@@ -22,10 +22,11 @@ const f = (flag: string, arg: string, help: string, dflt?: string): FlagSpec => 
 };
 
 export const SERVE_FLAGS: readonly FlagSpec[] = [
+  f('--mode', '<mode>', 'callback (the callback facts, registry, pins and stages before the policy) or opa-envoy (a drop-in for opa-envoy-plugin: its input and decision rules only)', 'callback'),
   f('--config', '<file>', 'migration registry YAML (default: the embedded demo setup)'),
   f('--policy', '<dir>', 'policy directory (Rego + data files)', 'policies/callback'),
   f('--data', '<file>', 'extra data document (JSON/YAML) merged at the root of data'),
-  f('--decision', '<path>', 'decision path, e.g. callback/decision or envoy/authz/allow', 'callback/decision'),
+  f('--decision', '<path>', 'decision path, e.g. callback/decision or envoy/authz/allow (default: callback/decision; envoy/authz/allow with --mode opa-envoy)'),
   f('--grpc-addr', '<host:port>', 'gRPC listen address (Envoy ext_authz, Pin API, grpc.health.v1)', '127.0.0.1:9191'),
   f('--http-addr', '<host:port>', 'HTTP listen address (forward-auth, Pin API): reachable from the proxy only', '127.0.0.1:9192'),
   f('--admin-addr', '<host:port>', 'admin listen address (/metrics, /healthz, /readyz, admin routes)', '127.0.0.1:9193'),
@@ -70,6 +71,9 @@ function usage(from: string, why: string): CliError {
   return new CliError('cli_usage', `${from}: ${why}`);
 }
 
+/** The modes (app.ts SERVICE_MODES; repeated here so `--help` does not load the app). */
+const MODES: readonly ServiceMode[] = ['callback', 'opa-envoy'];
+
 const ADDR = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 /** Turns the parsed flags (and the variables behind them) into App options; throws naming the bad one. */
@@ -89,7 +93,17 @@ export function serveOptions(cmd: Command, env: Readonly<Record<string, string |
   if (!/^\d+$/.test(graceR.value ?? '') || grace > 25_000) throw usage(graceR.from, 'expected an integer between 0 and 25000');
   const redis = v.redis;
   if (redis.value !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redis.value)) throw usage(redis.from, 'expected a redis:// or rediss:// URL');
-  const decision = v.decision;
+  const modeR = v.mode;
+  if (!MODES.includes(modeR.value as ServiceMode)) throw usage(modeR.from, `unknown mode ${JSON.stringify(modeR.value)}; expected one of ${MODES.join(', ')}`);
+  const mode = modeR.value as ServiceMode;
+  if (mode === 'opa-envoy') {
+    // No registry, stores or stages in this mode: a flag for them is a mistake, not something to ignore.
+    for (const key of ['config', 'redis', 'auditLog']) {
+      if (v[key].value !== undefined) throw usage(v[key].from, 'not used with --mode opa-envoy (it has no registry, pins or stages)');
+    }
+    if (v.policy.from === 'default') throw usage('--policy', 'required with --mode opa-envoy: the directory of your OPA-Envoy policy');
+  }
+  const decision = v.decision.value === undefined ? { value: mode === 'opa-envoy' ? 'envoy/authz/allow' : 'callback/decision', from: 'default' } : v.decision;
   if (!/^(data[./])?[A-Za-z_][A-Za-z0-9_]*([./][A-Za-z_][A-Za-z0-9_]*)*\/?$/.test((decision.value ?? '').replace(/^\/+/, ''))) {
     throw usage(decision.from, 'expected a decision path like callback/decision or data.envoy.authz.allow');
   }
@@ -102,6 +116,7 @@ export function serveOptions(cmd: Command, env: Readonly<Record<string, string |
   if ((hcert && !hkey) || (!hcert && hkey)) throw usage(hcert ? v.httpTlsCert.from : v.httpTlsKey.from, 'the HTTP listener\'s certificate and key must be given together (--http-tls-cert and --http-tls-key)');
   if (v.httpTlsCa.value && !hcert) throw usage(v.httpTlsCa.from, 'a client CA for the HTTP listener needs its certificate and key (--http-tls-cert and --http-tls-key)');
   const opts: AppOptions = {
+    mode,
     configFile: v.config.value,
     policyDir: v.policy.value,
     dataFile: v.data.value,
@@ -171,7 +186,7 @@ export async function runServe(opts: AppOptions): Promise<void> {
     await app.stop().catch((stopErr: unknown) => process.stderr.write(`callback-proxy: stopping after the failed start-up also failed: ${describeError(stopErr)}\n`));
     throw new CliError('cli_startup', `start-up failed: ${describeError(e)}`);
   }
-  if (!opts.configFile) process.stderr.write(`${demoWarning(listening, DEMO_HOST, DEMO_PIN_API_TOKEN, DEMO_ADMIN_TOKEN)}\n`);
+  if (!opts.configFile && opts.mode !== 'opa-envoy') process.stderr.write(`${demoWarning(listening, DEMO_HOST, DEMO_PIN_API_TOKEN, DEMO_ADMIN_TOKEN)}\n`);
   process.stderr.write(
     `callback-proxy ready: grpc=${withPort(opts.grpcAddr, listening.grpcPort)} http=${withPort(opts.httpAddr, listening.httpPort)}${opts.httpTls ? ' (https)' : ''} admin=${withPort(opts.adminAddr, listening.adminPort)}\n`,
   );

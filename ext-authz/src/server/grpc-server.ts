@@ -1,5 +1,6 @@
 // gRPC listener: envoy.service.auth.v3.Authorization/Check, callbackproxy.v1.Pins and grpc.health.v1 on
 // one grpc-js Server. Check never fails the RPC: every failure is a deny CheckResponse (fail closed).
+import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../check/protos';
 import { adaptCheckRequest } from '../check/adapter';
@@ -7,6 +8,8 @@ import { localDeny } from '../check/local-deny';
 import { toCheckResponse } from '../check/check-response';
 import type { CheckResponseObject, DecodedCheckRequest } from '../check/check-request-types';
 import type { CheckCore } from '../check/check-core';
+import type { OpaEnvoyCore } from '../check/opa-envoy/core';
+import { toOpaEnvoyCheckResponse } from '../check/opa-envoy/response';
 import type { Readiness } from './health';
 import { PIN_API_STATUS, PinApiError, readPinInput } from './pin-api';
 import type { PinApi } from './pin-api';
@@ -21,6 +24,8 @@ export interface ListenerOptions {
   metrics: ServiceMetrics;
   /** The routing header of the current registry. */
   routingHeader: () => string;
+  /** `--mode opa-envoy`: checks go to this core instead (no facts, the plugin's input and answers). */
+  opaEnvoy?: OpaEnvoyCore | null;
 }
 
 export type GrpcServerOptions = ListenerOptions;
@@ -79,8 +84,33 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
     'grpc.enable_channelz': 0,
   });
 
+  /** `--mode opa-envoy`: the plugin's contract end to end; never fails the RPC either. */
+  const opaCheck = (core: OpaEnvoyCore, call: grpc.ServerUnaryCall<DecodedCheckRequest, CheckResponseObject>, callback: grpc.sendUnaryData<CheckResponseObject>): void => {
+    const t0 = process.hrtime.bigint();
+    let answered = false;
+    const answer = (response: unknown): void => {
+      if (answered) return;
+      answered = true;
+      inFlight.delete(cut);
+      callback(null, response as CheckResponseObject);
+    };
+    const cut = (): void => answer(toOpaEnvoyCheckResponse({ decisionId: randomUUID(), ok: false, reason: 'authz_unavailable' }));
+    inFlight.add(cut);
+    void core.run(() => call.request ?? null, 'grpc', t0).then((check) => {
+      let response: unknown;
+      try {
+        response = toOpaEnvoyCheckResponse(check);
+      } catch (e) {
+        core.reportFailure(e, check.decisionId, 'grpc');
+        response = toOpaEnvoyCheckResponse({ decisionId: check.decisionId, ok: false, reason: 'internal_error' });
+      }
+      answer(response);
+    });
+  };
+
   server.addService(protos.authorizationService, {
     Check: (call: grpc.ServerUnaryCall<DecodedCheckRequest, CheckResponseObject>, callback: grpc.sendUnaryData<CheckResponseObject>) => {
+      if (opts.opaEnvoy) return opaCheck(opts.opaEnvoy, call, callback);
       const t0 = process.hrtime.bigint();
       const routing = opts.routingHeader();
       let answered = false;
