@@ -50,6 +50,7 @@ interface Row {
 }
 
 const rows: Row[] = [
+  { flag: '--mode', env: 'CALLBACK_PROXY_MODE', read: (o) => o.mode, dflt: 'callback', a: 'callback', b: 'callback', bad: 'opa', badMessage: 'unknown mode "opa"; expected one of callback, opa-envoy' },
   { flag: '--config', env: 'CALLBACK_PROXY_CONFIG', read: (o) => o.configFile, dflt: undefined, a: 'a.yaml', b: 'b.yaml' },
   { flag: '--policy', env: 'CALLBACK_PROXY_POLICY', read: (o) => o.policyDir, dflt: 'policies/callback', a: 'p1', b: 'p2' },
   { flag: '--data', env: 'CALLBACK_PROXY_DATA', read: (o) => o.dataFile, dflt: undefined, a: 'd1.json', b: 'd2.json' },
@@ -69,6 +70,23 @@ const rows: Row[] = [
   { flag: '--log-level', env: 'CALLBACK_PROXY_LOG_LEVEL', read: (o) => o.logLevel, dflt: 'info', a: 'debug', b: 'warn', bad: 'verbose', badMessage: 'unknown log level "verbose"; expected one of fatal, error, warn, info, debug, trace, silent' },
   { flag: '--grace-ms', env: 'CALLBACK_PROXY_GRACE_MS', read: (o) => o.graceMs, dflt: 2000, a: '0', b: '25000', as: Number, bad: '2s', badMessage: 'expected an integer between 0 and 25000' },
 ];
+
+describe('--mode opa-envoy', () => {
+  test('is read from the flag or CALLBACK_PROXY_MODE, and its default decision path is envoy/authz/allow', async () => {
+    const viaFlag = await parse(['--mode', 'opa-envoy', '--policy', 'p']);
+    expect([viaFlag.mode, viaFlag.decisionPath, viaFlag.policyDir]).toEqual(['opa-envoy', 'envoy/authz/allow', 'p']);
+    const viaEnv = await parse([], { CALLBACK_PROXY_MODE: 'opa-envoy', CALLBACK_PROXY_POLICY: 'p' });
+    expect([viaEnv.mode, viaEnv.decisionPath]).toEqual(['opa-envoy', 'envoy/authz/allow']);
+    expect((await parse(['--mode', 'opa-envoy', '--policy', 'p', '--decision', 'envoy/authz/result'])).decisionPath).toBe('envoy/authz/result');
+  });
+
+  test('needs --policy, and refuses the flags of the callback mode, naming them', async () => {
+    await expect(parse(['--mode', 'opa-envoy'])).rejects.toThrow('--policy: required with --mode opa-envoy');
+    await expect(parse(['--mode', 'opa-envoy', '--policy', 'p', '--config', 'r.yaml'])).rejects.toThrow('--config: not used with --mode opa-envoy');
+    await expect(parse(['--mode', 'opa-envoy', '--policy', 'p'], { CALLBACK_PROXY_REDIS: 'redis://r:6379' })).rejects.toThrow('CALLBACK_PROXY_REDIS: not used with --mode opa-envoy');
+    await expect(parse(['--mode', 'opa-envoy', '--policy', 'p', '--audit-log', 'a.jsonl'])).rejects.toThrow('--audit-log: not used with --mode opa-envoy');
+  });
+});
 
 test('the table covers every serve flag', () => {
   expect(rows.map((r) => `${r.flag} ${r.env}`).sort()).toEqual(SERVE_FLAGS.map((s) => `${s.flag} ${s.env}`).sort());

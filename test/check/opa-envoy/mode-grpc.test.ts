@@ -15,6 +15,9 @@ import type { AppOptions } from '../../../ext-authz/src/app';
 import { checkRequestFor, grpcCheck, startHarness } from '../../support/app-harness';
 import type { Harness } from '../../support/app-harness';
 import { sharedFixture } from '../../support/shared-fixtures';
+import { startServe } from '../../support/serve-child';
+import * as grpc from '@grpc/grpc-js';
+import { loadProtos } from '../../../ext-authz/src/check/protos';
 
 const shared = sharedFixture('opa-wasm', 'opa-envoy mode over gRPC');
 const maybe = shared ? describe : describe.skip;
@@ -144,4 +147,20 @@ maybe('--mode opa-envoy answers as opa-envoy-plugin (shared OPA-Envoy policy, ne
       }
     }, 120_000);
   });
+
+  test('`callback-proxy serve --mode opa-envoy --policy <dir>` (the real process) answers every sample the same way', async () => {
+    const child = await startServe(['--mode', 'opa-envoy', '--policy', tmp, '--data', path.join(tmp, 'routes.json'), '--decision', 'envoy/authz/result', '--log-level', 'warn']);
+    const client = new (loadProtos().AuthorizationClient)(`127.0.0.1:${child.grpcPort}`, grpc.credentials.createInsecure()) as any;
+    try {
+      expect(child.stderr()).not.toContain('EMBEDDED DEMO');
+      for (const s of samples.filter((x) => x.entrypoint === 'envoy/authz/result')) {
+        const http = s.input.attributes.request.http;
+        const resp = await grpcCheck(client, checkRequestFor({ method: http.method, host: http.host, path: pathOf(s) }));
+        expect({ name: s.name, got: comparable(resp) }).toEqual({ name: s.name, got: pluginAnswer(s.want) });
+      }
+    } finally {
+      client.close();
+      expect(await child.stop()).toBe(0);
+    }
+  }, 90_000);
 });
