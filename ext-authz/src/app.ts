@@ -85,6 +85,8 @@ export interface AppOptions {
    * the one --policy / --data / --decision describe. The app closes it on stop.
    */
   policyEngine?: PolicyEngine;
+  /** Accept Rego v0 policy modules (`--v0-compatible`, as OPA 1.x); default: v1 syntax only. */
+  v0Compatible?: boolean;
   /** Registry YAML; absent → the embedded demo setup (keys generated now). */
   configFile?: string;
   policyDir?: string;
@@ -315,6 +317,7 @@ export async function loadEngine(opts: AppOptions, logger: Logger, metrics?: Ser
       dataFile: opts.dataFile,
       decisionPath: opts.decisionPath ?? defaultDecisionPath(opts.mode),
       watch: opts.watch === true,
+      v0Compatible: opts.v0Compatible,
       logger,
       onReload: (ev) => metrics?.reload('policy', ev.ok, Date.now()),
     }));

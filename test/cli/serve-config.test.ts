@@ -88,8 +88,22 @@ describe('--mode opa-envoy', () => {
   });
 });
 
+/** Switches (no value): the flag turns them on, the variable takes true/false/1/0. */
+const switches = [{ flag: '--v0-compatible', env: 'CALLBACK_PROXY_V0_COMPATIBLE', read: (o: AppOptions) => o.v0Compatible === true }];
+
+describe.each(switches)('switch $flag / $env', (s) => {
+  test('off by default; on by the flag, or by the variable set to true or 1; false, 0 or empty leave it off', async () => {
+    expect(s.read(await parse([]))).toBe(false);
+    expect(s.read(await parse([s.flag]))).toBe(true);
+    for (const v of ['true', '1', 'TRUE']) expect(s.read(await parse([], { [s.env]: v }))).toBe(true);
+    for (const v of ['false', '0', '']) expect(s.read(await parse([], { [s.env]: v }))).toBe(false);
+    expect(s.read(await parse([s.flag], { [s.env]: 'false' }))).toBe(true);
+    await expect(parse([], { [s.env]: 'yes please' })).rejects.toThrow(`${s.env}: expected true or false`);
+  });
+});
+
 test('the table covers every serve flag', () => {
-  expect(rows.map((r) => `${r.flag} ${r.env}`).sort()).toEqual(SERVE_FLAGS.map((s) => `${s.flag} ${s.env}`).sort());
+  expect([...rows, ...switches].map((r) => `${r.flag} ${r.env}`).sort()).toEqual(SERVE_FLAGS.map((s) => `${s.flag} ${s.env}`).sort());
 });
 
 describe.each(rows)('$flag / $env', (r) => {

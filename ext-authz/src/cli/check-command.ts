@@ -47,7 +47,7 @@ export function registerCheckCommand(program: Command): void {
       const { silentLogger } = await import('../telemetry/logger');
       let rt;
       try {
-        rt = await loadRuntime({ configFile: f.config, policyDir: f.policy, dataFile: f.data, decisionPath: f.decision, watch: false, env: { ...process.env } }, silentLogger());
+        rt = await loadRuntime({ configFile: f.config, policyDir: f.policy, dataFile: f.data, decisionPath: f.decision, v0Compatible: f.v0Compatible === true, watch: false, env: { ...process.env } }, silentLogger());
       } catch (e) {
         throw new CliError('cli_startup', describeError(e));
       }

@@ -7,6 +7,7 @@ export interface RuntimeFlags {
   policy: string;
   data?: string;
   decision: string;
+  v0Compatible?: boolean;
 }
 
 export function addRuntimeOptions(cmd: Command, registryDefault: string): Command {
@@ -14,5 +15,6 @@ export function addRuntimeOptions(cmd: Command, registryDefault: string): Comman
     .option('--config <file>', `migration registry YAML (default: ${registryDefault})`)
     .option('--policy <dir>', 'policy directory (Rego + data files, read like an OPA bundle)', 'policies/callback')
     .option('--data <file>', 'extra data document (JSON/YAML) merged at the root of data')
-    .option('--decision <path>', 'decision path, e.g. callback/decision or envoy/authz/allow', 'callback/decision');
+    .option('--decision <path>', 'decision path, e.g. callback/decision or envoy/authz/allow', 'callback/decision')
+    .option('--v0-compatible', 'accept Rego v0 policy modules (as OPA 1.x --v0-compatible); default: Rego v1, as in OPA 1.x');
 }

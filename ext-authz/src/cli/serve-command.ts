@@ -14,6 +14,8 @@ interface FlagSpec {
   env: string;
   help: string;
   dflt?: string;
+  /** A switch without a value; its variable takes true/false (or 1/0). */
+  bool?: boolean;
 }
 
 const f = (flag: string, arg: string, help: string, dflt?: string): FlagSpec => {
@@ -41,6 +43,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   f('--log-level', '<level>', 'log level: fatal, error, warn, info, debug, trace or silent (also $LOG_LEVEL)', 'info'),
   f('--grace-ms', '<ms>', 'after SIGTERM keep serving this long with health NOT_SERVING (0..25000)', '2000'),
   f('--audit-log', '<file>', 'append the stage audit chain to this JSON-lines file (callback-proxy audit verify)'),
+  { ...f('--v0-compatible', '', 'accept Rego v0 policy modules (as OPA 1.x --v0-compatible); default: Rego v1, as in OPA 1.x'), bool: true },
 ];
 
 /** pino's levels, most to least severe, and `silent`. */
@@ -56,9 +59,18 @@ interface Resolved {
   from: string;
 }
 
-function resolve(cmd: Command, spec: FlagSpec): Resolved {
-  const raw = cmd.getOptionValue(spec.key) as string | undefined;
+function resolve(cmd: Command, spec: FlagSpec, env: Readonly<Record<string, string | undefined>>): Resolved {
   const source = cmd.getOptionValueSource(spec.key);
+  if (spec.bool) {
+    if (source === 'cli') return { value: 'true', from: spec.flag };
+    // commander sets a switch on for any value of its variable; read the value itself.
+    const e = (env[spec.env] ?? '').trim().toLowerCase();
+    if (e === '') return { value: undefined, from: 'default' };
+    if (e === 'true' || e === '1') return { value: 'true', from: spec.env };
+    if (e === 'false' || e === '0') return { value: undefined, from: spec.env };
+    throw usage(spec.env, 'expected true or false');
+  }
+  const raw = cmd.getOptionValue(spec.key) as string | undefined;
   if (source === 'env') {
     // An empty variable is unset (templated manifests often render empty strings).
     if (raw === undefined || raw.trim() === '') return { value: spec.dflt, from: 'default' };
@@ -79,7 +91,7 @@ const ADDR = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 /** Turns the parsed flags (and the variables behind them) into App options; throws naming the bad one. */
 export function serveOptions(cmd: Command, env: Readonly<Record<string, string | undefined>>): AppOptions {
   const v: Record<string, Resolved> = {};
-  for (const s of SERVE_FLAGS) v[s.key] = resolve(cmd, s);
+  for (const s of SERVE_FLAGS) v[s.key] = resolve(cmd, s, env);
   for (const key of ['grpcAddr', 'httpAddr', 'adminAddr']) {
     const r = v[key];
     const m = ADDR.exec(r.value ?? '');
@@ -132,6 +144,7 @@ export function serveOptions(cmd: Command, env: Readonly<Record<string, string |
     env: { ...env },
     auditLog: v.auditLog.value ?? null,
   };
+  if (v.v0Compatible.value === 'true') opts.v0Compatible = true;
   if (cert && key) opts.tls = { cert, key, ca: v.tlsCa.value };
   if (hcert && hkey) opts.httpTls = { cert: hcert, key: hkey, ca: v.httpTlsCa.value };
   return opts;
@@ -199,7 +212,7 @@ export function registerServeCommand(program: Command, run: (opts: AppOptions) =
     .command('serve')
     .description('run the ext-authz service (gRPC ext_authz + HTTP forward-auth + Pin API + admin listener); no flags = embedded demo');
   for (const s of SERVE_FLAGS) {
-    const o = new Option(`${s.flag} ${s.arg}`, s.help).env(s.env);
+    const o = new Option(s.bool ? s.flag : `${s.flag} ${s.arg}`, s.help).env(s.env);
     if (s.dflt !== undefined) o.default(s.dflt);
     cmd.addOption(o);
   }

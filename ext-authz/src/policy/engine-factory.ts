@@ -12,6 +12,8 @@ export interface EngineFactoryOptions {
   watch: boolean;
   logger: Logger;
   deadlineMs?: number;
+  /** Accept Rego v0 modules (OPA 1.x's --v0-compatible); default v1. */
+  v0Compatible?: boolean;
   /** Told about every reload after it is logged (metrics). */
   onReload?: (event: ReloadEvent) => void;
 }
@@ -24,6 +26,7 @@ export async function createPolicyEngine(opts: EngineFactoryOptions): Promise<Po
     decision: opts.decisionPath,
     extraData: extra,
     deadlineMs: opts.deadlineMs,
+    v0Compatible: opts.v0Compatible,
     watch: opts.watch,
     onReload: (ev) => {
       if (ev.ok) opts.logger.info({ event: 'policy_reloaded', revision: ev.revision, files: ev.files, duration_ms: ev.durationMs }, 'policy reloaded');
