@@ -2,9 +2,17 @@
 // on a typical input (captured from the real pipeline on the embedded default), the same for both
 // engines on the callback policy OPA compiled to wasm (shared/opa-wasm beside the repository, when
 // present: the Rego engine on that snapshot's sources, the wasm engine on its policy.wasm), and a few
-// gateway policies from the conformance corpus. A benchmark, not a test: it prints figures, writes JSON.
+// gateway policies from the conformance corpus. Per decision through the PolicyEngine interface (what a
+// check pays: evaluation plus the result's conversion to JSON) for both engines: the Rego engine on the
+// policy directory and the wasm engine on OPA's bundle.tar.gz, for the callback policy and for the
+// OPA-Envoy example (`--mode opa-envoy`). A benchmark, not a test: it prints its command, parameters and
+// the machine's load (a shared machine is noisy), the figures, and writes JSON.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { RegoPolicyEngine } from '../ext-authz/src/policy/rego-engine';
+import type { PolicyEngine } from '../ext-authz/src/policy/engine';
+import { loadBundlePath } from '../ext-authz/src/policy/bundle/index';
 import { compilePolicy, type PolicyModule } from '../ext-authz/src/rego/engine';
 import { WasmPolicyEngine } from '../ext-authz/src/policy/wasm/wasm-engine';
 import { loadPolicyDir } from '../ext-authz/src/policy/load-dir';
@@ -96,11 +104,46 @@ async function benchWasm(name: string, wasm: Uint8Array, input: unknown): Promis
   return { name, compile_ms: round(loadMs), median_us: round(t.median), p99_us: round(t.p99), mean_us: round(t.mean), iterations: ITER };
 }
 
+/** One engine behind the PolicyEngine interface: "compile" is loading it; each timed call is one decision. */
+async function benchEngine(name: string, load: () => Promise<PolicyEngine> | PolicyEngine, input: unknown): Promise<Row> {
+  const t0 = process.hrtime.bigint();
+  const engine = await load();
+  const loadMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const opts = { nowNs: '1700000000000000000' };
+  const first = await engine.evaluate(input, opts);
+  if (!first.ok) throw new Error(`${name}: ${first.code} (${first.detail}) on the bench input`);
+  const t = timeEval(() => void engine.evaluate(input, opts));
+  await engine.close();
+  return { name, compile_ms: round(loadMs), median_us: round(t.median), p99_us: round(t.p99), mean_us: round(t.mean), iterations: ITER };
+}
+
+async function wasmFromBundle(file: string, entrypoint: string): Promise<PolicyEngine> {
+  const b = await loadBundlePath(file);
+  const w = b.wasm?.find((m) => m.entrypoints.includes(entrypoint)) ?? b.wasm?.[0];
+  if (!w) throw new Error(`${file}: no policy.wasm`);
+  return WasmPolicyEngine.load({ wasm: w.bytes, data: b.data, entrypoint, revision: b.revision });
+}
+
 function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
+function header(): void {
+  const cpus = os.cpus();
+  const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  process.stdout.write(
+    [
+      'command:    npm run bench:rego   (node -r ./scripts/ts-register.cjs bench/rego.ts)',
+      `parameters: BENCH_ITER=${ITER} BENCH_WARMUP=${WARMUP} (timed evaluations / warm-up per row; one at a time, one thread)`,
+      `machine:    ${cpus.length} × ${cpus[0]?.model ?? 'unknown cpu'}, node ${process.version}, load average ${load}`,
+      '            (a shared machine: other work running at the same time moves these figures)',
+      '',
+    ].join('\n'),
+  );
+}
+
 async function main(): Promise<void> {
+  header();
   const rows: Row[] = [];
   const src = loadPolicyDir(path.join(ROOT, 'policies', 'callback'));
   const input = await typicalInput();
@@ -112,6 +155,18 @@ async function main(): Promise<void> {
     const modules = fs.readdirSync(srcDir).filter((f) => f.endsWith('.rego')).map((f) => ({ file: f, text: fs.readFileSync(path.join(srcDir, f), 'utf8') }));
     rows.push(benchPolicy('snapshot callback policy, Rego engine', modules, {}, 'data.callback.decision', input));
     rows.push(await benchWasm('snapshot callback policy.wasm, wasm engine', fs.readFileSync(path.join(snapshot, 'policy.wasm')), input));
+    // Per decision as a check pays it, through the PolicyEngine interface.
+    rows.push(await benchEngine('engine: rego, policies/callback (shipped)', () => new RegoPolicyEngine({ dir: path.join(ROOT, 'policies', 'callback') }), input));
+    rows.push(await benchEngine('engine: rego, snapshot src/', () => new RegoPolicyEngine({ dir: srcDir }), input));
+    rows.push(await benchEngine('engine: wasm, snapshot bundle.tar.gz', () => wasmFromBundle(path.join(snapshot, 'bundle.tar.gz'), 'callback/decision'), input));
+    const envoyDir = path.join(ROOT, '..', 'shared', 'opa-wasm', 'opa-envoy');
+    if (fs.existsSync(path.join(envoyDir, 'bundle.tar.gz'))) {
+      const samples = JSON.parse(fs.readFileSync(path.join(envoyDir, 'samples.json'), 'utf8')) as { samples: { name: string; input: unknown }[] };
+      const envoyInput = samples.samples.find((s) => s.name === 'callback-ok')!.input;
+      const routes = JSON.parse(fs.readFileSync(path.join(envoyDir, 'src', 'routes.json'), 'utf8')) as Record<string, unknown>;
+      rows.push(await benchEngine('engine: rego, opa-envoy example (envoy/authz/result)', () => new RegoPolicyEngine({ dir: path.join(envoyDir, 'src'), decision: 'envoy/authz/result', extraData: [routes] }), envoyInput));
+      rows.push(await benchEngine('engine: wasm, opa-envoy example (envoy/authz/result)', () => wasmFromBundle(path.join(envoyDir, 'bundle.tar.gz'), 'envoy/authz/result'), envoyInput));
+    }
   } else {
     process.stdout.write(`(no wasm rows: ${path.relative(ROOT, snapshot)} not found)\n`);
   }
@@ -130,7 +185,10 @@ async function main(): Promise<void> {
   }
   const out = path.join(ROOT, '.tmp', 'bench-rego.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ node: process.version, iterations: ITER, rows }, null, 2));
+  fs.writeFileSync(
+    out,
+    JSON.stringify({ command: 'npm run bench:rego', node: process.version, iterations: ITER, warmup: WARMUP, cpus: os.cpus().length, loadavg_at_end: os.loadavg(), rows }, null, 2),
+  );
   process.stdout.write(`\n${ITER} timed evaluations each after ${WARMUP} warm-up; JSON in .tmp/bench-rego.json\n`);
 }
 
