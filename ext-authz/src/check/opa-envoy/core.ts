@@ -38,7 +38,8 @@ export interface OpaEnvoyCoreOptions {
   engine: () => PolicyEngine | null;
   settings: OpaEnvoySettings;
   logger: Logger;
-  metrics: ServiceMetrics;
+  /** Absent for a one-shot check (`callback-proxy check --mode opa-envoy`). */
+  metrics?: ServiceMetrics;
   decisionLog: DecisionLogger | null;
   /** The decision path as configured (`envoy/authz/allow`), for the decision log. */
   decisionPath: string;
@@ -53,7 +54,7 @@ function nowNs(): string {
 
 export class OpaEnvoyCore {
   constructor(private readonly opts: OpaEnvoyCoreOptions) {
-    opts.metrics.declarePolicyFailures(FAILURES);
+    opts.metrics?.declarePolicyFailures(FAILURES);
   }
 
   /** Runs one check; never rejects. `request` may be a thunk (an adapter) so its failures stay inside. */
@@ -123,9 +124,11 @@ export class OpaEnvoyCore {
       const allowed = check.ok && check.result.allowed;
       const reason = check.ok ? (check.result.policyAllowed ? 'opa_envoy_allowed' : 'opa_envoy_denied') : check.reason;
       const m = this.opts.metrics;
-      m.decision(allowed ? 'allow' : 'deny', reason, 'none', 'none', transport, 'none');
-      m.checkSeconds(transport, elapsedNs / 1e9);
-      if (!check.ok && FAILURES.has(check.reason)) m.policyFailure(check.reason);
+      if (m) {
+        m.decision(allowed ? 'allow' : 'deny', reason, 'none', 'none', transport, 'none');
+        m.checkSeconds(transport, elapsedNs / 1e9);
+        if (!check.ok && FAILURES.has(check.reason)) m.policyFailure(check.reason);
+      }
       const denied = !allowed || (check.ok && check.result.dryRunOverride);
       const level = denied ? 'info' : 'debug';
       if (this.opts.logger.isLevelEnabled(level)) {
