@@ -423,6 +423,7 @@ export class App {
             metrics: this.metrics,
             decisionLog: this.decisionLog,
             decisionPath: this.decisionPath,
+            tracing: this.telemetry.tracing,
           })
         : null;
     const core = new CheckCore({

@@ -96,7 +96,7 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
     };
     const cut = (): void => answer(toOpaEnvoyCheckResponse({ decisionId: randomUUID(), ok: false, reason: 'authz_unavailable' }));
     inFlight.add(cut);
-    void core.run(() => call.request ?? null, 'grpc', t0).then((check) => {
+    void core.run(() => call.request ?? null, 'grpc', t0, core.traced ? traceInput(call) : undefined).then((check) => {
       let response: unknown;
       try {
         response = toOpaEnvoyCheckResponse(check);

@@ -83,7 +83,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpListener {
    * `--mode opa-envoy` over HTTP: the same adapters build the request in a CheckRequest's shape, the
    * plugin's input and answers follow (check/opa-envoy/response.ts toOpaEnvoyHttpReply).
    */
-  async function opaEnvoyAuth(core: OpaEnvoyCore, raw: RawHttpRequest, tooLarge: boolean, envoy: boolean, t0: bigint, res: http.ServerResponse): Promise<void> {
+  async function opaEnvoyAuth(core: OpaEnvoyCore, req: http.IncomingMessage, raw: RawHttpRequest, tooLarge: boolean, envoy: boolean, route: string, t0: bigint, res: http.ServerResponse): Promise<void> {
     const check = await core.run(
       () => {
         if (tooLarge) return null;
@@ -92,6 +92,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpListener {
       },
       'http',
       t0,
+      core.traced ? { headers: req.headers, httpMethod: req.method, httpRoute: route } : undefined,
     );
     let reply: OpaEnvoyHttpReply;
     try {
@@ -113,7 +114,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpListener {
     const { body, tooLarge } = await readBody(req, opts.maxBodyBytes());
     const raw: RawHttpRequest = { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, body };
     if (req.socket.remoteAddress) raw.remoteAddress = req.socket.remoteAddress;
-    if (opts.opaEnvoy) return opaEnvoyAuth(opts.opaEnvoy, raw, tooLarge, envoy, t0, res);
+    if (opts.opaEnvoy) return opaEnvoyAuth(opts.opaEnvoy, req, raw, tooLarge, envoy, route, t0, res);
     const routing = opts.routingHeader();
     let mode: ForwardAuthMode = envoy ? 'envoy' : 'nginx';
     const result = await opts.core.run(

@@ -12,6 +12,7 @@ import type { Logger } from '../../telemetry/logger';
 import type { ServiceMetrics } from '../../telemetry/service-metrics';
 import type { DecisionLogger } from '../../telemetry/decision-log';
 import { describeError } from '../../telemetry/redact';
+import type { CheckSpan, CheckTracing, TraceInput } from '../../telemetry/tracing';
 import type { DecodedCheckRequest } from '../check-request-types';
 import { buildOpaEnvoyInput } from './input';
 import { interpretOpaEnvoyDecision } from './decision';
@@ -43,6 +44,8 @@ export interface OpaEnvoyCoreOptions {
   decisionLog: DecisionLogger | null;
   /** The decision path as configured (`envoy/authz/allow`), for the decision log. */
   decisionPath: string;
+  /** Spans per check, as in the callback mode; absent or disabled → no span work. */
+  tracing?: CheckTracing;
 }
 
 /** The failures that mean our machinery (not the request) failed: policy_errors_total. */
@@ -57,8 +60,19 @@ export class OpaEnvoyCore {
     opts.metrics?.declarePolicyFailures(FAILURES);
   }
 
+  /** Whether checks get spans: transports only gather trace headers when they do. */
+  get traced(): boolean {
+    return this.opts.tracing?.enabled === true;
+  }
+
   /** Runs one check; never rejects. `request` may be a thunk (an adapter) so its failures stay inside. */
-  async run(request: DecodedCheckRequest | (() => DecodedCheckRequest | null), transport: OpaEnvoyTransport, t0: bigint): Promise<OpaEnvoyCheck> {
+  run(request: DecodedCheckRequest | (() => DecodedCheckRequest | null), transport: OpaEnvoyTransport, t0: bigint, trace?: TraceInput): Promise<OpaEnvoyCheck> {
+    const span = this.opts.tracing?.enabled ? this.opts.tracing.start(transport, trace) : null;
+    if (span === null) return this.decide(request, transport, t0, null);
+    return this.opts.tracing!.within(span, () => this.decide(request, transport, t0, span));
+  }
+
+  private async decide(request: DecodedCheckRequest | (() => DecodedCheckRequest | null), transport: OpaEnvoyTransport, t0: bigint, span: CheckSpan | null): Promise<OpaEnvoyCheck> {
     const decisionId = randomUUID();
     let input: Record<string, unknown> | undefined;
     let policyValue: unknown;
@@ -100,7 +114,7 @@ export class OpaEnvoyCore {
       check = { decisionId, ok: false, reason: 'internal_error' };
       this.reportFailure(e, decisionId, transport);
     }
-    this.record(check, transport, t0, { input, policyValue, evalNs, detail, engine });
+    this.record(check, transport, t0, span, { input, policyValue, evalNs, detail, engine });
     return check;
   }
 
@@ -117,6 +131,7 @@ export class OpaEnvoyCore {
     check: OpaEnvoyCheck,
     transport: OpaEnvoyTransport,
     t0: bigint,
+    span: CheckSpan | null,
     ctx: { input?: Record<string, unknown>; policyValue: unknown; evalNs: number; detail?: string; engine: PolicyEngine | null },
   ): void {
     try {
@@ -128,6 +143,13 @@ export class OpaEnvoyCore {
         m.decision(allowed ? 'allow' : 'deny', reason, 'none', 'none', transport, 'none');
         m.checkSeconds(transport, elapsedNs / 1e9);
         if (!check.ok && FAILURES.has(check.reason)) m.policyFailure(check.reason);
+      }
+      if (span !== null) {
+        this.opts.tracing!.finish(
+          span,
+          { decisionId: check.decisionId, action: allowed ? 'allow' : 'deny', reasons: [reason], connection: 'none', stage: 'none', backend: null, policyRevision: ctx.engine?.revision ?? null, engine: ctx.engine?.kind ?? null, failure: !check.ok && FAILURES.has(check.reason) ? check.reason : null },
+          transport === 'grpc' ? 'OK' : undefined,
+        );
       }
       const denied = !allowed || (check.ok && check.result.dryRunOverride);
       const level = denied ? 'info' : 'debug';
