@@ -339,7 +339,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.dirname(values.out!), { recursive: true });
   fs.writeFileSync(values.out!, JSON.stringify({ when: new Date().toISOString(), node: process.version, timeline: TIMELINE, results }, null, 2));
   process.stdout.write(`\nwritten ${values.out}\n`);
-  // The headline promise (issue #4): with pins, no login breaks during a cutover.
+  // The headline promise: with pins, no login breaks during a cutover.
   const on = results.find((r) => r.mode === 'pins_on');
   if (on && on.broken_total > 0) {
     process.stderr.write(`pins on: ${on.broken_total} broken logins (expected 0)\n`);

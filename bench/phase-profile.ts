@@ -1,4 +1,4 @@
-// Where the time goes (issue #3 "If it falls short, say where"): one in-process pass over the same
+// Where the time goes: one in-process pass over the same
 // request shape, timing decode → view/attributes → facts → policy → encode separately.
 import type { App } from '../ext-authz/src/app';
 import { loadProtos } from '../ext-authz/src/check/protos';

@@ -113,7 +113,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let app: App | null = null;
   let httpPort = 0;
 
-  // A backend announces each flow it starts through the Pin API (DESIGN §2 "Pins" 2); SAML flows are
+  // A backend announces each flow it starts through the Pin API (docs/architecture.md, "Pins" way 2); SAML flows are
   // keyed by their RelayState.
   const registerPin = (backend: 'legacy' | 'new') => async (p: PinRegistration): Promise<void> => {
     if (!pinsOn) return;

@@ -1,4 +1,4 @@
-# DESIGN §3 stage table, one test per cell: pinned legacy, pinned new, new flows, legacy-issued tokens,
+# The stage table (docs/stages.md, "The stages"), one test per cell: pinned legacy, pinned new, new flows, legacy-issued tokens,
 # plus drain deadlines and sunset.
 package callback_test
 

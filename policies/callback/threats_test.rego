@@ -1,4 +1,4 @@
-# THREATS.md rows the policy decides (the parser/verifier rows arrive here as violations or token
+# Threat-model rows (docs/threat-model.md) the policy decides (the parser/verifier rows arrive here as violations or token
 # errors and are covered by the facts tests; the policy must still deny on them).
 package callback_test
 

@@ -82,7 +82,7 @@ describe('deny hint header (restart after a drained or expired flow)', () => {
     expect(toHttpReply(r, 'nginx', 'x-callback-backend').headers['x-callback-hint']).toBe('restart-login');
   });
 
-  test('a hint that is not a short lower-case token is dropped (no reflection, THREATS T-L4)', () => {
+  test('a hint that is not a short lower-case token is dropped (no reflection, threat model T-L4)', () => {
     for (const v of ['https://evil.example/', 'Restart', 'restart login', 'x'.repeat(80)]) {
       const r = result({ action: 'deny', backend: null, reasons: ['state_expired'], response_headers: { 'x-callback-hint': v } });
       expect(denyHintHeaders(r)).toEqual({});

@@ -1,4 +1,4 @@
-// The embedded demo registry (issue #3 "Embedded default"): the documented shape, valid under the
+// The embedded demo registry: the documented shape, valid under the
 // same schema as files, and keys that mint tokens the facts phase verifies.
 import { stringify } from 'yaml';
 import { createDemoRegistry, createDemoSetup, DEMO_PIN_API_TOKEN } from '../../ext-authz/src/config/default';

@@ -1,4 +1,4 @@
-// Registry validation (issue #3 "Migration registry"): defaults, cross-field rules with the field
+// Registry validation: defaults, cross-field rules with the field
 // path in the message, secret references, and no secret value in any error.
 import fs from 'node:fs';
 import os from 'node:os';

@@ -1,4 +1,4 @@
-// THREATS §10 (T-L1..T-L5): canaries sent through the real servers (gRPC and HTTP forward-auth) must
+// docs/threat-model.md §10 (T-L1..T-L5): canaries sent through the real servers (gRPC and HTTP forward-auth) must
 // appear nowhere in the service log, the decision log or any response (allow or deny).
 import { startHarness, cb, ISS_LEGACY } from '../support/app-harness';
 import type { Answer, Harness, Transport } from '../support/app-harness';

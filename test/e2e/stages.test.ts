@@ -1,5 +1,5 @@
 // End to end through real nginx (auth_request → ext-authz HTTP forward-auth): full OAuth logins at each
-// migration stage (DESIGN §3), and flows that straddle a stage change finishing where they started.
+// migration stage (docs/stages.md, "The stages"), and flows that straddle a stage change finishing where they started.
 import { nginxAvailability, startStack } from '../../demo/harness';
 import type { Stack } from '../../demo/harness';
 import { callbackHop, holdLogin, login, servedBy, sleep, startUrl } from './flows';

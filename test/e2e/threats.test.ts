@@ -1,4 +1,4 @@
-// End to end through real nginx: attacks on a real login (THREATS §1 mix-up, §2/§3 replay, §5 routing
+// End to end through real nginx: attacks on a real login (docs/threat-model.md §1 mix-up, §2/§3 replay, §5 routing
 // header spoofing) and the secrets rule (T-L1): no code or state value in nginx's or ext-authz's logs.
 import { LEGACY_ISSUER, NEW_ISSUER, nginxAvailability, startStack } from '../../demo/harness';
 import type { Stack } from '../../demo/harness';

@@ -90,7 +90,7 @@ describe('sunset alarm', () => {
       expect(count()).toBeGreaterThanOrEqual(2);
       const alarms = (await adminCall(admin.url, 'GET', '/v1/alarms', { token: DEMO_ADMIN_TOKEN })).json.alarms;
       expect(alarms).toEqual([expect.objectContaining({ connection: 'demo', kind: 'sunset_exceeded' })]);
-      // And legacy routes are closed (DESIGN §3: sunset_at closes legacy whatever the stage).
+      // And legacy routes are closed (docs/stages.md, "The stages": sunset_at closes legacy whatever the stage).
       const state = await h.mint('legacy');
       expect(await h.ask('grpc', { path: cb({ code: 'sunset-code', state, iss: ISS_LEGACY }) })).toMatchObject({ allowed: false, reason: 'proxy_sunset_exceeded' });
     } finally {

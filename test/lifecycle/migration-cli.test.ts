@@ -115,6 +115,8 @@ test('observe → canary 10 → 50 → cutover → retired → decommissioned by
   r = await cli('stage', 'set', 'demo', 'cutover', '--drain-until', 'now+6s', '--reason', 'go live', '--ticket', 'CHG-101');
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(/3 flows are pinned to legacy; they drain until \d{4}-/);
+  // The change line shows the drain deadline as a date, not the API's epoch milliseconds.
+  expect(r.stdout).toMatch(/→ cutover \(drain until \d{4}-\d\d-\d\dT[^)]*Z\): done/);
   for (const l of legacyInFlight.slice(0, 2)) expect(await l.finish()).toMatchObject({ allowed: true, backend: 'legacy' });
   const lastLegacy = Date.now();
   expect(await logins(5)).toEqual(new Set(['new']));

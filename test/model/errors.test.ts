@@ -1,4 +1,4 @@
-// The coded-error registry (STYLE §2): every error class the service exports outside the Rego engine
+// The coded-error registry: every error class the service exports outside the Rego engine
 // extends CodedError, keeps its class name and its code, and no module hand-rolls `extends Error`.
 import fs from 'node:fs';
 import path from 'node:path';

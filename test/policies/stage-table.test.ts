@@ -1,4 +1,4 @@
-// DESIGN §3, every cell of the stage table, through the real pipeline (facts + Rego policy) on the
+// docs/stages.md, "The stages", every cell of the stage table, through the real pipeline (facts + Rego policy) on the
 // demo connection: pinned legacy, pinned new, new flows (canary both sides), legacy-issued tokens,
 // with drain deadlines and sunset. Plus the property: no sequence of stage changes moves a pinned flow.
 import fc from 'fast-check';
@@ -127,7 +127,7 @@ async function runCell(row: Row, column: Column): Promise<PipelineResult> {
 const cases: [string, Column, Row][] = [];
 for (const row of TABLE) for (const column of Object.keys(row.cells) as Column[]) cases.push([`${row.name} × ${column}`, column, row]);
 
-describe('DESIGN §3 stage table (pipeline + callback policy)', () => {
+describe('The stage table (docs/stages.md, "The stages") (pipeline + callback policy)', () => {
   test.each(cases)('%s', async (_name, column, row) => {
     expectCell(await runCell(row, column), row.cells[column]);
   });

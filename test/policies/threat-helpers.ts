@@ -1,4 +1,4 @@
-// Shared helpers for the THREATS.md tests (test/policies/threats*.test.ts): assertions on pipeline
+// Shared helpers for the threat-model tests (docs/threat-model.md) (test/policies/threats*.test.ts): assertions on pipeline
 // results and builders for real SAML responses, Standard Webhooks signatures and bearer calls.
 import { createHmac } from 'node:crypto';
 import { createPin } from '../../ext-authz/src/pipeline/pins/mint';

@@ -1,9 +1,9 @@
-// THREATS.md §5–§8 (host and forwarding headers, path encodings, parameter pollution, size limits),
+// docs/threat-model.md §5–§8 (host and forwarding headers, path encodings, parameter pollution, size limits),
 // one test per row, through the real pipeline and the callback policy.
 import { LEGACY_ISS, NEW_ISS, demoSetup, formPost, freshCode, makeDemo, view } from '../support/demo-harness';
 import { cb, expectDeny, expectRoute, standardWebhook } from './threat-helpers';
 
-describe('THREATS §5 host / forwarding header spoofing', () => {
+describe('docs/threat-model.md §5 host / forwarding header spoofing', () => {
   test('T-H1 Host naming an internal backend → host_not_allowed', async () => {
     expectDeny(await cb(makeDemo(), [['code', freshCode()], ['state', 's']], { host: 'legacy-backend.internal' }), 'host_not_allowed');
   });
@@ -50,7 +50,7 @@ describe('THREATS §5 host / forwarding header spoofing', () => {
   });
 });
 
-describe('THREATS §6 path traversal / encoding', () => {
+describe('docs/threat-model.md §6 path traversal / encoding', () => {
   const q = '?code=c&state=s';
   test.each([
     ['T-P1 dot segments', '/oauth2/callback/../admin', ['not_callback_route', 'bad_path']],
@@ -74,7 +74,7 @@ describe('THREATS §6 path traversal / encoding', () => {
   });
 });
 
-describe('THREATS §7 HTTP parameter pollution', () => {
+describe('docs/threat-model.md §7 HTTP parameter pollution', () => {
   test('T-Q1 state twice → duplicate_param', async () => {
     const demo = makeDemo();
     expectDeny(await cb(demo, [['code', freshCode()], ['state', await demo.mint('new')], ['state', await demo.mint('legacy')]]), 'duplicate_param');
@@ -107,7 +107,7 @@ describe('THREATS §7 HTTP parameter pollution', () => {
   });
 });
 
-describe('THREATS §8 size limits (the parts ext-authz sees)', () => {
+describe('docs/threat-model.md §8 size limits (the parts ext-authz sees)', () => {
   test('T-Z2 a body over max_body_bytes that still reaches ext-authz → body_too_large', async () => {
     const demo = makeDemo();
     const r = await demo.decide(formPost('/oauth2/callback', [['state', 's'], ['code', 'c'.repeat(300_000)]]));

@@ -1,4 +1,4 @@
-// THREATS.md §9–§14 (JWT attacks, secret leakage, webhooks and logout, tenants, downgrade, stale proxy),
+// docs/threat-model.md §9–§14 (JWT attacks, secret leakage, webhooks and logout, tenants, downgrade, stale proxy),
 // one test per row, with real keys (jose), real webhook MACs and the callback policy.
 import { createHmac, createPublicKey, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
@@ -12,7 +12,7 @@ import { BCL_EVENT, MIN, ROUTES, agentCall, b64url, cb, expectDeny, expectRoute,
 /** The RFC 9068 §2.1 header of an access token. */
 const AT = { typ: 'at+jwt' };
 
-describe('THREATS §9 JWT attacks', () => {
+describe('docs/threat-model.md §9 JWT attacks', () => {
   const tokenDemo = (): Demo => makeDemo({ routes: ROUTES });
   // Agent bearers are RFC 9068 access tokens: typ at+jwt, sub, client_id (and a jti: one-shot).
   const claims = (): Record<string, unknown> => ({ sub: 'agent-1', client_id: 'demo-client', jti: randomUUID() });
@@ -116,7 +116,7 @@ describe('THREATS §9 JWT attacks', () => {
   });
 });
 
-describe('THREATS §10 secret leakage (decision values; log lines are the telemetry tests)', () => {
+describe('docs/threat-model.md §10 secret leakage (decision values; log lines are the telemetry tests)', () => {
   test('T-L1/T-L4 deny decisions, CheckResponses and decision events never echo code or state', async () => {
     const demo = makeDemo();
     const code = 'CANARYCODE123';
@@ -156,7 +156,7 @@ describe('THREATS §10 secret leakage (decision values; log lines are the teleme
   });
 });
 
-describe('THREATS §11 webhooks and logout', () => {
+describe('docs/threat-model.md §11 webhooks and logout', () => {
   const secret = (): string => demoSetup().webhookSecret;
   const nowS = (demo: Demo): number => Math.floor(demo.clock.now / 1000);
 
@@ -217,7 +217,7 @@ describe('THREATS §11 webhooks and logout', () => {
   });
 });
 
-describe('THREATS §12 tenant confusion', () => {
+describe('docs/threat-model.md §12 tenant confusion', () => {
   test('T-T1 state pinned on tenant B arriving on tenant A → tenant_mismatch', async () => {
     const addTenantB = (r: RegistryConfig): RegistryConfig => ({
       ...r,
@@ -245,7 +245,7 @@ describe('THREATS §12 tenant confusion', () => {
   });
 });
 
-describe('THREATS §13 downgrade / rollback abuse', () => {
+describe('docs/threat-model.md §13 downgrade / rollback abuse', () => {
   test('T-D1 client attempts to force legacy at login start after S3 are ignored → downgrade_blocked', async () => {
     const demo = makeDemo({ stage: 'cutover' });
     const r = await demo.decide(view('/login?idp=legacy&domain_hint=legacy.example', { headers: { 'x-idp': 'legacy', cookie: 'idp=legacy' } }));
@@ -270,7 +270,7 @@ describe('THREATS §13 downgrade / rollback abuse', () => {
   });
 });
 
-describe('THREATS §14 stale proxy', () => {
+describe('docs/threat-model.md §14 stale proxy', () => {
   test('T-X1 past sunset_at before S6: legacy-pinned and legacy-issued input denied → proxy_sunset_exceeded', async () => {
     const demo = makeDemo({ routes: ROUTES });
     const state = await demo.mint('legacy');

@@ -1,11 +1,11 @@
-// THREATS.md §1–§4 (mix-up, flow binding, code injection, RelayState), one test per row (T-xx in each
+// docs/threat-model.md §1–§4 (mix-up, flow binding, code injection, RelayState), one test per row (T-xx in each
 // name), through the real pipeline: strict facts, real pins and keys, jose-signed tokens, the Rego policy.
 // §5–§8 are in threats-request.test.ts, §9–§14 in threats-tokens.test.ts; rows left to the forwarding
 // layer or later work are marked as deferred in docs/threat-model.md.
 import { LEGACY_ISS, NEW_ISS, demoJwt, formPost, freshCode, makeDemo, view } from '../support/demo-harness';
 import { MIN, cb, expectDeny, expectRoute, relayPin, samlXml } from './threat-helpers';
 
-describe('THREATS §1 mix-up and issuer confusion', () => {
+describe('docs/threat-model.md §1 mix-up and issuer confusion', () => {
   test('T-M1 response from the other AS (iss of new on a legacy flow) → issuer_mismatch', async () => {
     const demo = makeDemo();
     expectDeny(await cb(demo, [['code', freshCode()], ['state', await demo.mint('legacy')], ['iss', NEW_ISS]]), 'issuer_mismatch');
@@ -52,7 +52,7 @@ describe('THREATS §1 mix-up and issuer confusion', () => {
   });
 });
 
-describe('THREATS §2 state / CSRF / flow binding', () => {
+describe('docs/threat-model.md §2 state / CSRF / flow binding', () => {
   test('T-S1 missing state → state_missing', async () => {
     expectDeny(await cb(makeDemo(), [['code', freshCode()], ['iss', NEW_ISS]]), 'state_missing');
   });
@@ -109,7 +109,7 @@ describe('THREATS §2 state / CSRF / flow binding', () => {
   });
 });
 
-describe('THREATS §3 code injection, replay and mirroring', () => {
+describe('docs/threat-model.md §3 code injection, replay and mirroring', () => {
   test('T-C1 the same code twice → code_replayed', async () => {
     const demo = makeDemo();
     const code = freshCode();
@@ -154,7 +154,7 @@ describe('THREATS §3 code injection, replay and mirroring', () => {
   });
 });
 
-describe('THREATS §4 redirect / RelayState abuse', () => {
+describe('docs/threat-model.md §4 redirect / RelayState abuse', () => {
   test('T-R1 RelayState carrying an absolute URL → relaystate_not_opaque', async () => {
     const r = await makeDemo().decide(formPost('/saml/acs', [['SAMLResponse', samlXml(LEGACY_ISS, '_r')], ['RelayState', 'https://evil.example/']]));
     expectDeny(r, 'relaystate_not_opaque');

@@ -1,4 +1,4 @@
-// Decision validation (DESIGN §4 "Decision"): both accepted shapes, and every malformed variant fails
+// Decision validation (docs/architecture.md, "The decision"): both accepted shapes, and every malformed variant fails
 // closed with invalid_decision / backend_not_allowed.
 import { validateDecision } from '../../ext-authz/src/policy/decision';
 import type { DecisionContext } from '../../ext-authz/src/policy/decision';

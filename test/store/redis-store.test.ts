@@ -1,4 +1,4 @@
-// Redis stores against a real redis-server started on a free port (DESIGN §6). Skips loudly when the
+// Redis stores against a real redis-server started on a free port (docs/operations.md, "Redis"). Skips loudly when the
 // binary is missing, except in CI where it must run. Also: a dead store fails closed (store_unavailable).
 // Threat rows (docs/threat-model.md): T-S11.
 import { gatherFacts } from '../../ext-authz/src/pipeline/facts/gather';

@@ -1,4 +1,4 @@
-// A real redis-server for tests (DESIGN §6): started from PATH on a free loopback port, no persistence
+// A real redis-server for tests (docs/operations.md, "Redis"): started from PATH on a free loopback port, no persistence
 // unless asked. `redisAvailability()` skips loudly on a developer laptop without Redis and fails when
 // CI=true. Fault tests pause (SIGSTOP), kill (-9) and restart it on the same port, empty or from its
 // data directory (AOF / RDB).

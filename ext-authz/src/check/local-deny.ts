@@ -1,5 +1,5 @@
 // Denies produced by the adapters themselves (unreadable request, pipeline failure, not ready) in the
-// same PipelineResult shape as the pipeline's, so one encoder builds every response (DESIGN §4 fail closed).
+// same PipelineResult shape as the pipeline's, so one encoder builds every response (docs/architecture.md, "Fail closed").
 import { randomUUID } from 'node:crypto';
 import type { PipelineResult } from '../model/decision';
 import { denyStatus } from '../model/reasons';

@@ -1,4 +1,4 @@
-// Loads Envoy's ext_authz v3 protos (from @grpc/grpc-js-xds's deps/, DESIGN §6) and our Pin API proto
+// Loads Envoy's ext_authz v3 protos (from @grpc/grpc-js-xds's deps/ in node_modules, never copied) and our Pin API proto
 // once per process, with proto-loader options that decode straight into protojson field names.
 import * as path from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';

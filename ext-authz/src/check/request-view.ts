@@ -1,6 +1,6 @@
 // Adapter phase 0 (gRPC): a decoded Envoy CheckRequest → RequestView (types.ts). Header names are
 // lower-cased; the peer address comes from Envoy's source.address only, never from X-Forwarded-For
-// (THREATS T-H6). A request that cannot be read yields a reason code instead of a view.
+// (threat model T-H6). A request that cannot be read yields a reason code instead of a view.
 import type { RequestView } from '../model/request';
 import type { DecodedCheckRequest, DecodedHttpRequest } from './check-request-types';
 import { addHeader, emptyHeaders } from './header-collect';

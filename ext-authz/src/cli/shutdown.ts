@@ -1,4 +1,4 @@
-// Signal handling for `serve` (ECOSYSTEM "Shutdown"): SIGTERM/SIGINT → App.stop() (NOT_SERVING, grace,
+// Signal handling for `serve` (docs/operations.md, "Shutdown"): SIGTERM/SIGINT → App.stop() (NOT_SERVING, grace,
 // GOAWAY, close HTTP, flush, close stores) → exit 0; a hard deadline guarantees exit within 30 s.
 import type { App } from '../app';
 

@@ -10,10 +10,13 @@ const EXIT_HELP = '\nExit codes: 0 done, 1 refused by the stage rules (the messa
 interface StageValues {
   stage: string;
   canary_percent: number;
-  drain_until: string | null;
+  drain_until: string | number | null;
 }
 
-const show = (v: StageValues | null | undefined): string => (!v ? '-' : v.stage === 'canary' ? `canary ${v.canary_percent} %` : v.drain_until && (v.stage === 'cutover' || v.stage === 'rollback') ? `${v.stage} (drain until ${v.drain_until})` : v.stage);
+/** The admin API answers RFC 3339 in reads but epoch milliseconds in a change's `from`/`to`: show both as RFC 3339. */
+const when = (t: string | number): string => (typeof t === 'number' ? new Date(t).toISOString() : t);
+
+const show = (v: StageValues | null | undefined): string => (!v ? '-' : v.stage === 'canary' ? `canary ${v.canary_percent} %` : v.drain_until && (v.stage === 'cutover' || v.stage === 'rollback') ? `${v.stage} (drain until ${when(v.drain_until)})` : v.stage);
 
 function connectionLine(c: Record<string, any>): string {
   const o = c.override ? `override ${show(c.override)} by ${c.override.set_by} at ${c.override.set_at}: ${c.override.reason}` : 'no override';

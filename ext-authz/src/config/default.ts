@@ -1,4 +1,4 @@
-// The embedded demo registry (`npm start` with no files, issue #3 "Embedded default"): connection
+// The embedded demo registry (`npm start` with no files): connection
 // `demo` on auth.example.com, keys generated at start. NOT for production: every start makes new keys.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';

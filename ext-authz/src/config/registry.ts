@@ -1,4 +1,4 @@
-// Migration registry loading (issue #3 "Migration registry"): YAML text → validated RegistryConfig,
+// Migration registry loading: YAML text → validated RegistryConfig,
 // with errors that name the file and the field path and never echo a value.
 import { errnoCode } from '../model/errors';
 import fs from 'node:fs';

@@ -87,19 +87,19 @@ export function lintEnvoyConfig(cfg: unknown, opts: LintOptions = {}): LintFindi
 
 function lintHcm(h: Obj, p: string, out: LintFinding[]): void {
   if (bool(h.normalize_path) !== true) out.push({ code: 'hcm_normalize_path', path: `${p}.normalize_path`, message: 'normalize_path must be true (RFC 3986 dot-segment removal before routing and authz)' });
-  if (bool(h.merge_slashes) !== true) out.push({ code: 'hcm_merge_slashes', path: `${p}.merge_slashes`, message: 'merge_slashes must be true (//cb must match /cb, THREATS T-P5)' });
+  if (bool(h.merge_slashes) !== true) out.push({ code: 'hcm_merge_slashes', path: `${p}.merge_slashes`, message: 'merge_slashes must be true (//cb must match /cb, threat model T-P5)' });
   const esc = h.path_with_escaped_slashes_action;
   if (esc !== 'REJECT_REQUEST' && esc !== 'UNESCAPE_AND_REDIRECT') {
-    out.push({ code: 'hcm_escaped_slashes', path: `${p}.path_with_escaped_slashes_action`, message: 'path_with_escaped_slashes_action must be REJECT_REQUEST or UNESCAPE_AND_REDIRECT (THREATS T-P2)' });
+    out.push({ code: 'hcm_escaped_slashes', path: `${p}.path_with_escaped_slashes_action`, message: 'path_with_escaped_slashes_action must be REJECT_REQUEST or UNESCAPE_AND_REDIRECT (threat model T-P2)' });
   }
   const under = asObj(h.common_http_protocol_options).headers_with_underscores_action;
   if (under !== 'REJECT_REQUEST') {
-    out.push({ code: 'hcm_underscore_headers', path: `${p}.common_http_protocol_options.headers_with_underscores_action`, message: 'headers_with_underscores_action must be REJECT_REQUEST (THREATS T-H7)' });
+    out.push({ code: 'hcm_underscore_headers', path: `${p}.common_http_protocol_options.headers_with_underscores_action`, message: 'headers_with_underscores_action must be REJECT_REQUEST (threat model T-H7)' });
   }
   if (bool(h.use_remote_address) !== true) {
     out.push({ code: 'hcm_remote_address', path: `${p}.use_remote_address`, message: 'use_remote_address must be true so the client address comes from the connection, not X-Forwarded-For (T-H6)' });
   }
-  // Slow-loris bodies and idle streams must end at Envoy (THREATS T-Z5); 0s disables a timeout.
+  // Slow-loris bodies and idle streams must end at Envoy (threat model T-Z5); 0s disables a timeout.
   for (const k of ['request_timeout', 'stream_idle_timeout'] as const) {
     const t = seconds(h[k]);
     if (t === undefined || t <= 0) {

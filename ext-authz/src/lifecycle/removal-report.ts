@@ -113,7 +113,7 @@ function connectionReport(file: ConnectionConfig, inp: ReportInputs): Connection
     reasons.push('legacy_pins_outstanding');
   }
 
-  // DESIGN's stage table: legacy-issued tokens are accepted before retired, until the legacy backend's
+  // The stage table (docs/stages.md, "The stages"): legacy-issued tokens are accepted before retired, until the legacy backend's
   // retire_tokens_at and never past the sunset.
   const sunsetPassed = file.sunset_at !== undefined && now > file.sunset_at;
   const tokensRetired = legacy.retire_tokens_at !== undefined && now >= legacy.retire_tokens_at;

@@ -1,4 +1,4 @@
-// The service's coded-error base (STYLE §2): start-up, admin and client failures are subclasses with a
+// The service's coded-error base: start-up, admin and client failures are subclasses with a
 // union of stable codes, and tests assert the code, never the prose. Request-path failures are not
 // thrown at all: they become deny decisions with a reason code (pipeline/reasons.ts). The Rego engine
 // keeps its own hierarchy (rego/errors.ts) because its codes are OPA's.

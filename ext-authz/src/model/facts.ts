@@ -82,11 +82,11 @@ export interface MigrationFacts {
   sunset_exceeded: boolean;
   require_pin: boolean;
   idp_initiated_saml: { issuer: string; acs: string }[];
-  /** now ≥ the legacy backend's retire_tokens_at (THREATS T-J9); false when no date is set. */
+  /** now ≥ the legacy backend's retire_tokens_at (threat model T-J9); false when no date is set. */
   legacy_tokens_retired?: boolean;
 }
 
-/** Webhook verification (THREATS §11): the tenant comes from the verifying secret only. */
+/** Webhook verification (docs/threat-model.md §11): the tenant comes from the verifying secret only. */
 export interface WebhookFacts {
   verified: boolean;
   scheme: 'standard' | 'github';

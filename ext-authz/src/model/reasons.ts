@@ -18,7 +18,7 @@ export interface ReasonDoc {
 }
 
 export const REASONS = {
-  // -- mix-up / issuer (THREATS §1)
+  // -- mix-up / issuer (docs/threat-model.md §1)
   issuer_mismatch: [
     403, 'iss / id_token iss / SAML Issuer differs from the issuer the flow was pinned to',
     { by: 'policy', fix: 'Usually an attack (OAuth mix-up), so nothing to fix. If real callbacks hit it, compare each backend\'s `issuer` with the exact `iss` its IdP sends (scheme, host, path, trailing slash) and the SAML `saml_entity_id` with the `<Issuer>` in its responses.' },

@@ -1,6 +1,6 @@
-// The decision pipeline (DESIGN §4): request → facts → policy input → policy → decision validation →
+// The decision pipeline (docs/architecture.md, "A callback, step by step"): request → facts → policy input → policy → decision validation →
 // defense in depth → commit (one-time markers, only when the request is forwarded) → result. Never
-// throws for a request and never allows on failure (DESIGN §4 "Fail closed").
+// throws for a request and never allows on failure (docs/architecture.md, "Fail closed").
 import { randomUUID } from 'node:crypto';
 import type { ConnectionConfig } from '../model/registry';
 import { denyDecision, validateDecision } from '../policy/decision';
@@ -70,7 +70,7 @@ export class Pipeline {
     };
 
     if (facts.connection === null || facts.input.migration === null) {
-      // No connection: nothing to route to, so the policy is not asked (THREATS T-H1).
+      // No connection: nothing to route to, so the policy is not asked (threat model T-H1).
       const v = facts.input.callback.violations;
       const reason: ReasonCode = v.length === 0 || v.includes('host_not_allowed') ? 'host_not_allowed' : v[0];
       return this.finish(event, denyDecision([reason]), facts, t0, t1, process.hrtime.bigint());
@@ -142,7 +142,7 @@ export class Pipeline {
   }
 
   /**
-   * Canary login start: the chosen backend goes into the MAC'd cookie hint (DESIGN §2 "Pins" 4).
+   * Canary login start: the chosen backend goes into the MAC'd cookie hint (docs/architecture.md, "Pins" way 4).
    * `decision.pin` itself is written by whoever sees the backend's 302 (ext_proc, the Pin API): an
    * ext_authz check never sees the response that carries the new state.
    */
@@ -172,7 +172,7 @@ export class Pipeline {
  * or an OPA-Envoy policy that knows nothing of pins, cannot route around them).
  *  1. The strict parser rejected the request → deny with its first violation.
  *  2. A pinned flow's state was replayed, expired or failed verification → deny (T-S3..T-S5).
- *  3. A valid pin names a backend → the request goes there or nowhere (DESIGN §2).
+ *  3. A valid pin names a backend → the request goes there or nowhere (docs/architecture.md, "Pins").
  */
 export function enforcePinAndViolations(d: Decision, input: PolicyInput): Decision {
   if (d.action === 'deny') return d;

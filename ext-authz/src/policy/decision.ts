@@ -1,4 +1,4 @@
-// Policy phase, decision validation (DESIGN §4 "Decision"): the policy's value → a checked Decision.
+// Policy phase, decision validation (docs/architecture.md, "The decision"): the policy's value → a checked Decision.
 // Accepts our shape ({action, backend, reasons, ...}) and the OPA-Envoy plugin's (a boolean or
 // {allowed, headers, ...}); anything malformed fails closed as `invalid_decision`, a backend outside
 // the connection as `backend_not_allowed`. Problems name fields only, never values.
@@ -138,7 +138,7 @@ function fromOpaEnvoyShape(raw: unknown, ctx: DecisionContext): { decision: Deci
     }
     for (const n of r as string[]) remove.push(n.toLowerCase());
   }
-  // `body` is deliberately dropped: deny bodies are generic (THREATS T-L4); so are query rewrites,
+  // `body` is deliberately dropped: deny bodies are generic (threat model T-L4); so are query rewrites,
   // which could move a callback parameter out of the facts' sight.
   if (!o.allowed) {
     return { decision: { ...denyDecision(['opa_envoy_denied'], dyn), http_status: status(o, 'http_status', 403), headers, response_headers: responseHeaders }, remove };

@@ -187,7 +187,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpListener {
   const server: HttpListener = opts.tls
     ? https.createServer({ ...opts.tls, maxHeaderSize: 64 * 1024 }, handler)
     : http.createServer({ maxHeaderSize: 64 * 1024 }, handler);
-  // Bound header/idle time so slow clients cannot hold sockets (THREATS T-Z5 is Envoy's, this is ours).
+  // Bound header/idle time so slow clients cannot hold sockets (threat model T-Z5 is Envoy's, this is ours).
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 65_000;

@@ -1,4 +1,4 @@
-// The Pin API (proto/callbackproxy/v1/pins.proto, DESIGN §2 "Pins" way 2), transport-neutral: bearer
+// The Pin API (proto/callbackproxy/v1/pins.proto, docs/architecture.md, "Pins" way 2), transport-neutral: bearer
 // authentication per (connection, backend) (keys.pin_api_tokens, scoped like the pins themselves),
 // then createPin / mintState from pipeline/pins. A pin is owned by whoever registered it first: a
 // registration for another backend is refused (already_exists), logged and counted.
@@ -11,7 +11,7 @@ import type { Logger } from '../telemetry/logger';
 
 export type PinApiErrorCode = 'unauthenticated' | 'permission_denied' | 'invalid_argument' | 'not_found' | 'already_exists' | 'unavailable' | 'resource_exhausted';
 
-/** gRPC status code and HTTP status per error code (one table, STYLE "one table maps code → status"). */
+/** gRPC status code and HTTP status per error code (one table). */
 export const PIN_API_STATUS: Record<PinApiErrorCode, { grpc: number; http: number }> = {
   unauthenticated: { grpc: 16, http: 401 },
   permission_denied: { grpc: 7, http: 403 },

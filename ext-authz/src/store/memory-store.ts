@@ -1,4 +1,4 @@
-// In-memory pin and replay stores (DESIGN §2: the default for one replica). Every entry lives until its
+// In-memory pin and replay stores (docs/architecture.md, "Pins": the default for one replica). Every entry lives until its
 // own expiry and is never evicted early: each class has a budget (store/budgets.ts) and a full class
 // refuses new entries, so a used flow can never become usable again by pushing its marker out.
 // Time comes from an injectable clock (tests drive it; nothing here reads the wall clock on its own).

@@ -1,4 +1,4 @@
-// Redis pin and replay stores (DESIGN §2: several replicas share pins). A pin registration and a
+// Redis pin and replay stores (docs/architecture.md, "Pins": several replicas share pins). A pin registration and a
 // marker commit are each one Lua script (store/redis-scripts.ts), so each is atomic on the server across
 // replicas, checks the store's epoch and the class budget, and never evicts anything; peeks are one MGET
 // that also reads the epoch. Nothing is read or written before the connection's epoch is verified

@@ -1,4 +1,4 @@
-// Store contracts for pins (DESIGN §2 "Pins") and one-time markers (states, RelayStates, codes, jti,
+// Store contracts for pins (docs/architecture.md, "Pins") and one-time markers (states, RelayStates, codes, jti,
 // webhook ids). Keys are keyed hashes only; raw state/code never reach a store.
 //
 // One-time things are read during the facts phase (`peek`, never a write) and consumed only after a

@@ -1,5 +1,5 @@
 // Properties of the facts phase: it never throws, never matches a route through an encoding trick,
-// and never lets a raw state/code value into the callback facts (THREATS §6, §10).
+// and never lets a raw state/code value into the callback facts (docs/threat-model.md §6, §10).
 import fc from 'fast-check';
 import { gatherFacts } from '../../../ext-authz/src/pipeline/facts/gather';
 import { parseForm } from '../../../ext-authz/src/pipeline/facts/params';

@@ -1,4 +1,4 @@
-// gatherFacts over the demo registry: THREATS rows at the facts level (the policy turns these facts
+// gatherFacts over the demo registry: threat-model rows at the facts level (the policy turns these facts
 // into decisions; here we assert the facts and violations it will see). Real keys, real stores.
 import { createHmac } from 'node:crypto';
 import { gatherFacts } from '../../../ext-authz/src/pipeline/facts/gather';
@@ -26,7 +26,7 @@ async function stored(deps: FactsDeps, backend: 'legacy' | 'new', mode: 'query' 
   return state;
 }
 
-describe('gatherFacts: happy paths and pins (DESIGN §2)', () => {
+describe('gatherFacts: happy paths and pins (docs/architecture.md, "Pins")', () => {
   it('acceptance 1/4: an envelope state for new is found once, then consumed_before', async () => {
     const { deps } = fixture();
     const s = await envelope(deps);
@@ -181,7 +181,7 @@ describe('gatherFacts: happy paths and pins (DESIGN §2)', () => {
   });
 });
 
-describe('gatherFacts: mix-up facts (THREATS §1)', () => {
+describe('gatherFacts: mix-up facts (docs/threat-model.md §1)', () => {
   it.each([
     ['T-M3 trailing slash', `${ISS_N}/`],
     ['T-M3 case', 'HTTPS://NEW-IDP.example.com'],
@@ -219,7 +219,7 @@ describe('gatherFacts: mix-up facts (THREATS §1)', () => {
   });
 });
 
-describe('gatherFacts: code, parameters and redirects (THREATS §3, §4, §7, §8)', () => {
+describe('gatherFacts: code, parameters and redirects (docs/threat-model.md §3, §4, §7, §8)', () => {
   it('T-C1: the same code twice → code_replayed', async () => {
     const { deps } = fixture();
     const a = await stored(deps, 'new');
@@ -288,7 +288,7 @@ describe('gatherFacts: code, parameters and redirects (THREATS §3, §4, §7, §
   });
 });
 
-describe('gatherFacts: SAML (THREATS T-R1, T-R2, T-R5, T-M7)', () => {
+describe('gatherFacts: SAML (threat model T-R1, T-R2, T-R5, T-M7)', () => {
   const xml = (issuer: string, irt?: string): string =>
     Buffer.from(
       `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="r1"${irt ? ` InResponseTo="${irt}"` : ''} Destination="https://auth.example.com/saml/acs"><saml:Issuer>${issuer}</saml:Issuer><saml:Assertion><saml:Issuer>${issuer}</saml:Issuer></saml:Assertion></samlp:Response>`,
@@ -329,7 +329,7 @@ describe('gatherFacts: SAML (THREATS T-R1, T-R2, T-R5, T-M7)', () => {
   });
 });
 
-describe('gatherFacts: host and headers (THREATS §5)', () => {
+describe('gatherFacts: host and headers (docs/threat-model.md §5)', () => {
   it('T-H1: an internal host name → host_not_allowed, no connection', async () => {
     const { deps } = fixture();
     const f = await gatherFacts(get(`${CB}?code=c&state=s`, { host: 'legacy-backend.internal' }), deps, NOW);
@@ -402,7 +402,7 @@ describe('gatherFacts: host and headers (THREATS §5)', () => {
   });
 });
 
-describe('gatherFacts: paths (THREATS §6)', () => {
+describe('gatherFacts: paths (docs/threat-model.md §6)', () => {
   it.each([
     ['T-P1', '/admin', 'not_callback_route'],
     ['T-P2', `${CB}%2F..%2Fadmin`, 'encoded_slash'],
@@ -460,7 +460,7 @@ describe('gatherFacts: classification', () => {
 
 });
 
-describe('gatherFacts: tokens on logout routes (THREATS T-W9, T-J11)', () => {
+describe('gatherFacts: tokens on logout routes (threat model T-W9, T-J11)', () => {
   const BCL = { 'http://schemas.openid.net/event/backchannel-logout': {} };
   it('a logout token verifies once; its jti replayed → jti_replayed', async () => {
     const { deps, setup } = fixture();
@@ -481,7 +481,7 @@ describe('gatherFacts: tokens on logout routes (THREATS T-W9, T-J11)', () => {
   });
 });
 
-describe('gatherFacts: downgrade attempts (THREATS T-D1 facts)', () => {
+describe('gatherFacts: downgrade attempts (threat model T-D1 facts)', () => {
   it('client hints for legacy change neither the cohort nor the facts; x-idp is stripped', async () => {
     const { deps } = fixture();
     const plain = await gatherFacts(get('/login?client_id=demo-client'), deps, NOW);

@@ -1,4 +1,4 @@
-// Migration facts (DESIGN §3): keyed cohort buckets, drain and sunset flags at `now`.
+// Migration facts (docs/stages.md, "The stages"): keyed cohort buckets, drain and sunset flags at `now`.
 import { randomBytes } from 'node:crypto';
 import { cohortBucket } from '../../../ext-authz/src/pipeline/facts/migration';
 import { keyedHash } from '../../../ext-authz/src/pipeline/facts/keyed-hash';
@@ -88,7 +88,7 @@ describe('migration facts in gather', () => {
   });
 });
 
-describe('legacy token retirement (THREATS T-J9 facts)', () => {
+describe('legacy token retirement (threat model T-J9 facts)', () => {
   it('legacy_tokens_retired follows the legacy retire_tokens_at', async () => {
     const { deps } = fixture((r) => {
       r.connections[0].backends[0].retire_tokens_at = NOW;

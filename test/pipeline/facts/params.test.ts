@@ -1,4 +1,4 @@
-// The strict form parser (THREATS §7) and the RelayState / return-parameter rules (§4).
+// The strict form parser (docs/threat-model.md §7) and the RelayState / return-parameter rules (§4).
 import { ambiguousNames, duplicateNames, isOpenRedirect, parseForm, relayStateViolations, strictDecode } from '../../../ext-authz/src/pipeline/facts/params';
 
 describe('parseForm', () => {

@@ -1,4 +1,4 @@
-// THREATS §6 (T-P1..T-P8) at the parser level: raw path checks and target splitting.
+// docs/threat-model.md §6 (T-P1..T-P8) at the parser level: raw path checks and target splitting.
 import { checkPath, splitTarget } from '../../../ext-authz/src/pipeline/facts/path-rules';
 
 describe('checkPath', () => {

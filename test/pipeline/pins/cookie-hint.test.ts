@@ -1,4 +1,4 @@
-// The __Host-cbp_hint cookie (DESIGN §2 strategy 4): MAC'd hint, never a pin on its own.
+// The __Host-cbp_hint cookie (docs/architecture.md, "Pins" way 4): MAC'd hint, never a pin on its own.
 import { randomBytes } from 'node:crypto';
 import { HINT_COOKIE, hintSetCookie, readHintCookie, signHint, verifyHint } from '../../../ext-authz/src/pipeline/pins/cookie-hint';
 

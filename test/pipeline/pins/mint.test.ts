@@ -1,4 +1,4 @@
-// Pin API helpers (DESIGN §2 strategy 2): mintState / createPin write keyed hashes only.
+// Pin API helpers (docs/architecture.md, "Pins" way 2): mintState / createPin write keyed hashes only.
 import { createPin, MintError, mintState } from '../../../ext-authz/src/pipeline/pins/mint';
 import { keyedHash } from '../../../ext-authz/src/pipeline/facts/keyed-hash';
 import { fixture, ISS_L, ISS_N, NOW } from '../facts/fixtures';

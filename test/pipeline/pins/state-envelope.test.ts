@@ -1,4 +1,4 @@
-// Signed state envelopes (DESIGN §2 strategy B, THREATS T-S5, T-T1).
+// Signed state envelopes (docs/architecture.md, "Pins" way 1, threat model T-S5, T-T1).
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { isEnvelope, signEnvelope, verifyEnvelope } from '../../../ext-authz/src/pipeline/pins/state-envelope';

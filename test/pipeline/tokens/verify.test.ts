@@ -1,4 +1,4 @@
-// Token verification (THREATS §9, T-J1..T-J12, T-T2) with real keys made by jose / node:crypto.
+// Token verification (docs/threat-model.md §9, T-J1..T-J12, T-T2) with real keys made by jose / node:crypto.
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { CryptoKey } from 'jose';

@@ -1,4 +1,4 @@
-// Webhook verification (THREATS §11 T-W1..T-W6, T-T4, T-H6) over raw bytes, with real HMACs.
+// Webhook verification (docs/threat-model.md §11 T-W1..T-W6, T-T4, T-H6) over raw bytes, with real HMACs.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { WebhookConfig } from '../../../ext-authz/src/model/registry';
 import type { RequestView } from '../../../ext-authz/src/model/request';

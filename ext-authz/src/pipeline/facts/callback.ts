@@ -1,5 +1,5 @@
-// Callback facts (DESIGN §4 `callback`): classify the request by route + method + body, and apply the
-// parameter rules of THREATS §3/§4/§7/§8 to the strictly parsed query and body. Raw secrets are only
+// Callback facts (docs/architecture.md, "The policy input"): classify the request by route + method + body, and apply the
+// parameter rules of docs/threat-model.md §3/§4/§7/§8 to the strictly parsed query and body. Raw secrets are only
 // returned to the caller for pin lookup / token verification; the facts carry keyed hashes.
 import type { ReasonCode } from '../../model/reasons';
 import type { CallbackFacts, CallbackKind } from '../../model/facts';

@@ -1,4 +1,4 @@
-// Facts dependencies prepared once per registry load (STYLE "validate and compile once"): route
+// Facts dependencies prepared once per registry load (validated and compiled once): route
 // tables, the host map, issuer verifiers and keys as Buffers. The hot path only reads these.
 import { createHash, randomInt } from 'node:crypto';
 import type { BackendConfig, ConnectionConfig, IssuerConfig, Limits, RegistryConfig, RouteTable } from '../../model/registry';

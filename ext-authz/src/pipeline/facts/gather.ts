@@ -1,4 +1,4 @@
-// Facts phase entry (DESIGN §4): RequestView → everything the policy needs except `attributes` and
+// Facts phase entry (docs/architecture.md, "A callback, step by step"): RequestView → everything the policy needs except `attributes` and
 // `version` (the pipeline adds those). Never throws for a request-level problem: every failure is a
 // reason code inside the facts.
 //

@@ -1,4 +1,4 @@
-// Host and header rules (THREATS §5): the connection is chosen by the exact, normalised authority;
+// Host and header rules (docs/threat-model.md §5): the connection is chosen by the exact, normalised authority;
 // forwarding and routing headers from the client are never trusted, only reported and stripped.
 import type { ReasonCode } from '../../model/reasons';
 import type { RequestView } from '../../model/request';

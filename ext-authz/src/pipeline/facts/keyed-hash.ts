@@ -1,4 +1,4 @@
-// Keyed hashes for secrets on the request path (DESIGN §2 "Pins", THREATS §10): HMAC-SHA256 under
+// Keyed hashes for secrets on the request path (docs/architecture.md, "Pins", docs/threat-model.md §10): HMAC-SHA256 under
 // keys.hash_key, domain-separated by purpose so a state hash can never be confused with a code hash.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 

@@ -1,4 +1,4 @@
-// Migration facts (DESIGN §3): the connection's stage and dates evaluated at `now`, plus the canary
+// Migration facts (docs/stages.md, "The stages"): the connection's stage and dates evaluated at `now`, plus the canary
 // cohort bucket, which comes only from facts the caller cannot choose (facts/phases/migration.ts): a
 // keyed hash (HMAC) of a registered client_id, or a server-side draw pinned by the cookie hint.
 import type { BackendConfig, ConnectionConfig } from '../../model/registry';

@@ -1,4 +1,4 @@
-// ONE strict application/x-www-form-urlencoded parser (WHATWG URL §5.1, THREATS §7) used for both the
+// ONE strict application/x-www-form-urlencoded parser (WHATWG URL §5.1, docs/threat-model.md §7) used for both the
 // query string and form bodies: names are case-sensitive, every occurrence is kept, no array syntax.
 import type { ReasonCode } from '../../model/reasons';
 
@@ -95,7 +95,7 @@ export function parseForm(input: string, maxPairs: number): ParsedParams {
     const eq = pair.indexOf('=');
     const rawName = eq < 0 ? pair : pair.slice(0, eq);
     const rawValue = eq < 0 ? '' : pair.slice(eq + 1);
-    // Names are not percent-decoded (THREATS T-Q5): `%73tate` is its own key, never `state`. No
+    // Names are not percent-decoded (threat model T-Q5): `%73tate` is its own key, never `state`. No
     // protocol parameter name needs an escape, so an escaped name is a twin and ends up unexpected.
     const decodedName = strictDecode(rawName);
     const value = strictDecode(rawValue);
@@ -125,7 +125,7 @@ export function duplicateNames(p: Map<string, string[]>): string[] {
   return out;
 }
 
-/** Names present in both query and body (THREATS T-C3/T-Q3). */
+/** Names present in both query and body (threat model T-C3/T-Q3). */
 export function ambiguousNames(query: Map<string, string[]>, body: Map<string, string[]> | null): string[] {
   if (!body) return [];
   const out: string[] = [];
@@ -138,7 +138,7 @@ const RESOLVE_BASE = 'https://callback-proxy.invalid/';
 const RESOLVE_HOST = 'callback-proxy.invalid';
 
 /**
- * Open-redirect check for post-login return parameters (THREATS T-R3): the target must be same-origin
+ * Open-redirect check for post-login return parameters (threat model T-R3): the target must be same-origin
  * over https. A relative target is resolved the way a browser resolves a Location (WHATWG URL: dot
  * segments and `%2e` removed) BEFORE it is checked, so `/.//evil.example` — whose path becomes
  * `//evil.example`, a protocol-relative redirect once a backend re-emits it — is refused like
@@ -170,7 +170,7 @@ export function isOpenRedirect(value: string, allowedHosts: ReadonlySet<string>)
   return u.host !== RESOLVE_HOST || u.pathname.startsWith('//');
 }
 
-/** RelayState must be an opaque handle (SAML bindings §3.4.3 allows 80 bytes; THREATS T-R1/T-R2). */
+/** RelayState must be an opaque handle (SAML bindings §3.4.3 allows 80 bytes; threat model T-R1/T-R2). */
 export function relayStateViolations(value: string, maxBytes: number): ReasonCode[] {
   const out: ReasonCode[] = [];
   if (Buffer.byteLength(value, 'utf8') > maxBytes) out.push('relaystate_too_long');

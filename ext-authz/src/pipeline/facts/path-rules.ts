@@ -1,4 +1,4 @@
-// Path rules (THREATS §6): callback routes match exactly and case-sensitively on the raw path; any
+// Path rules (docs/threat-model.md §6): callback routes match exactly and case-sensitively on the raw path; any
 // encoding trick that a backend might undo differently from Envoy is a violation of its own.
 import type { ReasonCode } from '../../model/reasons';
 

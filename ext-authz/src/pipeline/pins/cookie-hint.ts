@@ -1,4 +1,4 @@
-// Pins, strategy 4 (DESIGN §2): the `__Host-cbp_hint` cookie, MAC'd under keys.cookie_key. A hint
+// Pins, way 4 (docs/architecture.md, "Pins"): the `__Host-cbp_hint` cookie, MAC'd under keys.cookie_key. A hint
 // only: SameSite=None is required for form_post/SAML POST (RFC 6265bis §5.4.7), and it never pins alone.
 import { createHmac } from 'node:crypto';
 import { macEqual } from '../facts/keyed-hash';

@@ -1,4 +1,4 @@
-// Pin creation for the Pin API and `pins mint` (DESIGN §2 "Pins" 2): a backend (or an operator)
+// Pin creation for the Pin API and `pins mint` (docs/architecture.md, "Pins" way 2): a backend (or an operator)
 // announces a flow; the pin is stored by keyed hash only, or the state is a signed envelope. A stored
 // pin is owned by the (connection, backend) that registered it first: the same registration again is
 // idempotent, and a registration for another backend or connection is refused (already_pinned).

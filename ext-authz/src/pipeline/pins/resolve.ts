@@ -1,4 +1,4 @@
-// Pin resolution (DESIGN §2 "Pins"): state / RelayState → PinFacts. Signed envelope first, else the
+// Pin resolution (docs/architecture.md, "Pins"): state / RelayState → PinFacts. Signed envelope first, else the
 // store by keyed hash. Read only: whether the flow was used already is its one-time marker, which the
 // one-time phase peeks and only the commit phase writes, after a decision forwarded the request
 // (docs/architecture.md, "A callback, step by step").

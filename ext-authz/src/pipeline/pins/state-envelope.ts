@@ -1,4 +1,4 @@
-// Pins, strategy B (DESIGN §2 "Pins" 1): stateless signed state envelopes
+// Pins, way 1 (docs/architecture.md, "Pins"): stateless signed state envelopes
 // `v1.<backend>.<exp>.<nonce>.<mac>`, HMAC-SHA256 under the backend's state key, bound to the connection.
 import { createHmac, randomBytes } from 'node:crypto';
 import { macEqual } from '../facts/keyed-hash';
@@ -23,7 +23,7 @@ export type EnvelopeCheck =
 const BAD_MAC: EnvelopeCheck = Object.freeze({ kind: 'bad_mac', reason: 'state_bad_mac' });
 const RESPELT: EnvelopeCheck = Object.freeze({ kind: 'bad_mac', reason: 'non_canonical_encoding' });
 
-/** MAC input names the connection too, so an envelope never crosses tenants (THREATS T-T1). */
+/** MAC input names the connection too, so an envelope never crosses tenants (threat model T-T1). */
 function mac(key: Buffer, connection: string, backend: string, exp: string, nonce: string): Buffer {
   return createHmac('sha256', key).update(`cbp-state\0v1\0${connection}\0${backend}\0${exp}\0${nonce}`).digest();
 }

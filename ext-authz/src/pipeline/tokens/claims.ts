@@ -1,4 +1,4 @@
-// Claim rules by token use (THREATS §9, docs/threat-model.md T-J5..T-J11), checked after the signature
+// Claim rules by token use (docs/threat-model.md §9, docs/threat-model.md T-J5..T-J11), checked after the signature
 // verified. Every use needs `exp` and `iat` (an `iat` in the future is refused by jose, a too old one by
 // the maximum age); then, per use:
 //   * id_token (OIDC Core 1.0 §2, §3.1.3.7): `sub`; `aud` names one of the connection's clients (the

@@ -1,4 +1,4 @@
-// Structure checks before any crypto (RFC 8725 §2.8/§3.1, THREATS T-J1/J4/J12): size, three
+// Structure checks before any crypto (RFC 8725 §2.8/§3.1, threat model T-J1/J4/J12): size, three
 // base64url parts, JSON object header and payload, bounded nesting, no self-named key sources.
 import type { ReasonCode } from '../../model/reasons';
 import { decodeBase64Url, isRespelling } from '../encoding/strict-codecs';

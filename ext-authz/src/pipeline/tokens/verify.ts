@@ -1,4 +1,4 @@
-// Token verification (DESIGN §4 `token`, THREATS §9): verify an id_token / logout token / bearer against
+// Token verification (docs/architecture.md, "The policy input", docs/threat-model.md §9): verify an id_token / logout token / bearer against
 // the issuer registry with jose, then the claim rules of its use (tokens/claims.ts), map every failure to
 // a reason code, never throw. Pure: no store access (a one-shot token's jti is a one-time marker the
 // token phase peeks and the commit phase writes).

@@ -1,5 +1,5 @@
 // Webhook phase, prepared at load: secrets decoded to key bytes, source CIDRs compiled into a
-// node:net BlockList (THREATS §11, T-H6). Secrets stay in memory only, never in messages.
+// node:net BlockList (docs/threat-model.md §11, T-H6). Secrets stay in memory only, never in messages.
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { WebhookConfig } from '../../model/registry';
 

@@ -1,4 +1,4 @@
-// Webhook verification (THREATS §11): Standard Webhooks (id.timestamp.body HMAC-SHA256, several
+// Webhook verification (docs/threat-model.md §11): Standard Webhooks (id.timestamp.body HMAC-SHA256, several
 // `v1,` signatures, 300 s tolerance) and GitHub (`X-Hub-Signature-256`), over the raw body bytes.
 import { createHmac } from 'node:crypto';
 import type { ReasonCode } from '../../model/reasons';

@@ -1,4 +1,4 @@
-// Fact provider `migration` (DESIGN §3): the connection's stage facts and the canary cohort bucket.
+// Fact provider `migration` (docs/stages.md, "The stages"): the connection's stage facts and the canary cohort bucket.
 // The bucket comes only from facts the caller cannot choose (docs/threat-model.md T-D1):
 //   * `cohort_key: client_id` — a keyed hash of a client_id the connection registered (the request
 //     provider already denied an unregistered one), so trying values finds nothing;
@@ -7,7 +7,7 @@
 import { cohortBucket, migrationFacts } from '../migration';
 import type { FactsContext, FactsPhase } from '../context';
 
-/** Flows the stage (and so the cohort) decides: they belong to no earlier flow (DESIGN §2). */
+/** Flows the stage (and so the cohort) decides: they belong to no earlier flow (docs/architecture.md, "Pins"). */
 const NEW_FLOW_KINDS: ReadonlySet<string> = new Set(['login_start', 'webhook', 'saml_post']);
 /** A hinted backend keeps its side: bucket 0 is new at any canary percent, 99 legacy below 100 %. */
 const NEW_SIDE = 0;

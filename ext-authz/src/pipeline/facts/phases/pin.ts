@@ -1,4 +1,4 @@
-// Fact provider `pin` (DESIGN §2 "Pins"): the flow key (state, or RelayState on SAML) → the pin facts,
+// Fact provider `pin` (docs/architecture.md, "Pins"): the flow key (state, or RelayState on SAML) → the pin facts,
 // read only; the MAC'd cookie hint; and the flow's one-time markers: the state / RelayState itself and,
 // on OAuth callbacks, the code. Only a flow whose pin verified for this connection may write a marker:
 // a code on an unknown or foreign state is checked against the markers, never recorded (so junk

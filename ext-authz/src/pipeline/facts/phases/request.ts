@@ -1,4 +1,4 @@
-// Fact provider `request` (THREATS §5–§8): host → connection, the path rules, client headers, the query
+// Fact provider `request` (docs/threat-model.md §5–§8): host → connection, the path rules, client headers, the query
 // and body through the one strict parser, and the callback facts (kind, keyed hashes, parameter rules).
 // Everything later providers read about the request comes from here; no store, no crypto.
 import type { PreparedConnection, RouteKind } from '../deps';
@@ -32,7 +32,7 @@ function run(ctx: FactsContext): void {
   for (const v of path.violations) addViolation(ctx, v);
   ctx.parsedPath = path.segments;
 
-  // Host (THREATS §5): exact normalised authority → connection.
+  // Host (docs/threat-model.md §5): exact normalised authority → connection.
   const host = normaliseAuthority(req.host, req.scheme);
   const conn: PreparedConnection | null = deps.hosts.get(host) ?? null;
   ctx.conn = conn;
@@ -50,7 +50,7 @@ function run(ctx: FactsContext): void {
     else route = target.path;
   }
 
-  // Query and body through the one strict parser (THREATS §7).
+  // Query and body through the one strict parser (docs/threat-model.md §7).
   const query = parseForm(target.query ?? '', deps.limits.max_params);
   let form: ParsedParams | null = null;
   const ct = mediaType(req.headers['content-type']);

@@ -1,4 +1,4 @@
-// Fact provider `token` (DESIGN §4 `token`, THREATS §9): the id_token (OIDC callbacks), logout token
+// Fact provider `token` (docs/architecture.md, "The policy input", docs/threat-model.md §9): the id_token (OIDC callbacks), logout token
 // (back-channel logout) or bearer (agent and webhook routes), verified against the issuer registry with
 // the audiences bound to this connection. A one-shot token (logout, agent) carries its `jti` as a
 // one-time marker that lives until the token's own `exp` plus skew (OIDC Back-Channel Logout §2.6,

@@ -1,4 +1,4 @@
-// Fact provider `webhook` (THREATS §11): a webhook route's signature over the raw body, verified against
+// Fact provider `webhook` (docs/threat-model.md §11): a webhook route's signature over the raw body, verified against
 // the connection's secrets. A verified delivery's id is a one-time marker (T-W1, T-W6) that lives for
 // the message's whole acceptance window; a forged id is never recorded.
 import { verifyWebhook, webhookReplayTtlMs } from '../../webhooks/verify-webhook';

@@ -4,7 +4,7 @@
 import { toCheckResponse } from '../../ext-authz/src/check/check-response';
 import { HOST, LEGACY_ISS, NEW_ISS, freshCode, makeDemo, oauthCallback, view } from '../support/demo-harness';
 
-describe('issue #3 acceptance (pipeline)', () => {
+describe('acceptance: the pipeline over the demo registry', () => {
   test('1. a state minted for new with the new iss → allow to new', async () => {
     const demo = makeDemo();
     const state = await demo.mint('new');
