@@ -190,6 +190,10 @@ export async function runServe(opts: AppOptions): Promise<void> {
     throw new CliError('cli_usage', describeError(e)); // a bad OTEL_* setting, named
   }
   installShutdown(app);
+  if (opts.mode !== 'opa-envoy' && /^\/*(data[./])?envoy[./]/.test(opts.decisionPath ?? '')) {
+    // The callback facts (registry hosts, pins, replays) still run first in the callback mode.
+    process.stderr.write('callback-proxy: note: an OPA-Envoy decision path in the callback mode; for opa-envoy-plugin\'s behaviour use --mode opa-envoy\n');
+  }
   let listening;
   try {
     listening = await app.listen();
