@@ -40,6 +40,12 @@ import type { HttpListener } from './server/http-server';
 import { httpsOptions, serverCredentials } from './server/tls';
 import type { TlsFiles } from './server/tls';
 import { createPolicyEngine } from './policy/engine-factory';
+import type { ConfiguredBundle } from './policy/engine-factory';
+import { BundlePolicyEngine } from './policy/bundle-engine';
+import type { EngineChoice, StatusListener } from './policy/bundle-engine';
+import type { BundleStatus } from './policy/bundle/bundle-status';
+import type { PollingOptions } from './policy/bundle/http-bundle-source';
+import type { VerificationConfig } from './policy/bundle/signature';
 import { instrumentEngine, instrumentJwksFetch, instrumentPinStore, instrumentReplayStore } from './pipeline/instrumentation';
 import { createAdminServer } from './server/admin-server';
 import type { AdminRoutes } from './server/admin-routes';
@@ -89,7 +95,22 @@ export interface AppOptions {
   v0Compatible?: boolean;
   /** Registry YAML; absent → the embedded demo setup (keys generated now). */
   configFile?: string;
+  /** A Rego directory, an OPA bundle directory or `.tar.gz`, or an http(s) bundle URL (docs/operations.md, "Bundles"). */
   policyDir?: string;
+  /** Which engine runs a bundle: auto (wasm when it has policy.wasm, else rego), rego, or wasm. */
+  engine?: EngineChoice;
+  /** Bundle signature verification (`--verification-key`, `--verification-key-id`, `--signing-alg`, `--scope`, `--exclude-files`). */
+  verification?: VerificationConfig;
+  /** A bundle URL: the bearer token sent with every download. */
+  bundleToken?: string;
+  /** A bundle URL: polling delays (default OPA's 60–120 s; tests shorten them). */
+  bundlePolling?: PollingOptions;
+  /** How long load() waits for the first bundle from a server before going on not ready (default 5000 ms). */
+  bundleWaitMs?: number;
+  /** The bundle named in an OPA configuration file (`serve --opa-config`); replaces policyDir. */
+  configuredBundle?: ConfiguredBundle;
+  /** Poll interval of the local bundle watcher (tests; default 2 s). */
+  policyWatchPollMs?: number;
   dataFile?: string;
   decisionPath?: string;
   grpcAddr?: string;
@@ -142,6 +163,10 @@ export interface Runtime {
   decider: Decider;
   lifecycle: Lifecycle;
   engine: PolicyEngine;
+  /** The status of every bundle the policy comes from (empty for a Rego directory). */
+  bundles: () => BundleStatus[];
+  /** Resolves true once every bundle is in use (at once for a Rego directory), false after `ms`. */
+  waitBundles: (ms: number) => Promise<boolean>;
   demo: DemoSetup | null;
   store: StoreKind;
   /** The pin and replay stores as built (undecorated): for inspection, never for the request path. */
@@ -164,6 +189,8 @@ export interface RuntimeHooks {
    * flows issued before it are refused (store_data_lost). Default 0 (a one-shot `check`).
    */
   memoryEpochStartMs?: number;
+  /** Hears every bundle status change (readiness, logs). */
+  onBundleStatus?: StatusListener;
 }
 
 /**
@@ -265,7 +292,15 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
   }
   const unknownStates = new UnknownStateLimiter(hooks.onLimited ?? null);
   let deps = createFactsDeps(current, { pinStore, replayStore, unknownStates, fetchJwks });
-  const engine = await loadEngine(opts, logger, metrics);
+  let loaded: LoadedEngine;
+  try {
+    loaded = await loadEngine(opts, logger, metrics, hooks.onBundleStatus);
+  } catch (e) {
+    watcher?.close();
+    await closeStores();
+    throw e;
+  }
+  const engine = loaded.engine;
   // Stage overrides, audit, SLO guard and traffic counting (docs/stages.md): the pipeline reads the
   // lifecycle's facts deps (the file's with the overrides applied) and runs behind its stage gate.
   const lifecycle = new Lifecycle({
@@ -295,6 +330,8 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
     decider: lifecycle.gate(pipeline),
     lifecycle,
     engine,
+    bundles: loaded.bundles,
+    waitBundles: loaded.waitBundles,
     demo,
     store,
     stores,
@@ -308,8 +345,20 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
   };
 }
 
-/** The policy engine of either mode: the caller's, or the one --policy / --data / --decision describe. */
-export async function loadEngine(opts: AppOptions, logger: Logger, metrics?: ServiceMetrics): Promise<PolicyEngine> {
+/** A loaded policy engine (instrumented) and the status of the bundles it comes from. */
+export interface LoadedEngine {
+  engine: PolicyEngine;
+  /** The status of every bundle the policy comes from (empty for a Rego directory). */
+  bundles: () => BundleStatus[];
+  /** Resolves true once every bundle is in use (at once for a Rego directory), false after `ms`. */
+  waitBundles: (ms: number) => Promise<boolean>;
+}
+
+/**
+ * The policy engine of either mode: the caller's (`policyEngine`), or the one --policy (a Rego directory,
+ * an OPA bundle or a bundle URL), --engine, --data and --decision describe.
+ */
+export async function loadEngine(opts: AppOptions, logger: Logger, metrics?: ServiceMetrics, onBundleStatus?: StatusListener): Promise<LoadedEngine> {
   const raw =
     opts.policyEngine ??
     (await createPolicyEngine({
@@ -319,9 +368,24 @@ export async function loadEngine(opts: AppOptions, logger: Logger, metrics?: Ser
       watch: opts.watch === true,
       v0Compatible: opts.v0Compatible,
       logger,
+      engine: opts.engine,
+      verification: opts.verification,
+      bundleToken: opts.bundleToken,
+      polling: opts.bundlePolling,
+      configured: opts.configuredBundle,
+      watchPollMs: opts.policyWatchPollMs,
       onReload: (ev) => metrics?.reload('policy', ev.ok, Date.now()),
     }));
-  return metrics ? instrumentEngine(raw, metrics) : raw;
+  const bundleEngine = raw instanceof BundlePolicyEngine ? raw : null;
+  if (bundleEngine && onBundleStatus) {
+    bundleEngine.onStatus(onBundleStatus);
+    onBundleStatus(bundleEngine.statuses());
+  }
+  return {
+    engine: metrics ? instrumentEngine(raw, metrics) : raw,
+    bundles: () => bundleEngine?.statuses() ?? [],
+    waitBundles: (ms) => (bundleEngine ? bundleEngine.waitActivated(ms) : Promise.resolve(true)),
+  };
 }
 
 /** Shutdown goes on when one part fails to close; the failure is logged once, by class and code. */
@@ -335,6 +399,20 @@ export interface Listening {
   adminPort: number;
 }
 
+/**
+ * One bundle's status for `/readyz?verbose`: name, revision in use, last success and failure, and the
+ * last error (a BundleError message: file names and fields, never a key or a token).
+ */
+export function bundleLine(b: BundleStatus): string {
+  const parts = [
+    `revision=${b.activeRevision === null ? '(none)' : JSON.stringify(b.activeRevision)}`,
+    `last_activation=${b.lastSuccessfulActivation ?? '-'}`,
+    `last_request_ok=${b.lastSuccessfulRequest ?? '-'}`,
+  ];
+  if (b.lastError) parts.push(`last_failure=${b.lastError.at}`, `error=${b.lastError.code}: ${b.lastError.message}`);
+  return `${b.activeRevision === null ? '[-]' : '[+]'} bundle ${b.name} ${parts.join(' ')}`;
+}
+
 /** How long shutdown waits for telemetry to flush (an unreachable collector cannot hold the exit). */
 const TELEMETRY_FLUSH_MS = 3000;
 
@@ -346,7 +424,16 @@ export class App {
   readonly readiness = new Readiness();
   private runtime: Runtime | null = null;
   /** `--mode opa-envoy`: the only thing loaded (no registry, stores or lifecycle). */
-  private opaEngine: PolicyEngine | null = null;
+  private opaLoaded: LoadedEngine | null = null;
+
+  private get opaEngine(): PolicyEngine | null {
+    return this.opaLoaded?.engine ?? null;
+  }
+
+  /** The bundles of either mode's policy (empty for a Rego directory or before load). */
+  private bundleStatuses(): BundleStatus[] {
+    return this.runtime?.bundles() ?? this.opaLoaded?.bundles() ?? [];
+  }
   private grpcServer: grpc.Server | null = null;
   private httpServer: HttpListener | null = null;
   private adminServer: http.Server | null = null;
@@ -385,6 +472,7 @@ export class App {
       },
       readiness: () => ({ ready: this.readiness.ready, conditions: this.readiness.snapshot() }),
       now: Date.now,
+      bundles: () => this.bundleStatuses(),
     });
     if (opts.redisUrl && opts.mode !== 'opa-envoy') this.readiness.set('store', false, 'redis connecting');
   }
@@ -455,6 +543,7 @@ export class App {
       metricsText: () => this.telemetry.metricsText(),
       metricsContentType: PROMETHEUS_CONTENT_TYPE,
       routes: this.adminRoutes,
+      details: () => this.bundleStatuses().map(bundleLine),
       onRouteError: (name, e) => this.logger.error({ event: 'admin_route_failed', route: name, error_name: e instanceof Error ? e.name : typeof e }, 'admin route failed'),
     });
     const adminPort = await listenHttp(this.adminServer, this.opts.adminAddr ?? '127.0.0.1:0');
@@ -478,13 +567,27 @@ export class App {
 
   /** `--mode opa-envoy`: only the policy; no registry, stores, pins or stages. */
   private async loadOpaEnvoy(now: number): Promise<void> {
-    this.opaEngine = await loadEngine({ ...this.opts, watch: this.opts.watch ?? true }, this.logger, this.metrics);
+    const loaded = await loadEngine({ ...this.opts, watch: this.opts.watch ?? true }, this.logger, this.metrics, (statuses) => this.bundleReadiness(statuses));
+    this.opaLoaded = loaded;
     this.metrics.loaded('policy', now);
+    // A bundle server may take a moment; until its first bundle is activated the engine answers
+    // authz_unavailable and the bundle's readiness condition says why (as in the callback mode).
+    await loaded.waitBundles(this.opts.bundleWaitMs ?? 5000);
     this.readiness.markLoaded();
     const s = this.opts.opaEnvoy ?? {};
+    const notReady = this.readiness.reasons();
     this.logger.info(
-      { event: 'ready', mode: 'opa-envoy', path: this.decisionPath, engine: this.opaEngine.kind, revision: this.opaEngine.revision, dry_run: s.dryRun === true, skip_request_body_parse: s.skipRequestBodyParse === true },
-      'ready (opa-envoy mode)',
+      {
+        event: notReady.length === 0 ? 'ready' : 'loaded_not_ready',
+        mode: 'opa-envoy',
+        path: this.decisionPath,
+        engine: loaded.engine.kind,
+        revision: loaded.engine.revision,
+        dry_run: s.dryRun === true,
+        skip_request_body_parse: s.skipRequestBodyParse === true,
+        not_ready: notReady.length ? notReady : undefined,
+      },
+      notReady.length === 0 ? 'ready (opa-envoy mode)' : 'loaded (opa-envoy mode); not ready',
     );
   }
 
@@ -499,7 +602,11 @@ export class App {
       // A whole second: the envelopes this service signs carry whole seconds. A predecessor process
       // cannot have stopped, and this one loaded, within the same second.
       memoryEpochStartMs: Math.floor(Date.now() / 1000) * 1000,
+      onBundleStatus: (statuses) => this.bundleReadiness(statuses),
     });
+    // A bundle server may take a moment; after the wait the service goes on not ready (the bundle's
+    // readiness condition says why) and denies authz_unavailable until the first bundle is activated.
+    await this.runtime.waitBundles(this.opts.bundleWaitMs ?? 5000);
     this.metrics.loaded('policy', now);
     this.metrics.loaded('registry', now);
     if (this.opts.configFile && !this.opts.redisUrl) {
@@ -515,6 +622,14 @@ export class App {
       { event: notReady.length === 0 ? 'ready' : 'loaded_not_ready', engine: this.runtime.engine.kind, revision: this.runtime.engine.revision, registry_revision: this.runtime.registryRevision(), not_ready: notReady.length ? notReady : undefined },
       notReady.length === 0 ? 'ready' : 'loaded; not ready',
     );
+  }
+
+  /** One readiness condition per bundle: ready once it was activated (OPA's rule), with the error until then. */
+  private bundleReadiness(statuses: readonly BundleStatus[]): void {
+    for (const s of statuses) {
+      const why = s.lastError ? `not activated (${s.lastError.code})` : 'not activated yet';
+      this.readiness.set(`bundle ${s.name}`, s.activeRevision !== null, s.activeRevision === null ? why : '');
+    }
   }
 
   async start(): Promise<Listening> {

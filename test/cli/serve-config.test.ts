@@ -2,6 +2,10 @@
 // its variable, which wins over the default; an empty variable counts as unset; a bad value names the
 // flag or the variable it came from; --help names every variable; unknown CALLBACK_PROXY_* variables
 // are reported (Kubernetes service links excepted).
+import { generateKeyPairSync } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Command } from 'commander';
 import type { AppOptions } from '../../ext-authz/src/app';
 import { registerServeCommand, SERVE_FLAGS, unknownVariables } from '../../ext-authz/src/cli/serve-command';
@@ -49,10 +53,22 @@ interface Row {
   badMessage?: string;
 }
 
+/** A PEM public key file for the verification flags (RSA; ES256 reads it too, and jose refuses it later). */
+const PUBLIC_PEM = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cbp-serve-cfg-')), 'pub.pem');
+fs.writeFileSync(PUBLIC_PEM, generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }));
+
 const rows: Row[] = [
   { flag: '--mode', env: 'CALLBACK_PROXY_MODE', read: (o) => o.mode, dflt: 'callback', a: 'callback', b: 'callback', bad: 'opa', badMessage: 'unknown mode "opa"; expected one of callback, opa-envoy' },
   { flag: '--config', env: 'CALLBACK_PROXY_CONFIG', read: (o) => o.configFile, dflt: undefined, a: 'a.yaml', b: 'b.yaml' },
   { flag: '--policy', env: 'CALLBACK_PROXY_POLICY', read: (o) => o.policyDir, dflt: 'policies/callback', a: 'p1', b: 'p2' },
+  { flag: '--engine', env: 'CALLBACK_PROXY_ENGINE', read: (o) => o.engine, dflt: 'auto', a: 'wasm', b: 'rego', bad: 'opa', badMessage: 'expected one of auto, rego, wasm' },
+  { flag: '--verification-key', env: 'CALLBACK_PROXY_VERIFICATION_KEY', read: (o) => o.verification?.keys.default?.key, dflt: undefined, a: 'secret-one', b: 'secret-two', with: ['--signing-alg', 'HS256'] },
+  // With a key given, the defaults (key id `default`, RS256) read as undefined here.
+  { flag: '--verification-key-id', env: 'CALLBACK_PROXY_VERIFICATION_KEY_ID', read: (o) => (o.verification?.keyId === 'default' ? undefined : o.verification?.keyId), dflt: undefined, a: 'k1', b: 'k2', with: ['--verification-key', PUBLIC_PEM] },
+  { flag: '--signing-alg', env: 'CALLBACK_PROXY_SIGNING_ALG', read: (o) => (o.verification?.keys.default?.algorithm === 'RS256' ? undefined : o.verification?.keys.default?.algorithm), dflt: undefined, a: 'HS256', b: 'ES256', with: ['--verification-key', PUBLIC_PEM], bad: 'none', badMessage: 'unsupported signing algorithm "none"' },
+  { flag: '--scope', env: 'CALLBACK_PROXY_SCOPE', read: (o) => o.verification?.scope, dflt: undefined, a: 'write', b: 'read', with: ['--verification-key', 's', '--signing-alg', 'HS256'] },
+  { flag: '--exclude-files', env: 'CALLBACK_PROXY_EXCLUDE_FILES', read: (o) => o.verification?.excludeFiles?.join('|'), dflt: undefined, a: 'a.json,b/*', b: 'c.rego', as: (v) => v.split(',').join('|'), with: ['--verification-key', 's', '--signing-alg', 'HS256'] },
+  { flag: '--bundle-token', env: 'CALLBACK_PROXY_BUNDLE_TOKEN', read: (o) => o.bundleToken, dflt: undefined, a: 't1', b: 't2', with: ['--policy', 'https://bundles.example.com/b.tar.gz'] },
   { flag: '--data', env: 'CALLBACK_PROXY_DATA', read: (o) => o.dataFile, dflt: undefined, a: 'd1.json', b: 'd2.json' },
   { flag: '--decision', env: 'CALLBACK_PROXY_DECISION', read: (o) => o.decisionPath, dflt: 'callback/decision', a: 'envoy/authz/allow', b: 'data.x.y', bad: 'no such/path!', badMessage: 'expected a decision path' },
   { flag: '--grpc-addr', env: 'CALLBACK_PROXY_GRPC_ADDR', read: (o) => o.grpcAddr, dflt: '127.0.0.1:9191', a: '0.0.0.0:1', b: '[::1]:2', bad: 'localhost', badMessage: 'expected host:port' },
@@ -138,6 +154,15 @@ describe.each(rows)('$flag / $env', (r) => {
       await expect(parse([r.flag, r.bad!], { [r.env]: r.a })).rejects.toThrow(`${r.flag}: ${r.badMessage}`);
     });
   }
+});
+
+test('bundle verification flags: a key that is neither a PEM file nor PEM text names the flag; companions need the key', async () => {
+  await expect(parse(['--verification-key', 'no-such-key.pem'])).rejects.toThrow('--verification-key: not a readable PEM public key for RS256 (give the path of a PEM file; no such file)');
+  await expect(parse(['--scope', 'write'])).rejects.toThrow('--scope: needs --verification-key');
+  await expect(parse(['--bundle-token', 't'])).rejects.toThrow('--bundle-token: a bearer token needs an http(s) bundle URL as --policy');
+  await expect(parse(['--policy', 'https://b.example.com/x.tar.gz', '--bundle-token', 'env:NO_SUCH_VAR_X'])).rejects.toThrow('--bundle-token: environment variable NO_SUCH_VAR_X is not set');
+  const o = await parse(['--verification-key', PUBLIC_PEM, '--exclude-files', 'a.json, src/*.rego', '--scope', 'write']);
+  expect(o.verification).toEqual({ keys: { default: { key: fs.readFileSync(PUBLIC_PEM, 'utf8'), algorithm: 'RS256' } }, keyId: 'default', scope: 'write', excludeFiles: ['a.json', 'src/*.rego'] });
 });
 
 test('TLS pairs name the side that came alone', async () => {

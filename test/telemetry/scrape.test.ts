@@ -27,6 +27,8 @@ const dashboard = JSON.parse(fs.readFileSync(path.join(ROOT, 'deploy', 'grafana'
 const LABELS = new Set([
   'action', 'reason', 'connection', 'stage', 'transport', 'backend', 'method', 'result', 'store', 'operation', 'outcome', 'kind',
   'version', 'node', 'revision', 'engine', 'condition', 'space', 'le',
+  // policy bundles: the configured name, a fixed state, a BundleError code
+  'name', 'state', 'error',
 ]);
 
 let memory: Harness;

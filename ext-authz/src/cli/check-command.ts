@@ -90,7 +90,7 @@ async function checkOpaEnvoy(req: DecodedCheckRequest, f: RuntimeFlags): Promise
   const logger = silentLogger();
   let engine;
   try {
-    engine = await loadEngine({ mode: 'opa-envoy', policyDir: f.policy, dataFile: f.data, decisionPath, v0Compatible: f.v0Compatible === true, watch: false }, logger);
+    ({ engine } = await loadEngine({ mode: 'opa-envoy', policyDir: f.policy, dataFile: f.data, decisionPath, v0Compatible: f.v0Compatible === true, watch: false }, logger));
   } catch (e) {
     throw new CliError('cli_startup', describeError(e));
   }

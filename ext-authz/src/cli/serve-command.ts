@@ -4,6 +4,13 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { AppOptions, ServiceMode } from '../app';
+import { createPublicKey, X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolveSecret } from '../config/secret-refs';
+import { SIGNING_ALGORITHMS } from '../config/opa-config-schema';
+import { ENGINE_CHOICES } from '../policy/engine';
+import type { EngineChoice } from '../policy/engine';
+import type { VerificationConfig } from '../policy/bundle/signature';
 import { CliError, describeError, exitCodesHelp } from './cli-errors';
 
 /** One serve flag: its long name, commander's attribute name, the variable and a default. */
@@ -26,7 +33,14 @@ const f = (flag: string, arg: string, help: string, dflt?: string): FlagSpec => 
 export const SERVE_FLAGS: readonly FlagSpec[] = [
   f('--mode', '<mode>', 'callback (the callback facts, registry, pins and stages before the policy) or opa-envoy (a drop-in for opa-envoy-plugin: its input and decision rules only)', 'callback'),
   f('--config', '<file>', 'migration registry YAML (default: the embedded demo setup)'),
-  f('--policy', '<dir>', 'policy directory (Rego + data files)', 'policies/callback'),
+  f('--policy', '<dir|bundle|url>', 'policy: a Rego directory, an OPA bundle (.tar.gz or directory) or an http(s) bundle URL', 'policies/callback'),
+  f('--engine', '<auto|rego|wasm>', 'engine for a bundle: auto = wasm when it has policy.wasm, else rego', 'auto'),
+  f('--verification-key', '<file|secret>', 'verify bundle signatures: a PEM public key file (RSA/ECDSA), or an HMAC secret (env:NAME, file:path or the value)'),
+  f('--verification-key-id', '<id>', 'the id of --verification-key (as opa run)', 'default'),
+  f('--signing-alg', '<alg>', 'the algorithm of --verification-key (RS256, PS256, ES256, HS256, … as opa run)', 'RS256'),
+  f('--scope', '<scope>', 'the scope a bundle signature must carry'),
+  f('--exclude-files', '<globs>', 'comma-separated bundle paths (globs) not checked against the signature (opa run --exclude-files-verify)'),
+  f('--bundle-token', '<secret>', 'bearer token for an http(s) --policy: env:NAME, file:path or the value'),
   f('--data', '<file>', 'extra data document (JSON/YAML) merged at the root of data'),
   f('--decision', '<path>', 'decision path, e.g. callback/decision or envoy/authz/allow (default: callback/decision; envoy/authz/allow with --mode opa-envoy)'),
   f('--grpc-addr', '<host:port>', 'gRPC listen address (Envoy ext_authz, Pin API, grpc.health.v1)', '127.0.0.1:9191'),
@@ -127,10 +141,23 @@ export function serveOptions(cmd: Command, env: Readonly<Record<string, string |
   const hkey = v.httpTlsKey.value;
   if ((hcert && !hkey) || (!hcert && hkey)) throw usage(hcert ? v.httpTlsCert.from : v.httpTlsKey.from, 'the HTTP listener\'s certificate and key must be given together (--http-tls-cert and --http-tls-key)');
   if (v.httpTlsCa.value && !hcert) throw usage(v.httpTlsCa.from, 'a client CA for the HTTP listener needs its certificate and key (--http-tls-cert and --http-tls-key)');
+  const engine = v.engine;
+  if (!ENGINE_CHOICES.includes(engine.value as EngineChoice)) throw usage(engine.from, `expected one of ${ENGINE_CHOICES.join(', ')}`);
+  const verification = verificationOptions(v, env);
+  let bundleToken: string | undefined;
+  if (v.bundleToken.value !== undefined) {
+    const t = resolveSecret(v.bundleToken.value, { baseDir: '.', env });
+    if (!t.ok) throw usage(v.bundleToken.from, t.message);
+    if (!/^https?:\/\//i.test(v.policy.value ?? '')) throw usage(v.bundleToken.from, 'a bearer token needs an http(s) bundle URL as --policy');
+    bundleToken = t.value;
+  }
   const opts: AppOptions = {
     mode,
     configFile: v.config.value,
     policyDir: v.policy.value,
+    engine: engine.value as EngineChoice,
+    verification,
+    bundleToken,
     dataFile: v.data.value,
     decisionPath: decision.value,
     grpcAddr: v.grpcAddr.value,
@@ -148,6 +175,46 @@ export function serveOptions(cmd: Command, env: Readonly<Record<string, string |
   if (cert && key) opts.tls = { cert, key, ca: v.tlsCa.value };
   if (hcert && hkey) opts.httpTls = { cert: hcert, key: hkey, ca: v.httpTlsCa.value };
   return opts;
+}
+
+/**
+ * `--verification-key` and its companions → a VerificationConfig, as `opa run` reads them: the key is a
+ * PEM file (RSA/ECDSA public key or certificate) or, for HS*, the secret itself. Checked now, so a bad
+ * key stops start-up naming the flag rather than refusing every bundle later.
+ */
+function verificationOptions(v: Record<string, Resolved>, env: Readonly<Record<string, string | undefined>>): VerificationConfig | undefined {
+  const alg = v.signingAlg;
+  if (!SIGNING_ALGORITHMS.includes(alg.value ?? '')) throw usage(alg.from, `unsupported signing algorithm ${JSON.stringify(alg.value)}; expected one of ${SIGNING_ALGORITHMS.join(', ')}`);
+  const k = v.verificationKey;
+  if (k.value === undefined) {
+    for (const other of [v.scope, v.excludeFiles]) if (other.value !== undefined) throw usage(other.from, 'needs --verification-key');
+    return undefined;
+  }
+  let key: string;
+  if (k.value.startsWith('env:') || k.value.startsWith('file:')) {
+    const r = resolveSecret(k.value, { baseDir: '.', env });
+    if (!r.ok) throw usage(k.from, r.message);
+    key = r.value;
+  } else if (existsSync(k.value) && statSync(k.value).isFile()) {
+    key = readFileSync(k.value, 'utf8');
+  } else {
+    key = k.value;
+  }
+  if (!(alg.value ?? '').startsWith('HS')) {
+    try {
+      if (key.includes('-----BEGIN CERTIFICATE-----')) new X509Certificate(key);
+      else createPublicKey(key);
+    } catch {
+      throw usage(k.from, `not a readable PEM public key for ${alg.value} (give the path of a PEM file${existsSync(k.value) ? '' : '; no such file'})`);
+    }
+  }
+  const exclude = v.excludeFiles.value?.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  return {
+    keys: { [v.verificationKeyId.value ?? 'default']: { key, algorithm: alg.value } },
+    keyId: v.verificationKeyId.value ?? 'default',
+    scope: v.scope.value,
+    excludeFiles: exclude,
+  };
 }
 
 /** CALLBACK_PROXY_* variables that no flag reads (a typo would otherwise be ignored silently). */

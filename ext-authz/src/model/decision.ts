@@ -52,6 +52,8 @@ export interface DecisionEvent {
   engine: string;
   path: string;
   revision: string;
+  /** OPA's decision-log `bundles` ({name: {revision}}) when the policy came from a bundle. */
+  bundles?: Readonly<Record<string, { readonly revision: string }>>;
   input: PolicyInput | null;
   /** The policy's raw value (undefined when it produced none). */
   result: unknown;

@@ -335,7 +335,7 @@ export const REASONS = {
   ],
   authz_unavailable: [
     403, 'ext-authz unreachable',
-    { by: 'service', fix: 'ext-authz is not ready: still loading, or draining for a stop. Wait for `/readyz`; if it stays, the log says why the load failed.' },
+    { by: 'service', fix: 'ext-authz is not ready: still loading, its policy bundle not activated yet, or draining for a stop. Wait for `/readyz` (`?verbose` shows each bundle and its last error); if it stays, the log says why the load failed.' },
   ],
   // -- routing outcomes (allow / rewrite reasons)
   pinned_legacy: [

@@ -36,6 +36,9 @@ export function instrumentEngine(engine: PolicyEngine, metrics: ServiceMetrics):
     get revision() {
       return engine.revision;
     },
+    get bundles() {
+      return engine.bundles;
+    },
     evaluate: (input, opts) => phaseSync('callback.policy', policyAttrs, () => evaluate(input, opts), policyFailure),
     close: () => engine.close(),
   };

@@ -66,7 +66,7 @@ export class Pipeline {
     const engine = this.deps.engine;
     const event: Omit<DecisionEvent, 'decision' | 'timings'> = {
       decisionId, requestId: req.requestId, engine: engine.kind, path: engine.decisionPath, revision: engine.revision,
-      input: null, result: undefined, engineError: null, problem: null,
+      bundles: engine.bundles, input: null, result: undefined, engineError: null, problem: null,
     };
 
     if (facts.connection === null || facts.input.migration === null) {
@@ -82,7 +82,7 @@ export class Pipeline {
     input.version = INPUT_VERSION;
     event.input = input;
     // The Rego engine answers synchronously: await only an engine that returns a promise.
-    const pending = this.evaluate(engine, input);
+    const pending = this.evaluate(engine, input, decisionId);
     const evaluated = pending instanceof Promise ? await pending : pending;
     const ctx = this.decisionContext(factsDeps, facts.connection, input);
     let decision: Decision;
@@ -115,9 +115,9 @@ export class Pipeline {
     return result;
   }
 
-  private evaluate(engine: PolicyEngine, input: PolicyInput): EngineResult | Promise<EngineResult> {
+  private evaluate(engine: PolicyEngine, input: PolicyInput, decisionId: string): EngineResult | Promise<EngineResult> {
     try {
-      const r = engine.evaluate(input, { nowNs: input.now.ns });
+      const r = engine.evaluate(input, { nowNs: input.now.ns, decisionId });
       return r instanceof Promise ? r.catch(engineThrew) : r;
     } catch (e) {
       return engineThrew(e);

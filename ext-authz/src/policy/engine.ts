@@ -2,8 +2,11 @@
 // throws — a failure is a coded result the pipeline turns into a deny (DESIGN §4 "Fail closed").
 import { CodedError } from '../model/errors';
 
-/** Request-time engine failures; each is also a reason code in reasons.ts. */
-export type EngineErrorCode = 'policy_error' | 'policy_timeout' | 'policy_undefined';
+/**
+ * Request-time engine failures; each is also a reason code in reasons.ts. `authz_unavailable`: the
+ * engine has no policy yet (a bundle that was never activated; docs/operations.md, "Bundles").
+ */
+export type EngineErrorCode = 'policy_error' | 'policy_timeout' | 'policy_undefined' | 'authz_unavailable';
 
 export type EngineResult =
   | { ok: true; value: unknown }
@@ -15,7 +18,16 @@ export interface EvalOptions {
   deadlineMs?: number;
   /** The request's `now` in ns (decimal string), so time.now_ns() agrees with input.now. */
   nowNs?: string;
+  /** The decision id (the shadow engine logs its differences under it). */
+  decisionId?: string;
 }
+
+/** `--engine`: which engine runs a bundle (auto: wasm when it has policy.wasm, else rego). */
+export type EngineChoice = 'auto' | 'rego' | 'wasm';
+export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'rego', 'wasm'];
+
+/** OPA's decision-log `bundles` field: the revision of every bundle the decision was made with. */
+export type BundleRevisions = Readonly<Record<string, { readonly revision: string }>>;
 
 export interface PolicyEngine {
   /** Engine kind, for logs and metrics ("rego", "wasm", "shadow(rego,rego)"). */
@@ -24,6 +36,11 @@ export interface PolicyEngine {
   readonly decisionPath: string;
   /** Revision of the loaded policy (bundle manifest revision, else a content hash). */
   readonly revision: string;
+  /**
+   * The bundles in use (`{name: {revision}}`), for decision logs; absent for a policy directory. A
+   * cached object, replaced (never mutated) when a new bundle is activated: reading it costs nothing.
+   */
+  readonly bundles?: BundleRevisions;
   evaluate(input: unknown, opts?: EvalOptions): EngineResult | Promise<EngineResult>;
   close(): Promise<void>;
 }
@@ -41,14 +58,19 @@ export type PolicyLoadErrorCode =
   /** policy.wasm needs a builtin that neither opa-wasm nor the builtin library provides. */
   | 'policy_builtin_missing'
   /** The decision path names no rule the policy defines. */
-  | 'decision_path_undefined';
+  | 'decision_path_undefined'
+  /** `--engine` asks for an engine the bundle cannot run (wasm without policy.wasm, rego without modules). */
+  | 'policy_engine_mismatch'
+  /** The bundle cannot be read, verified or activated (the message has the BundleError's code). */
+  | 'policy_bundle_invalid';
 
 export class PolicyLoadError extends CodedError<PolicyLoadErrorCode> {}
 
 /** What a (re)load reports: to a callback the app wires to logs and a metric. */
 export type ReloadEvent =
   | { ok: true; revision: string; files: number; durationMs: number }
-  | { ok: false; code: PolicyLoadErrorCode; message: string; keptRevision: string };
+  /** A failed reload: a PolicyLoadErrorCode, or a bundle's BundleError code (policy/bundle/bundle-errors.ts). */
+  | { ok: false; code: PolicyLoadErrorCode | (string & {}); message: string; keptRevision: string };
 
 /**
  * `callback/decision`, `envoy/authz/allow`, `callback.decision` or `data.callback.decision` →

@@ -6,12 +6,18 @@ import type { CompiledPolicy, PreparedQuery, Value } from '../rego/engine';
 import { decisionRef, PolicyLoadError } from './engine';
 import type { EngineResult, EvalOptions, PolicyEngine, ReloadEvent } from './engine';
 import { loadPolicyDir } from './load-dir';
+import type { PolicySource } from './load-dir';
 import { decisionToJson } from './value-json';
 import { FileWatcher } from '../config/file-watcher';
 
 export interface RegoEngineOptions {
-  /** Policy directory (or one .rego file). */
+  /** Policy directory (or one .rego file); also named in load errors when `source` is given. */
   dir: string;
+  /**
+   * Modules and data already read (a bundle: policy/bundle-engine.ts). Compiled instead of reading
+   * `dir`; such an engine has nothing to watch.
+   */
+  source?: PolicySource;
   /** Decision path: `callback/decision` (default), `envoy/authz/allow`, `data.x.y`. */
   decision?: string;
   /** Accept Rego v0 modules (`--v0-compatible`); default: every module is v1, as in OPA 1.x. */
@@ -39,7 +45,7 @@ interface Loaded {
 }
 
 function compileDir(opts: RegoEngineOptions, ref: string): Loaded {
-  const src = loadPolicyDir(opts.dir, { extraData: opts.extraData });
+  const src = opts.source ?? loadPolicyDir(opts.dir, { extraData: opts.extraData });
   let policy: CompiledPolicy;
   let query: PreparedQuery;
   try {
@@ -105,7 +111,7 @@ export class RegoPolicyEngine implements PolicyEngine {
     this.deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
     this.maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
     // The watcher takes its first digest before the first compile, so no edit in between is missed.
-    const watcher = opts.watch ? new FileWatcher(opts.dir, { onChange: () => this.reload(), debounceMs: opts.debounceMs ?? 150 }) : null;
+    const watcher = opts.watch && !opts.source ? new FileWatcher(opts.dir, { onChange: () => this.reload(), debounceMs: opts.debounceMs ?? 150 }) : null;
     this.current = compileDir(opts, this.decisionPath);
     this.watcher = watcher?.start() ?? null;
   }

@@ -13,6 +13,8 @@ export interface AdminServerOptions {
   metricsContentType: string;
   /** Mounted after the built-in routes, tried in order until one answers. */
   routes?: readonly AdminRoutes[];
+  /** Extra lines for `/readyz?verbose` (the bundles' status); never secrets. */
+  details?: () => string[];
   /** Told about a handler that threw (it should not: handlers answer their own errors). */
   onRouteError?: (name: string, e: unknown) => void;
 }
@@ -33,12 +35,13 @@ const JSON_TYPE = 'application/json';
  * /readyz: `ready` (200), or `not ready: store: redis unreachable; …` (503). With `?verbose` every
  * condition is listed, `[+]` holding and `[-]` failing, as Kubernetes components do.
  */
-function readyz(readiness: Readiness, verbose: boolean): { status: number; body: string } {
+function readyz(readiness: Readiness, verbose: boolean, details: string[] = []): { status: number; body: string } {
   const ready = readiness.ready;
   const head = ready ? 'ready' : `not ready: ${readiness.reasons().join('; ')}`;
   if (!verbose) return { status: ready ? 200 : 503, body: `${head}\n` };
   const lines = readiness.snapshot().map((c) => (c.ok ? `[+] ${c.name} ok` : `[-] ${c.name} ${c.detail}`));
   lines.push(readiness.isDraining ? '[-] draining' : '[+] not draining');
+  lines.push(...details);
   return { status: ready ? 200 : 503, body: `${lines.join('\n')}\n${head}\n` };
 }
 
@@ -71,7 +74,14 @@ export function createAdminServer(opts: AdminServerOptions): http.Server {
     }
     if (read && p === '/readyz') {
       req.resume();
-      const r = readyz(opts.readiness, url.searchParams.has('verbose'));
+      const verbose = url.searchParams.has('verbose');
+      let details: string[] = [];
+      try {
+        if (verbose) details = opts.details?.() ?? [];
+      } catch {
+        details = ['details unavailable'];
+      }
+      const r = readyz(opts.readiness, verbose, details);
       return send(res, r.status, TEXT, r.body);
     }
     for (const r of routes) {

@@ -141,7 +141,8 @@ export interface OpaEnvoyLogEntry {
   dryRun: boolean;
   evalNs: number;
   handlerNs: number;
-  engine: { kind: string; revision: string } | null;
+  /** The engine's kind and revision, and the bundles it runs (`{name: {revision}}`) when from bundles. */
+  engine: { kind: string; revision: string; bundles?: Readonly<Record<string, { readonly revision: string }>> } | null;
 }
 
 /** Result fields of an OPA-Envoy decision whose header values are masked (they may carry credentials). */
@@ -194,7 +195,7 @@ export class DecisionLogger {
         masked: [...m.masked, ...d.masked],
       };
       if (requestId) ev.req_id = requestId;
-      if (event) ev.bundles = { [event.engine]: { revision: event.revision } };
+      if (event) ev.bundles = event.bundles ?? { [event.engine]: { revision: event.revision } };
       const ids = activeTraceIds();
       if (ids.trace_id !== undefined) {
         ev.trace_id = ids.trace_id;
@@ -223,7 +224,7 @@ export class DecisionLogger {
       if (m.input !== undefined) ev.input = m.input;
       if (r.result !== undefined) ev.result = r.result;
       if (e.error !== undefined) ev.error = { code: e.error, message: e.problem ?? e.error };
-      if (e.engine) ev.bundles = { [e.engine.kind]: { revision: e.engine.revision } };
+      if (e.engine) ev.bundles = e.engine.bundles ?? { [e.engine.kind]: { revision: e.engine.revision } };
       ev.timestamp = rfc3339Nanos(BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n));
       ev.metrics = { timer_rego_query_eval_ns: Math.round(e.evalNs), timer_server_handler_ns: Math.round(e.handlerNs) };
       if (e.dryRun) ev.dry_run = true;

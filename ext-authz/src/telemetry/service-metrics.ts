@@ -51,6 +51,22 @@ export class LabelledCounter {
   }
 }
 
+/** One policy bundle's status as the gauges read it (the fields of OPA's bundle status). */
+export interface BundleState {
+  name: string;
+  activeRevision: string | null;
+  lastSuccessfulRequest: string | null;
+  lastSuccessfulActivation: string | null;
+  lastError: { code: string; at: string } | null;
+  consecutiveErrors: number;
+}
+
+/** `active` (in use, last poll fine), `error` (in use, the last download or activation failed), `not_activated`. */
+export function bundleState(b: BundleState): 'active' | 'error' | 'not_activated' {
+  if (b.activeRevision === null) return 'not_activated';
+  return b.consecutiveErrors > 0 ? 'error' : 'active';
+}
+
 /** What the callback gauges read at collection time; the app supplies it once everything is loaded. */
 export interface ServiceState {
   /** The active policy revision and engine kind, null before load. */
@@ -63,6 +79,8 @@ export interface ServiceState {
   readiness(): { ready: boolean; conditions: readonly { name: string; ok: boolean }[] };
   /** Epoch ms. */
   now(): number;
+  /** The policy's bundles (empty for a Rego directory). */
+  bundles?(): readonly BundleState[];
 }
 
 export type StoreKind = 'memory' | 'redis';
@@ -89,6 +107,8 @@ export class ServiceMetrics {
   readonly storeBudgetExhausted: LabelledCounter;
   readonly storeDataLost: LabelledCounter;
   readonly unknownStateLimited: LabelledCounter;
+  /** Shadow policy comparisons (docs/operations.md, "Shadow policy"). */
+  readonly shadowComparisons: LabelledCounter;
   private readonly storeUp = new Map<StoreKind, boolean>();
   private readonly checkDuration: Histogram;
   private readonly policyDuration: Histogram;
@@ -111,6 +131,7 @@ export class ServiceMetrics {
     this.storeBudgetExhausted = new LabelledCounter(meter, 'callback_proxy_store_budget_exhausted', 'Entries refused because their class budget (or the store memory) was full', '{entry}', ['class']);
     this.storeDataLost = new LabelledCounter(meter, 'callback_proxy_store_data_lost', 'Times the store was found to have lost data (a new epoch began)', '{event}', ['cause']);
     this.unknownStateLimited = new LabelledCounter(meter, 'callback_proxy_unknown_state_limited', 'Callbacks denied rate_limited before the pin lookup', '{request}', ['scope', 'connection']);
+    this.shadowComparisons = new LabelledCounter(meter, 'callback_proxy_shadow_comparisons', 'Decisions the shadow policy also made, by result (match, mismatch)', '{decision}', ['result']);
     // Series that exist from the start, so rate() and alerts see a 0 rather than nothing.
     for (const kind of ['policy', 'registry']) for (const result of ['success', 'failure']) this.reloads.add([kind, result], 0);
     for (const result of ['ok', 'http_error', 'network_error']) this.jwksFetches.add([result], 0);
@@ -231,6 +252,31 @@ export class ServiceMetrics {
     gauge('callback_proxy_ready', 'Whether the service reports ready (1) or not (0)', '', (o, s) => o(s.readiness().ready ? 1 : 0));
     gauge('callback_proxy_readiness_condition', 'Each readiness condition: 1 ok, 0 failing', '', (o, s) => {
       for (const c of s.readiness().conditions) o(c.ok ? 1 : 0, { condition: c.name });
+    });
+    const seconds = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso) / 1000);
+    gauge('callback_proxy_bundle_info', 'Each policy bundle: revision in use, state (active, error, not_activated) and last error code (value 1)', '', (o, s) => {
+      for (const b of s.bundles?.() ?? []) o(1, { name: b.name, revision: b.activeRevision ?? '', state: bundleState(b), error: b.lastError?.code ?? '' });
+    });
+    gauge('callback_proxy_bundle_last_success_timestamp_seconds', 'When each bundle was last activated', 's', (o, s) => {
+      for (const b of s.bundles?.() ?? []) {
+        const t = seconds(b.lastSuccessfulActivation);
+        if (t !== null) o(t, { name: b.name });
+      }
+    });
+    gauge('callback_proxy_bundle_last_request_success_timestamp_seconds', 'When the bundle source last answered (a download or a 304)', 's', (o, s) => {
+      for (const b of s.bundles?.() ?? []) {
+        const t = seconds(b.lastSuccessfulRequest);
+        if (t !== null) o(t, { name: b.name });
+      }
+    });
+    gauge('callback_proxy_bundle_last_failure_timestamp_seconds', 'When a download or activation of each bundle last failed', 's', (o, s) => {
+      for (const b of s.bundles?.() ?? []) {
+        const t = seconds(b.lastError?.at ?? null);
+        if (t !== null) o(t, { name: b.name });
+      }
+    });
+    gauge('callback_proxy_bundle_consecutive_errors', 'Failed downloads or activations of each bundle since its last success', '{error}', (o, s) => {
+      for (const b of s.bundles?.() ?? []) o(b.consecutiveErrors, { name: b.name });
     });
     meter.createObservableGauge('callback_proxy_store_up', { description: 'Whether the pin and replay store is usable (1) or not (0)' }).addCallback((r) => {
       for (const [store, up] of this.storeUp) r.observe(up ? 1 : 0, { store });

@@ -181,7 +181,7 @@ export class OpaEnvoyCore {
         dryRun: this.opts.settings.dryRun === true,
         evalNs: ctx.evalNs,
         handlerNs: elapsedNs,
-        engine: ctx.engine ? { kind: ctx.engine.kind, revision: ctx.engine.revision } : null,
+        engine: ctx.engine ? { kind: ctx.engine.kind, revision: ctx.engine.revision, bundles: ctx.engine.bundles } : null,
       });
     } catch (e) {
       try {

@@ -2,6 +2,7 @@
 // change is the caller's watcher). A bundle server is polled as OPA polls it (http-bundle-source.ts).
 // Both keep a BundleStatus for /readyz, metrics and decision logs.
 import { asBundleError } from './bundle-errors';
+import type { BundleError } from './bundle-errors';
 import { BundleStatusTracker } from './bundle-status';
 import type { BundleStatus } from './bundle-status';
 import { loadBundlePath } from './load-bundle';
@@ -53,6 +54,11 @@ export class LocalBundleSource implements BundleSource {
   /** Marks the bundle from load() as in use (after the engine compiled it). */
   activated(b: LoadedBundle): void {
     this.tracker.activated(b.revision);
+  }
+
+  /** Records a bundle that was read but could not be put in use (it did not compile). */
+  activationFailed(err: BundleError): void {
+    this.tracker.failed(err);
   }
 
   status(): BundleStatus {
