@@ -86,11 +86,6 @@ export interface AppOptions {
   mode?: ServiceMode;
   /** `--mode opa-envoy`: the plugin's `dry-run` and `skip-request-body-parse` (plugins.envoy_ext_authz_grpc). */
   opaEnvoy?: OpaEnvoySettings;
-  /**
-   * A policy engine built by the caller (an embedding, a test with an OPA-built wasm module) instead of
-   * the one --policy / --data / --decision describe. The app closes it on stop.
-   */
-  policyEngine?: PolicyEngine;
   /** Accept Rego v0 policy modules (`--v0-compatible`, as OPA 1.x); default: v1 syntax only. */
   v0Compatible?: boolean;
   /** Registry YAML; absent → the embedded demo setup (keys generated now). */
@@ -355,27 +350,25 @@ export interface LoadedEngine {
 }
 
 /**
- * The policy engine of either mode: the caller's (`policyEngine`), or the one --policy (a Rego directory,
- * an OPA bundle or a bundle URL), --engine, --data and --decision describe.
+ * The policy engine of either mode: the one --policy (a Rego directory, an OPA bundle or a bundle URL),
+ * --engine, --data and --decision describe.
  */
 export async function loadEngine(opts: AppOptions, logger: Logger, metrics?: ServiceMetrics, onBundleStatus?: StatusListener): Promise<LoadedEngine> {
-  const raw =
-    opts.policyEngine ??
-    (await createPolicyEngine({
-      policyDir: opts.policyDir ?? DEFAULT_POLICY_DIR,
-      dataFile: opts.dataFile,
-      decisionPath: opts.decisionPath ?? defaultDecisionPath(opts.mode),
-      watch: opts.watch === true,
-      v0Compatible: opts.v0Compatible,
-      logger,
-      engine: opts.engine,
-      verification: opts.verification,
-      bundleToken: opts.bundleToken,
-      polling: opts.bundlePolling,
-      configured: opts.configuredBundle,
-      watchPollMs: opts.policyWatchPollMs,
-      onReload: (ev) => metrics?.reload('policy', ev.ok, Date.now()),
-    }));
+  const raw = await createPolicyEngine({
+    policyDir: opts.policyDir ?? DEFAULT_POLICY_DIR,
+    dataFile: opts.dataFile,
+    decisionPath: opts.decisionPath ?? defaultDecisionPath(opts.mode),
+    watch: opts.watch === true,
+    v0Compatible: opts.v0Compatible,
+    logger,
+    engine: opts.engine,
+    verification: opts.verification,
+    bundleToken: opts.bundleToken,
+    polling: opts.bundlePolling,
+    configured: opts.configuredBundle,
+    watchPollMs: opts.policyWatchPollMs,
+    onReload: (ev) => metrics?.reload('policy', ev.ok, Date.now()),
+  });
   const bundleEngine = raw instanceof BundlePolicyEngine ? raw : null;
   if (bundleEngine && onBundleStatus) {
     bundleEngine.onStatus(onBundleStatus);

@@ -9,8 +9,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadBundlePath } from '../../../ext-authz/src/policy/bundle/index';
-import { WasmPolicyEngine } from '../../../ext-authz/src/policy/wasm/wasm-engine';
 import type { AppOptions } from '../../../ext-authz/src/app';
 import { checkRequestFor, grpcCheck, startHarness } from '../../support/app-harness';
 import type { Harness } from '../../support/app-harness';
@@ -60,7 +58,7 @@ function decisionId(resp: any): string {
 maybe('--mode opa-envoy answers as opa-envoy-plugin (shared OPA-Envoy policy, never seen by other tests)', () => {
   let tmp: string;
   let samples: Sample[];
-  let wasmBundle: Awaited<ReturnType<typeof loadBundlePath>>;
+  let bundle: string;
 
   beforeAll(async () => {
     const src = path.join(shared!, 'opa-envoy', 'src');
@@ -68,7 +66,8 @@ maybe('--mode opa-envoy answers as opa-envoy-plugin (shared OPA-Envoy policy, ne
     // The policy directory exactly as the user has it: the Rego file and its routes data.
     for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(tmp, f));
     samples = (JSON.parse(fs.readFileSync(path.join(shared!, 'opa-envoy', 'samples.json'), 'utf8')) as { samples: Sample[] }).samples;
-    wasmBundle = await loadBundlePath(path.join(shared!, 'opa-envoy', 'bundle.tar.gz'));
+    // OPA's own build: `opa build -t wasm -e envoy/authz/allow -e envoy/authz/result src`.
+    bundle = path.join(shared!, 'opa-envoy', 'bundle.tar.gz');
   });
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -76,9 +75,8 @@ maybe('--mode opa-envoy answers as opa-envoy-plugin (shared OPA-Envoy policy, ne
   async function serve(engine: Engine, entrypoint: string, extra: Partial<AppOptions> = {}): Promise<Harness> {
     const base: Partial<AppOptions> = { mode: 'opa-envoy', decisionPath: entrypoint, ...extra };
     if (engine === 'rego') return startHarness({ ...base, policyDir: tmp, dataFile: path.join(tmp, 'routes.json') });
-    const w = wasmBundle.wasm![0];
-    const policyEngine = await WasmPolicyEngine.load({ wasm: w.bytes, data: wasmBundle.data, entrypoint, revision: wasmBundle.revision });
-    return startHarness({ ...base, policyEngine });
+    // --policy bundle.tar.gz --engine wasm: the bundle's policy.wasm with the routes OPA put in its data.json.
+    return startHarness({ ...base, policyDir: bundle, engine: 'wasm' });
   }
 
   describe.each(['rego', 'wasm'] as const)('on the %s engine', (engine) => {
@@ -92,6 +90,7 @@ maybe('--mode opa-envoy answers as opa-envoy-plugin (shared OPA-Envoy policy, ne
 
     test('every sample gets opa-envoy-plugin\'s answer to what opa eval decided', async () => {
       expect(samples).toHaveLength(12);
+      for (const h of harnesses.values()) expect(h.app.engine?.kind).toBe(engine);
       for (const s of samples) {
         const h = harnesses.get(s.entrypoint)!;
         const http = s.input.attributes.request.http;
@@ -118,7 +117,8 @@ maybe('--mode opa-envoy answers as opa-envoy-plugin (shared OPA-Envoy policy, ne
       expect(ev.input.attributes.request.http.method).toBe('GET');
       // None of the callback mode's facts.
       for (const k of ['callback', 'pin', 'token', 'migration', 'webhook', 'now']) expect(ev.input).not.toHaveProperty(k);
-      expect(ev.bundles).toEqual({ [engine]: { revision: expect.any(String) } });
+      // OPA's `bundles` field: the bundle by name for the wasm bundle; the engine for a Rego directory.
+      expect(ev.bundles).toEqual(engine === 'wasm' ? { [bundle]: { revision: '' } } : { rego: { revision: expect.any(String) } });
       expect(ev.metrics.timer_rego_query_eval_ns).toBeGreaterThan(0);
     });
 
@@ -148,8 +148,11 @@ maybe('--mode opa-envoy answers as opa-envoy-plugin (shared OPA-Envoy policy, ne
     }, 120_000);
   });
 
-  test('`callback-proxy serve --mode opa-envoy --policy <dir>` (the real process) answers every sample the same way', async () => {
-    const child = await startServe(['--mode', 'opa-envoy', '--policy', tmp, '--data', path.join(tmp, 'routes.json'), '--decision', 'envoy/authz/result', '--log-level', 'warn']);
+  test.each([
+    ['a Rego directory', () => ['--policy', tmp, '--data', path.join(tmp, 'routes.json')]],
+    ['OPA\'s wasm bundle', () => ['--policy', bundle, '--engine', 'wasm']],
+  ])('`callback-proxy serve --mode opa-envoy` (the real process) on %s answers every sample the same way', async (_what, args) => {
+    const child = await startServe(['--mode', 'opa-envoy', ...args(), '--decision', 'envoy/authz/result', '--log-level', 'warn']);
     const client = new (loadProtos().AuthorizationClient)(`127.0.0.1:${child.grpcPort}`, grpc.credentials.createInsecure()) as any;
     try {
       expect(child.stderr()).not.toContain('EMBEDDED DEMO');
