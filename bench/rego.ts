@@ -3,16 +3,15 @@
 // engines on the callback policy OPA compiled to wasm (shared/opa-wasm beside the repository, when
 // present: the Rego engine on that snapshot's sources, the wasm engine on its policy.wasm), and a few
 // gateway policies from the conformance corpus. Per decision through the PolicyEngine interface (what a
-// check pays: evaluation plus the result's conversion to JSON) for both engines: the Rego engine on the
-// policy directory and the wasm engine on OPA's bundle.tar.gz, for the callback policy and for the
+// check pays: evaluation plus the result's conversion to JSON) for both engines as `serve --policy … --engine …`
+// builds them (the Rego engine on a policy directory, the wasm engine on OPA's bundle.tar.gz), for the callback policy and the
 // OPA-Envoy example (`--mode opa-envoy`). A benchmark, not a test: it prints its command, parameters and
 // the machine's load (a shared machine is noisy), the figures, and writes JSON.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { RegoPolicyEngine } from '../ext-authz/src/policy/rego-engine';
 import type { PolicyEngine } from '../ext-authz/src/policy/engine';
-import { loadBundlePath } from '../ext-authz/src/policy/bundle/index';
+import { createPolicyEngine } from '../ext-authz/src/policy/engine-factory';
 import { compilePolicy, type PolicyModule } from '../ext-authz/src/rego/engine';
 import { WasmPolicyEngine } from '../ext-authz/src/policy/wasm/wasm-engine';
 import { loadPolicyDir } from '../ext-authz/src/policy/load-dir';
@@ -117,11 +116,9 @@ async function benchEngine(name: string, load: () => Promise<PolicyEngine> | Pol
   return { name, compile_ms: round(loadMs), median_us: round(t.median), p99_us: round(t.p99), mean_us: round(t.mean), iterations: ITER };
 }
 
-async function wasmFromBundle(file: string, entrypoint: string): Promise<PolicyEngine> {
-  const b = await loadBundlePath(file);
-  const w = b.wasm?.find((m) => m.entrypoints.includes(entrypoint)) ?? b.wasm?.[0];
-  if (!w) throw new Error(`${file}: no policy.wasm`);
-  return WasmPolicyEngine.load({ wasm: w.bytes, data: b.data, entrypoint, revision: b.revision });
+/** The engine `serve --policy <policy> --engine <engine> --decision <decision>` runs. */
+function served(policy: string, engine: 'rego' | 'wasm', decision: string, dataFile?: string): Promise<PolicyEngine> {
+  return createPolicyEngine({ policyDir: policy, engine, decisionPath: decision, dataFile, watch: false, logger: silentLogger() });
 }
 
 function round(x: number): number {
@@ -156,16 +153,17 @@ async function main(): Promise<void> {
     rows.push(benchPolicy('snapshot callback policy, Rego engine', modules, {}, 'data.callback.decision', input));
     rows.push(await benchWasm('snapshot callback policy.wasm, wasm engine', fs.readFileSync(path.join(snapshot, 'policy.wasm')), input));
     // Per decision as a check pays it, through the PolicyEngine interface.
-    rows.push(await benchEngine('engine: rego, policies/callback (shipped)', () => new RegoPolicyEngine({ dir: path.join(ROOT, 'policies', 'callback') }), input));
-    rows.push(await benchEngine('engine: rego, snapshot src/', () => new RegoPolicyEngine({ dir: srcDir }), input));
-    rows.push(await benchEngine('engine: wasm, snapshot bundle.tar.gz', () => wasmFromBundle(path.join(snapshot, 'bundle.tar.gz'), 'callback/decision'), input));
+    // What `serve --policy … --engine …` runs, one decision per call.
+    rows.push(await benchEngine('serve: --engine rego, policies/callback (shipped)', () => served(path.join(ROOT, 'policies', 'callback'), 'rego', 'callback/decision'), input));
+    rows.push(await benchEngine('serve: --engine rego, snapshot src/', () => served(srcDir, 'rego', 'callback/decision'), input));
+    rows.push(await benchEngine('serve: --engine wasm, OPA\'s bundle.tar.gz', () => served(path.join(snapshot, 'bundle.tar.gz'), 'wasm', 'callback/decision'), input));
     const envoyDir = path.join(ROOT, '..', 'shared', 'opa-wasm', 'opa-envoy');
     if (fs.existsSync(path.join(envoyDir, 'bundle.tar.gz'))) {
       const samples = JSON.parse(fs.readFileSync(path.join(envoyDir, 'samples.json'), 'utf8')) as { samples: { name: string; input: unknown }[] };
       const envoyInput = samples.samples.find((s) => s.name === 'callback-ok')!.input;
-      const routes = JSON.parse(fs.readFileSync(path.join(envoyDir, 'src', 'routes.json'), 'utf8')) as Record<string, unknown>;
-      rows.push(await benchEngine('engine: rego, opa-envoy example (envoy/authz/result)', () => new RegoPolicyEngine({ dir: path.join(envoyDir, 'src'), decision: 'envoy/authz/result', extraData: [routes] }), envoyInput));
-      rows.push(await benchEngine('engine: wasm, opa-envoy example (envoy/authz/result)', () => wasmFromBundle(path.join(envoyDir, 'bundle.tar.gz'), 'envoy/authz/result'), envoyInput));
+      const routes = path.join(envoyDir, 'src', 'routes.json');
+      rows.push(await benchEngine('serve: --engine rego, opa-envoy example (result)', () => served(path.join(envoyDir, 'src'), 'rego', 'envoy/authz/result', routes), envoyInput));
+      rows.push(await benchEngine('serve: --engine wasm, opa-envoy bundle (result)', () => served(path.join(envoyDir, 'bundle.tar.gz'), 'wasm', 'envoy/authz/result'), envoyInput));
     }
   } else {
     process.stdout.write(`(no wasm rows: ${path.relative(ROOT, snapshot)} not found)\n`);
