@@ -2,11 +2,12 @@
 // on a typical input (captured from the real pipeline on the embedded default), the same for both
 // engines on the callback policy OPA compiled to wasm (shared/opa-wasm beside the repository, when
 // present: the Rego engine on that snapshot's sources, the wasm engine on its policy.wasm), and a few
-// gateway policies from the conformance corpus. Per decision through the PolicyEngine interface (what a
-// check pays: evaluation plus the result's conversion to JSON) for both engines as `serve --policy … --engine …`
-// builds them (the Rego engine on a policy directory, the wasm engine on OPA's bundle.tar.gz), for the callback policy and the
-// OPA-Envoy example (`--mode opa-envoy`). A benchmark, not a test: it prints its command, parameters and
-// the machine's load (a shared machine is noisy), the figures, and writes JSON.
+// gateway policies from the conformance corpus. Then one decision per call through the PolicyEngine
+// interface (what a check pays: evaluation and the result's conversion to JSON), on both engines as
+// `serve --policy … --engine rego|wasm` builds them: the callback policy (the shipped directory, the
+// snapshot's sources, OPA's bundle.tar.gz) and the OPA-Envoy example (`--mode opa-envoy`). A benchmark,
+// not a test: it prints its command, parameters and the machine's load (a shared machine is noisy), the
+// figures, and writes JSON.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
