@@ -60,6 +60,10 @@ import { memoryCensus, redisCensus } from './lifecycle/pin-census';
 import type { CensusSource } from './lifecycle/pin-census';
 import type { LifecycleStore } from './lifecycle/lifecycle-store';
 import { createAdminApi } from './server/admin-api';
+import { OpaServiceClient } from './config/opa-service-client';
+import type { OpaDecisionLogsConfig, OpaServiceConfig } from './config/opa-config';
+import { DecisionLogUploader } from './telemetry/decision-log-upload';
+import type { MaskRule } from './telemetry/decision-log-mask';
 import { createCockpit } from './server/cockpit';
 
 export { VERSION } from './model/version';
@@ -129,6 +133,18 @@ export interface AppOptions {
   graceMs?: number;
   /** After the grace period, how long in-flight work may take before connections are cut (default 10 s). */
   drainDeadlineMs?: number;
+  /** Decision-log labels (OPA's `labels`), merged over {app, version}. */
+  decisionLogLabels?: Record<string, string>;
+  /** OPA's mask decision path (`decision_logs.mask_decision`): applied to each event when the policy defines it. */
+  decisionLogMask?: string;
+  /** Upload decision logs to an OPA decision-log service (`decision_logs.service`), gzip batches as OPA does. */
+  decisionLogUpload?: {
+    service: OpaServiceConfig;
+    resource: string;
+    reporting: OpaDecisionLogsConfig['reporting'];
+  };
+  /** Configuration problems that did not stop start-up (unknown or unsupported keys): logged as warnings at load. */
+  configWarnings?: readonly { path: string; message: string }[];
   /** Use this demo setup instead of generating one (tests mint tokens with its keys). */
   demo?: DemoSetup;
   /**
@@ -392,6 +408,29 @@ export interface Listening {
   adminPort: number;
 }
 
+/** Decision-log events uploaded to an OPA decision-log service in gzip batches (telemetry/decision-log-upload.ts). */
+function uploadSink(u: NonNullable<AppOptions['decisionLogUpload']>): DecisionLogSink {
+  const client = new OpaServiceClient(u.service);
+  const r = u.reporting;
+  const uploader = new DecisionLogUploader({
+    transport: client,
+    resource: u.resource,
+    uploadSizeLimitBytes: r.uploadSizeLimitBytes,
+    bufferSizeLimitBytes: r.bufferSizeLimitBytes,
+    bufferSizeLimitEvents: r.bufferSizeLimitEvents,
+    minDelaySeconds: r.minDelaySeconds,
+    maxDelaySeconds: r.maxDelaySeconds,
+  });
+  uploader.start();
+  return {
+    write: (line) => uploader.log(JSON.parse(line) as Record<string, unknown>),
+    close: async () => {
+      await uploader.stop();
+      client.close();
+    },
+  };
+}
+
 /**
  * One bundle's status for `/readyz?verbose`: name, revision in use, last success and failure, and the
  * last error (a BundleError message: file names and fields, never a key or a token).
@@ -453,6 +492,7 @@ export class App {
     this.telemetry = new Telemetry({ env: opts.env ?? {}, version: VERSION, nodeVersion: process.version });
     this.metrics = this.telemetry.metrics;
     for (const w of this.telemetry.settings.warnings) this.logger.warn({ event: 'telemetry_setting_ignored' }, w);
+    for (const w of opts.configWarnings ?? []) this.logger.warn({ event: 'opa_config_ignored', path: w.path, problem: w.message }, `OPA configuration: ${w.path}: ${w.message}`);
     this.metrics.setState({
       policy: () => {
         const engine = this.runtime?.engine ?? this.opaEngine;
@@ -491,9 +531,17 @@ export class App {
   async listen(): Promise<Listening> {
     this.telemetry.start();
     const dl = this.opts.decisionLog;
-    if (dl) {
-      const sink = typeof dl === 'string' ? (dl === 'stdout' ? stdoutSink() : fileSink(dl)) : dl;
-      this.decisionLog = new DecisionLogger({ sink, labels: { app: 'callback-proxy', version: VERSION }, path: this.decisionPath });
+    const sinks: DecisionLogSink[] = [];
+    if (dl) sinks.push(typeof dl === 'string' ? (dl === 'stdout' ? stdoutSink() : fileSink(dl)) : dl);
+    if (this.opts.decisionLogUpload) sinks.push(uploadSink(this.opts.decisionLogUpload));
+    if (sinks.length > 0) {
+      const maskPath = this.opts.decisionLogMask;
+      this.decisionLog = new DecisionLogger({
+        sink: sinks.length === 1 ? sinks[0] : { write: (l) => sinks.forEach((s) => s.write(l)), close: async () => void (await Promise.all(sinks.map((s) => s.close()))) },
+        labels: { app: 'callback-proxy', version: VERSION, ...this.opts.decisionLogLabels },
+        path: this.decisionPath,
+        mask: maskPath ? (ev) => this.maskRules(maskPath, ev) : undefined,
+      });
     }
     const opaEnvoy =
       this.mode === 'opa-envoy'
@@ -615,6 +663,12 @@ export class App {
       { event: notReady.length === 0 ? 'ready' : 'loaded_not_ready', engine: this.runtime.engine.kind, revision: this.runtime.engine.revision, registry_revision: this.runtime.registryRevision(), not_ready: notReady.length ? notReady : undefined },
       notReady.length === 0 ? 'ready' : 'loaded; not ready',
     );
+  }
+
+  /** The mask decision's rules for one decision-log event (a set or array of rules), or none. */
+  private maskRules(path: string, event: Record<string, unknown>): readonly MaskRule[] | null {
+    const r = this.runtime?.engine.evaluatePath?.(path, event);
+    return r && r.ok && Array.isArray(r.value) ? (r.value as MaskRule[]) : null;
   }
 
   /** One readiness condition per bundle: ready once it was activated (OPA's rule), with the error until then. */

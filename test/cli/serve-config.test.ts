@@ -57,6 +57,12 @@ interface Row {
 const PUBLIC_PEM = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cbp-serve-cfg-')), 'pub.pem');
 fs.writeFileSync(PUBLIC_PEM, generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }));
 
+/** Two OPA config files, told apart by a label. */
+const OPA_A = path.join(path.dirname(PUBLIC_PEM), 'opa-a.yaml');
+const OPA_B = path.join(path.dirname(PUBLIC_PEM), 'opa-b.yaml');
+fs.writeFileSync(OPA_A, 'labels:\n  file: a\n');
+fs.writeFileSync(OPA_B, 'labels:\n  file: b\n');
+
 const rows: Row[] = [
   { flag: '--mode', env: 'CALLBACK_PROXY_MODE', read: (o) => o.mode, dflt: 'callback', a: 'callback', b: 'callback', bad: 'opa', badMessage: 'unknown mode "opa"; expected one of callback, opa-envoy' },
   { flag: '--config', env: 'CALLBACK_PROXY_CONFIG', read: (o) => o.configFile, dflt: undefined, a: 'a.yaml', b: 'b.yaml' },
@@ -69,6 +75,7 @@ const rows: Row[] = [
   { flag: '--scope', env: 'CALLBACK_PROXY_SCOPE', read: (o) => o.verification?.scope, dflt: undefined, a: 'write', b: 'read', with: ['--verification-key', 's', '--signing-alg', 'HS256'] },
   { flag: '--exclude-files', env: 'CALLBACK_PROXY_EXCLUDE_FILES', read: (o) => o.verification?.excludeFiles?.join('|'), dflt: undefined, a: 'a.json,b/*', b: 'c.rego', as: (v) => v.split(',').join('|'), with: ['--verification-key', 's', '--signing-alg', 'HS256'] },
   { flag: '--bundle-token', env: 'CALLBACK_PROXY_BUNDLE_TOKEN', read: (o) => o.bundleToken, dflt: undefined, a: 't1', b: 't2', with: ['--policy', 'https://bundles.example.com/b.tar.gz'] },
+  { flag: '--opa-config', env: 'CALLBACK_PROXY_OPA_CONFIG', read: (o) => o.decisionLogLabels?.file, dflt: undefined, a: OPA_A, b: OPA_B, as: (v) => (v === OPA_A ? 'a' : 'b'), bad: 'no-such-opa.yaml', badMessage: 'config_unreadable: no-such-opa.yaml: cannot read (ENOENT)' },
   { flag: '--data', env: 'CALLBACK_PROXY_DATA', read: (o) => o.dataFile, dflt: undefined, a: 'd1.json', b: 'd2.json' },
   { flag: '--decision', env: 'CALLBACK_PROXY_DECISION', read: (o) => o.decisionPath, dflt: 'callback/decision', a: 'envoy/authz/allow', b: 'data.x.y', bad: 'no such/path!', badMessage: 'expected a decision path' },
   { flag: '--grpc-addr', env: 'CALLBACK_PROXY_GRPC_ADDR', read: (o) => o.grpcAddr, dflt: '127.0.0.1:9191', a: '0.0.0.0:1', b: '[::1]:2', bad: 'localhost', badMessage: 'expected host:port' },

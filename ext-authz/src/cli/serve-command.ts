@@ -7,6 +7,9 @@ import type { AppOptions, ServiceMode } from '../app';
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolveSecret } from '../config/secret-refs';
+import { readOpaConfigFile } from '../config/opa-config';
+import type { OpaConfig } from '../config/opa-config';
+import { verificationForBundle } from '../policy/bundle/bundle-config';
 import { SIGNING_ALGORITHMS } from '../config/opa-config-schema';
 import { ENGINE_CHOICES } from '../policy/engine';
 import type { EngineChoice } from '../policy/engine';
@@ -41,6 +44,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   f('--scope', '<scope>', 'the scope a bundle signature must carry'),
   f('--exclude-files', '<globs>', 'comma-separated bundle paths (globs) not checked against the signature (opa run --exclude-files-verify)'),
   f('--bundle-token', '<secret>', 'bearer token for an http(s) --policy: env:NAME, file:path or the value'),
+  f('--opa-config', '<file>', "OPA's configuration file: services, bundles, keys, decision_logs, labels, default_decision, plugins.envoy_ext_authz_grpc (flags win)"),
   f('--data', '<file>', 'extra data document (JSON/YAML) merged at the root of data'),
   f('--decision', '<path>', 'decision path, e.g. callback/decision or envoy/authz/allow (default: callback/decision; envoy/authz/allow with --mode opa-envoy)'),
   f('--grpc-addr', '<host:port>', 'gRPC listen address (Envoy ext_authz, Pin API, grpc.health.v1)', '127.0.0.1:9191'),
@@ -127,7 +131,8 @@ export function serveOptions(cmd: Command, env: Readonly<Record<string, string |
     for (const key of ['config', 'redis', 'auditLog']) {
       if (v[key].value !== undefined) throw usage(v[key].from, 'not used with --mode opa-envoy (it has no registry, pins or stages)');
     }
-    if (v.policy.from === 'default') throw usage('--policy', 'required with --mode opa-envoy: the directory of your OPA-Envoy policy');
+    // Or a bundle from --opa-config (checked below, once the file is read).
+    if (v.policy.from === 'default' && v.opaConfig.value === undefined) throw usage('--policy', 'required with --mode opa-envoy: your OPA-Envoy policy (a directory, a bundle or a bundle URL)');
   }
   const decision = v.decision.value === undefined ? { value: mode === 'opa-envoy' ? 'envoy/authz/allow' : 'callback/decision', from: 'default' } : v.decision;
   if (!/^(data[./])?[A-Za-z_][A-Za-z0-9_]*([./][A-Za-z_][A-Za-z0-9_]*)*\/?$/.test((decision.value ?? '').replace(/^\/+/, ''))) {
@@ -172,9 +177,72 @@ export function serveOptions(cmd: Command, env: Readonly<Record<string, string |
     auditLog: v.auditLog.value ?? null,
   };
   if (v.v0Compatible.value === 'true') opts.v0Compatible = true;
+  if (v.opaConfig.value !== undefined) applyOpaConfig(opts, v, env);
+  if (mode === 'opa-envoy' && v.policy.from === 'default' && opts.configuredBundle === undefined) {
+    throw usage('--policy', `required with --mode opa-envoy: your OPA-Envoy policy (a directory, a bundle or a bundle URL); ${v.opaConfig.from} names no bundle`);
+  }
   if (cert && key) opts.tls = { cert, key, ca: v.tlsCa.value };
   if (hcert && hkey) opts.httpTls = { cert: hcert, key: hkey, ca: v.httpTlsCa.value };
   return opts;
+}
+
+/** OPA's default decision (the `POST /` API); not a decision path that means anything here. */
+const OPA_DEFAULT_DECISION = '/system/main';
+
+/**
+ * `--opa-config opa.yaml` → App options (docs/operations.md, "OPA configuration"). Flags given
+ * explicitly win over the file; a policy named both ways, or verification flags beside a configured
+ * bundle, is an error. Keys the file has that we do not act on become warnings naming the key path.
+ */
+function applyOpaConfig(opts: AppOptions, v: Record<string, Resolved>, env: Readonly<Record<string, string | undefined>>): void {
+  const from = v.opaConfig;
+  const file = from.value!;
+  let cfg: OpaConfig;
+  const warnings: { path: string; message: string }[] = [];
+  try {
+    const parsed = readOpaConfigFile(file, env);
+    cfg = parsed.config;
+    warnings.push(...parsed.warnings);
+  } catch (e) {
+    throw usage(from.from, describeError(e));
+  }
+  const explicit = (r: Resolved): boolean => r.from !== 'default';
+  const bundles = Object.values(cfg.bundles);
+  if (bundles.length > 1) throw usage(from.from, `${file}: bundles: only one bundle can be the policy here (found ${bundles.map((b) => b.name).join(', ')})`);
+  if (bundles.length === 1) {
+    const b = bundles[0];
+    if (explicit(v.policy)) throw usage(v.policy.from, `the policy is named twice: here and in ${file} (bundles.${b.name}); give one`);
+    if (opts.verification) throw usage(v.verificationKey.from, `${file} configures bundles.${b.name}: give its key under keys and bundles.${b.name}.signing instead`);
+    if (b.persist) warnings.push({ path: `bundles.${b.name}.persist`, message: 'persisting bundles to disk is not supported; the bundle is downloaded at every start' });
+    opts.configuredBundle = { bundle: b, service: b.service !== undefined ? cfg.services[b.service] : undefined, verification: verificationForBundle(b, cfg.keys) };
+    opts.policyDir = b.resource;
+  }
+  const d = cfg.decisionLogs;
+  if (d) {
+    if (d.console && !explicit(v.decisionLog)) opts.decisionLog = 'stdout';
+    if (d.service !== undefined) opts.decisionLogUpload = { service: cfg.services[d.service], resource: d.resource, reporting: d.reporting };
+    opts.decisionLogMask = d.maskDecision;
+    if (d.dropDecision !== '/system/log/drop') warnings.push({ path: 'decision_logs.drop_decision', message: 'the drop decision is not supported; every decision is logged' });
+    if (d.reporting.maxDecisionsPerSecond !== undefined) warnings.push({ path: 'decision_logs.reporting.max_decisions_per_second', message: 'rate limiting decision logs is not supported; the buffer limits apply' });
+  }
+  if (Object.keys(cfg.labels).length > 0) opts.decisionLogLabels = { ...cfg.labels };
+  const e = cfg.plugins.envoyExtAuthzGrpc;
+  if (e) {
+    if (!explicit(v.grpcAddr)) {
+      const addr = e.addr.startsWith(':') ? `0.0.0.0${e.addr}` : e.addr;
+      const m = ADDR.exec(addr);
+      if (!m || Number(m[2]) > 65535) throw usage(from.from, `${file}: plugins.envoy_ext_authz_grpc.addr: expected host:port or :port`);
+      opts.grpcAddr = addr;
+    }
+    if (!explicit(v.decision)) opts.decisionPath = e.path;
+    opts.opaEnvoy = { dryRun: e.dryRun, skipRequestBodyParse: e.skipRequestBodyParse };
+    if (e.enableReflection) warnings.push({ path: 'plugins.envoy_ext_authz_grpc.enable-reflection', message: 'gRPC server reflection is not supported (no reflection service is installed); ignored' });
+    if (e.grpcMaxRecvMsgSize !== undefined) warnings.push({ path: 'plugins.envoy_ext_authz_grpc.grpc-max-recv-msg-size', message: 'not supported; grpc-js defaults apply' });
+    if (e.grpcMaxSendMsgSize !== undefined) warnings.push({ path: 'plugins.envoy_ext_authz_grpc.grpc-max-send-msg-size', message: 'not supported; grpc-js defaults apply' });
+  } else if (!explicit(v.decision) && cfg.defaultDecision !== OPA_DEFAULT_DECISION) {
+    opts.decisionPath = cfg.defaultDecision.replace(/^\/+/, '');
+  }
+  opts.configWarnings = warnings;
 }
 
 /**

@@ -39,6 +39,7 @@ export function instrumentEngine(engine: PolicyEngine, metrics: ServiceMetrics):
     get bundles() {
       return engine.bundles;
     },
+    evaluatePath: engine.evaluatePath ? (path, input) => engine.evaluatePath!(path, input) : undefined,
     evaluate: (input, opts) => phaseSync('callback.policy', policyAttrs, () => evaluate(input, opts), policyFailure),
     close: () => engine.close(),
   };

@@ -253,6 +253,12 @@ export class BundlePolicyEngine implements PolicyEngine {
     return e.evaluate(input, opts);
   }
 
+  evaluatePath(path: string, input: unknown): EngineResult {
+    const e = this.inner;
+    if (e === null) return { ok: false, code: 'authz_unavailable', detail: 'bundle_not_activated' };
+    return e.evaluatePath ? e.evaluatePath(path, input) : { ok: false, code: 'policy_undefined', detail: 'not supported' };
+  }
+
   /** Builds the engine for a bundle and swaps it in; throws (keeping the current one) when it cannot. */
   private async activate(b: LoadedBundle): Promise<void> {
     const started = Date.now();
@@ -269,11 +275,19 @@ export class BundlePolicyEngine implements PolicyEngine {
     if (old || this.http) {
       this.report({ ok: true, revision: next.revision, files: b.files, durationMs: Date.now() - started, bundle: this.opts.name });
     }
-    const w = this.activatedWaiters;
-    this.activatedWaiters = [];
-    for (const f of w) f();
-    // http: the source records the activation after this returns; tell listeners on the next turn.
-    if (this.http) setImmediate(() => this.notify());
+    const wake = (): void => {
+      const w = this.activatedWaiters;
+      this.activatedWaiters = [];
+      for (const f of w) f();
+    };
+    // http: the source records the activation after this returns; tell listeners (readiness) and then
+    // the waiters on the next turn, so a waiter sees the status already saying "activated".
+    if (this.http) {
+      setImmediate(() => {
+        this.notify();
+        wake();
+      });
+    } else wake();
   }
 
   /** Re-reads a local bundle after a change; a failure keeps the last good one. Never throws. */

@@ -42,6 +42,11 @@ export interface PolicyEngine {
    */
   readonly bundles?: BundleRevisions;
   evaluate(input: unknown, opts?: EvalOptions): EngineResult | Promise<EngineResult>;
+  /**
+   * Evaluates another path of the same policy (OPA's decision-log mask decision), synchronously:
+   * `policy_undefined` when the policy does not define it. Off the request path; never throws.
+   */
+  evaluatePath?(path: string, input: unknown): EngineResult;
   close(): Promise<void>;
 }
 

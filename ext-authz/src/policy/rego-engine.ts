@@ -42,6 +42,11 @@ interface Loaded {
   query: PreparedQuery;
   revision: string;
   files: number;
+  policy: CompiledPolicy;
+  rules: string[];
+  data: Record<string, unknown>;
+  /** Other paths prepared on demand (evaluatePath), null when the policy does not define one. */
+  extra: Map<string, PreparedQuery | null>;
 }
 
 function compileDir(opts: RegoEngineOptions, ref: string): Loaded {
@@ -63,7 +68,7 @@ function compileDir(opts: RegoEngineOptions, ref: string): Loaded {
     // Without this a typo in --decision starts "ready" and denies everything as policy_undefined.
     throw new PolicyLoadError('decision_path_undefined', `decision path ${ref} is not defined by the policy in ${opts.dir}; ${describeRules(ref, rules)}`);
   }
-  return { query, revision: src.revision, files: src.modules.length };
+  return { query, revision: src.revision, files: src.modules.length, policy, rules, data: src.data, extra: new Map() };
 }
 
 /**
@@ -137,6 +142,33 @@ export class RegoPolicyEngine implements PolicyEngine {
         return { ok: false, code, detail: e.code };
       }
       return { ok: false, code: 'policy_error', detail: e instanceof Error ? e.name : 'non-error thrown' };
+    }
+  }
+
+  evaluatePath(path: string, input: unknown): EngineResult {
+    const loaded = this.current;
+    let ref: string;
+    try {
+      ref = decisionRef(path);
+    } catch {
+      return { ok: false, code: 'policy_undefined', detail: 'path_invalid' };
+    }
+    let q = loaded.extra.get(ref);
+    if (q === undefined) {
+      try {
+        q = decisionPathDefined(ref, loaded.rules, loaded.data) ? loaded.policy.prepare(ref) : null;
+      } catch {
+        q = null;
+      }
+      loaded.extra.set(ref, q);
+    }
+    if (q === null) return { ok: false, code: 'policy_undefined', detail: `${ref} is undefined` };
+    try {
+      const r = q.evaluate(input, { deadlineMs: this.deadlineMs, maxSteps: this.maxSteps });
+      if (!r.defined) return { ok: false, code: 'policy_undefined', detail: `${ref} is undefined` };
+      return { ok: true, value: decisionToJson(r.value as Value) };
+    } catch (e) {
+      return { ok: false, code: 'policy_error', detail: e instanceof RegoError ? e.code : 'error' };
     }
   }
 

@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import type { Decision, PipelineResult } from '../model/decision';
 import { REDACTED, renderHeaders, renderParams, renderQuery, renderTarget } from './redact';
 import { activeTraceIds } from './trace-ids';
+import { applyMaskRules } from './decision-log-mask';
+import type { MaskRule } from './decision-log-mask';
 
 export interface DecisionLogSink {
   write(line: string): void;
@@ -171,6 +173,11 @@ export interface DecisionLogOptions {
   sink: DecisionLogSink;
   labels: Record<string, string>;
   path: string;
+  /**
+   * OPA's mask decision (`decision_logs.mask_decision`): the rules for one event (it is the input, as in
+   * OPA), or null for none. Applied after our own masking, to a copy of the event.
+   */
+  mask?: (event: Record<string, unknown>) => readonly MaskRule[] | null;
 }
 
 export class DecisionLogger {
@@ -201,7 +208,7 @@ export class DecisionLogger {
         ev.trace_id = ids.trace_id;
         ev.span_id = ids.span_id;
       }
-      this.opts.sink.write(`${JSON.stringify(ev)}\n`);
+      this.write(ev);
     } catch {
       // telemetry never throws
     }
@@ -235,10 +242,23 @@ export class DecisionLogger {
       }
       ev.erased = m.erased;
       ev.masked = [...m.masked, ...r.masked];
-      this.opts.sink.write(`${JSON.stringify(ev)}\n`);
+      this.write(ev);
     } catch {
       // telemetry never throws
     }
+  }
+
+  /** Applies the mask decision (to a copy: the event shares objects with the decision being answered) and writes. */
+  private write(ev: DecisionLogRecord | Record<string, unknown>): void {
+    let out = ev as Record<string, unknown>;
+    if (this.opts.mask) {
+      const rules = this.opts.mask(JSON.parse(JSON.stringify(ev)) as Record<string, unknown>);
+      if (rules && rules.length > 0) {
+        out = JSON.parse(JSON.stringify(ev)) as Record<string, unknown>;
+        applyMaskRules(out, rules);
+      }
+    }
+    this.opts.sink.write(`${JSON.stringify(out)}\n`);
   }
 
   close(): Promise<void> {

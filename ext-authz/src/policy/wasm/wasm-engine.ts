@@ -47,6 +47,7 @@ export class WasmPolicyEngine implements PolicyEngine {
 
   private constructor(
     private policy: LoadedPolicy | null,
+    private readonly entrypoints: Readonly<Record<string, number>>,
     private readonly host: HostBuiltins,
     private readonly entrypointId: number,
     readonly decisionPath: string,
@@ -90,7 +91,7 @@ export class WasmPolicyEngine implements PolicyEngine {
       throw new PolicyLoadError('policy_data_error', `policy.wasm: the data document does not load: ${loadFailure(e)}`);
     }
     const revision = opts.revision ?? contentRevision(opts.wasm, data);
-    return new WasmPolicyEngine(policy, host, entrypoints[entrypoint], ref, revision);
+    return new WasmPolicyEngine(policy, entrypoints, host, entrypoints[entrypoint], ref, revision);
   }
 
   /** Where each builtin the module leaves to the host comes from (for logs and tests). */
@@ -117,6 +118,27 @@ export class WasmPolicyEngine implements PolicyEngine {
       return { ok: true, value: (row as { result: unknown }).result };
     } catch (e) {
       // Messages can come from the module (abort text); operators get the code only, as from Rego.
+      return { ok: false, code: 'policy_error', detail: asWasmEvalError(e).code };
+    }
+  }
+
+  /** Another entrypoint of the same module (`system/log/mask` when it was built with `-e system/log/mask`). */
+  evaluatePath(path: string, input: unknown): EngineResult {
+    let ep: string;
+    try {
+      ep = decisionRef(path).slice('data.'.length).split('.').join('/');
+    } catch {
+      return { ok: false, code: 'policy_undefined', detail: 'path_invalid' };
+    }
+    if (!Object.prototype.hasOwnProperty.call(this.entrypoints, ep)) return { ok: false, code: 'policy_undefined', detail: `no entrypoint ${ep}` };
+    const policy = this.policy;
+    if (policy === null) return { ok: false, code: 'policy_error', detail: 'wasm_closed' };
+    try {
+      this.host.begin();
+      const rs: unknown = policy.evaluate(jsonBuffer(input), this.entrypoints[ep]);
+      if (!Array.isArray(rs) || rs.length !== 1) return { ok: false, code: 'policy_undefined', detail: `${ep} is undefined` };
+      return { ok: true, value: (rs[0] as { result: unknown }).result };
+    } catch (e) {
       return { ok: false, code: 'policy_error', detail: asWasmEvalError(e).code };
     }
   }
