@@ -42,6 +42,9 @@ import type { TlsFiles } from './server/tls';
 import { createPolicyEngine } from './policy/engine-factory';
 import type { ConfiguredBundle } from './policy/engine-factory';
 import { BundlePolicyEngine } from './policy/bundle-engine';
+import { ShadowEngine } from './policy/shadow-engine';
+import type { ShadowComparison } from './policy/shadow-engine';
+import { PolicyLoadError } from './policy/engine';
 import type { EngineChoice, StatusListener } from './policy/bundle-engine';
 import type { BundleStatus } from './policy/bundle/bundle-status';
 import type { PollingOptions } from './policy/bundle/http-bundle-source';
@@ -133,6 +136,11 @@ export interface AppOptions {
   graceMs?: number;
   /** After the grace period, how long in-flight work may take before connections are cut (default 10 s). */
   drainDeadlineMs?: number;
+  /**
+   * A candidate policy (directory, bundle or URL) run beside the enforcing one, off the critical path:
+   * differences are counted and logged, never enforced (docs/operations.md, "Shadow policy").
+   */
+  shadowPolicy?: string;
   /** Decision-log labels (OPA's `labels`), merged over {app, version}. */
   decisionLogLabels?: Record<string, string>;
   /** OPA's mask decision path (`decision_logs.mask_decision`): applied to each event when the policy defines it. */
@@ -202,6 +210,8 @@ export interface RuntimeHooks {
   memoryEpochStartMs?: number;
   /** Hears every bundle status change (readiness, logs). */
   onBundleStatus?: StatusListener;
+  /** Hears every shadow comparison (metrics, decision logs). */
+  onShadow?: (c: ShadowComparison) => void;
 }
 
 /**
@@ -305,7 +315,7 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
   let deps = createFactsDeps(current, { pinStore, replayStore, unknownStates, fetchJwks });
   let loaded: LoadedEngine;
   try {
-    loaded = await loadEngine(opts, logger, metrics, hooks.onBundleStatus);
+    loaded = await loadEngine(opts, logger, metrics, { onBundleStatus: hooks.onBundleStatus, onShadow: hooks.onShadow });
   } catch (e) {
     watcher?.close();
     await closeStores();
@@ -369,11 +379,17 @@ export interface LoadedEngine {
  * The policy engine of either mode: the one --policy (a Rego directory, an OPA bundle or a bundle URL),
  * --engine, --data and --decision describe.
  */
-export async function loadEngine(opts: AppOptions, logger: Logger, metrics?: ServiceMetrics, onBundleStatus?: StatusListener): Promise<LoadedEngine> {
-  const raw = await createPolicyEngine({
+export async function loadEngine(
+  opts: AppOptions,
+  logger: Logger,
+  metrics?: ServiceMetrics,
+  hooks: { onBundleStatus?: StatusListener; onShadow?: (c: ShadowComparison) => void } = {},
+): Promise<LoadedEngine> {
+  const decisionPath = opts.decisionPath ?? defaultDecisionPath(opts.mode);
+  let raw = await createPolicyEngine({
     policyDir: opts.policyDir ?? DEFAULT_POLICY_DIR,
     dataFile: opts.dataFile,
-    decisionPath: opts.decisionPath ?? defaultDecisionPath(opts.mode),
+    decisionPath,
     watch: opts.watch === true,
     v0Compatible: opts.v0Compatible,
     logger,
@@ -385,10 +401,32 @@ export async function loadEngine(opts: AppOptions, logger: Logger, metrics?: Ser
     watchPollMs: opts.policyWatchPollMs,
     onReload: (ev) => metrics?.reload('policy', ev.ok, Date.now()),
   });
-  const bundleEngine = raw instanceof BundlePolicyEngine ? raw : null;
-  if (bundleEngine && onBundleStatus) {
-    bundleEngine.onStatus(onBundleStatus);
-    onBundleStatus(bundleEngine.statuses());
+  const enforcingEngine = raw;
+  if (opts.shadowPolicy !== undefined) {
+    let shadow: PolicyEngine;
+    try {
+      shadow = await createPolicyEngine({
+        policyDir: opts.shadowPolicy,
+        dataFile: opts.dataFile,
+        decisionPath,
+        watch: opts.watch === true,
+        v0Compatible: opts.v0Compatible,
+        logger: logger.child({ policy: 'shadow' }),
+        verification: opts.verification,
+        polling: opts.bundlePolling,
+        watchPollMs: opts.policyWatchPollMs,
+      });
+    } catch (e) {
+      await raw.close().catch(closeFailed(logger, 'policy_engine'));
+      if (e instanceof PolicyLoadError) throw new PolicyLoadError(e.code, `--shadow-policy ${opts.shadowPolicy}: ${e.message}`);
+      throw e;
+    }
+    raw = new ShadowEngine(enforcingEngine, shadow, { onCompare: hooks.onShadow });
+  }
+  const bundleEngine = enforcingEngine instanceof BundlePolicyEngine ? enforcingEngine : null;
+  if (bundleEngine && hooks.onBundleStatus) {
+    bundleEngine.onStatus(hooks.onBundleStatus);
+    hooks.onBundleStatus(bundleEngine.statuses());
   }
   return {
     engine: metrics ? instrumentEngine(raw, metrics) : raw,
@@ -608,7 +646,10 @@ export class App {
 
   /** `--mode opa-envoy`: only the policy; no registry, stores, pins or stages. */
   private async loadOpaEnvoy(now: number): Promise<void> {
-    const loaded = await loadEngine({ ...this.opts, watch: this.opts.watch ?? true }, this.logger, this.metrics, (statuses) => this.bundleReadiness(statuses));
+    const loaded = await loadEngine({ ...this.opts, watch: this.opts.watch ?? true }, this.logger, this.metrics, {
+      onBundleStatus: (statuses) => this.bundleReadiness(statuses),
+      onShadow: (c) => this.shadowCompared(c),
+    });
     this.opaLoaded = loaded;
     this.metrics.loaded('policy', now);
     // A bundle server may take a moment; until its first bundle is activated the engine answers
@@ -644,6 +685,7 @@ export class App {
       // cannot have stopped, and this one loaded, within the same second.
       memoryEpochStartMs: Math.floor(Date.now() / 1000) * 1000,
       onBundleStatus: (statuses) => this.bundleReadiness(statuses),
+      onShadow: (c) => this.shadowCompared(c),
     });
     // A bundle server may take a moment; after the wait the service goes on not ready (the bundle's
     // readiness condition says why) and denies authz_unavailable until the first bundle is activated.
@@ -665,9 +707,21 @@ export class App {
     );
   }
 
+  /** A shadow comparison: counted; a difference is logged (no values) and written to the decision log (masked). */
+  private shadowCompared(c: ShadowComparison): void {
+    this.metrics.shadowComparisons.add([c.match ? 'match' : 'mismatch']);
+    if (c.match) return;
+    const side = (r: ShadowComparison['enforcing']): string => (r.ok ? 'value' : r.code);
+    this.logger.info(
+      { event: 'shadow_mismatch', decision_id: c.decisionId, enforcing: side(c.enforcing), shadow: side(c.shadow), enforcing_revision: c.enforcingRevision, shadow_revision: c.shadowRevision },
+      'the shadow policy decided differently',
+    );
+    this.decisionLog?.logShadow({ ...c, bundles: this.engine?.bundles });
+  }
+
   /** The mask decision's rules for one decision-log event (a set or array of rules), or none. */
   private maskRules(path: string, event: Record<string, unknown>): readonly MaskRule[] | null {
-    const r = this.runtime?.engine.evaluatePath?.(path, event);
+    const r = this.engine?.evaluatePath?.(path, event);
     return r && r.ok && Array.isArray(r.value) ? (r.value as MaskRule[]) : null;
   }
 

@@ -76,6 +76,7 @@ const rows: Row[] = [
   { flag: '--exclude-files', env: 'CALLBACK_PROXY_EXCLUDE_FILES', read: (o) => o.verification?.excludeFiles?.join('|'), dflt: undefined, a: 'a.json,b/*', b: 'c.rego', as: (v) => v.split(',').join('|'), with: ['--verification-key', 's', '--signing-alg', 'HS256'] },
   { flag: '--bundle-token', env: 'CALLBACK_PROXY_BUNDLE_TOKEN', read: (o) => o.bundleToken, dflt: undefined, a: 't1', b: 't2', with: ['--policy', 'https://bundles.example.com/b.tar.gz'] },
   { flag: '--opa-config', env: 'CALLBACK_PROXY_OPA_CONFIG', read: (o) => o.decisionLogLabels?.file, dflt: undefined, a: OPA_A, b: OPA_B, as: (v) => (v === OPA_A ? 'a' : 'b'), bad: 'no-such-opa.yaml', badMessage: 'config_unreadable: no-such-opa.yaml: cannot read (ENOENT)' },
+  { flag: '--shadow-policy', env: 'CALLBACK_PROXY_SHADOW_POLICY', read: (o) => o.shadowPolicy, dflt: undefined, a: 'cand1', b: 'cand2.tar.gz' },
   { flag: '--data', env: 'CALLBACK_PROXY_DATA', read: (o) => o.dataFile, dflt: undefined, a: 'd1.json', b: 'd2.json' },
   { flag: '--decision', env: 'CALLBACK_PROXY_DECISION', read: (o) => o.decisionPath, dflt: 'callback/decision', a: 'envoy/authz/allow', b: 'data.x.y', bad: 'no such/path!', badMessage: 'expected a decision path' },
   { flag: '--grpc-addr', env: 'CALLBACK_PROXY_GRPC_ADDR', read: (o) => o.grpcAddr, dflt: '127.0.0.1:9191', a: '0.0.0.0:1', b: '[::1]:2', bad: 'localhost', badMessage: 'expected host:port' },

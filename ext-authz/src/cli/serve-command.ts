@@ -7,11 +7,7 @@ import type { AppOptions, ServiceMode } from '../app';
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolveSecret } from '../config/secret-refs';
-import { readOpaConfigFile } from '../config/opa-config';
 import type { OpaConfig } from '../config/opa-config';
-import { verificationForBundle } from '../policy/bundle/bundle-config';
-import { SIGNING_ALGORITHMS } from '../config/opa-config-schema';
-import { ENGINE_CHOICES } from '../policy/engine';
 import type { EngineChoice } from '../policy/engine';
 import type { VerificationConfig } from '../policy/bundle/signature';
 import { CliError, describeError, exitCodesHelp } from './cli-errors';
@@ -44,6 +40,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   f('--scope', '<scope>', 'the scope a bundle signature must carry'),
   f('--exclude-files', '<globs>', 'comma-separated bundle paths (globs) not checked against the signature (opa run --exclude-files-verify)'),
   f('--bundle-token', '<secret>', 'bearer token for an http(s) --policy: env:NAME, file:path or the value'),
+  f('--shadow-policy', '<dir|bundle|url>', 'a candidate policy run beside --policy off the critical path: differences are counted and logged, never enforced'),
   f('--opa-config', '<file>', "OPA's configuration file: services, bundles, keys, decision_logs, labels, default_decision, plugins.envoy_ext_authz_grpc (flags win)"),
   f('--data', '<file>', 'extra data document (JSON/YAML) merged at the root of data'),
   f('--decision', '<path>', 'decision path, e.g. callback/decision or envoy/authz/allow (default: callback/decision; envoy/authz/allow with --mode opa-envoy)'),
@@ -63,6 +60,9 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   f('--audit-log', '<file>', 'append the stage audit chain to this JSON-lines file (callback-proxy audit verify)'),
   { ...f('--v0-compatible', '', 'accept Rego v0 policy modules (as OPA 1.x --v0-compatible); default: Rego v1, as in OPA 1.x'), bool: true },
 ];
+
+/** `--engine` values (policy/engine.ts ENGINE_CHOICES; not imported: `--help` loads no policy code). */
+const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'rego', 'wasm'];
 
 /** pino's levels, most to least severe, and `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -107,7 +107,9 @@ const MODES: readonly ServiceMode[] = ['callback', 'opa-envoy'];
 const ADDR = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 /** Turns the parsed flags (and the variables behind them) into App options; throws naming the bad one. */
-export function serveOptions(cmd: Command, env: Readonly<Record<string, string | undefined>>): AppOptions {
+export async function serveOptions(cmd: Command, env: Readonly<Record<string, string | undefined>>): Promise<AppOptions> {
+  // Loaded here, not at the top: `--help` and the other commands do not pay for YAML, zod or policy code.
+  const { SIGNING_ALGORITHMS } = await import('../config/opa-config-schema');
   const v: Record<string, Resolved> = {};
   for (const s of SERVE_FLAGS) v[s.key] = resolve(cmd, s, env);
   for (const key of ['grpcAddr', 'httpAddr', 'adminAddr']) {
@@ -148,7 +150,7 @@ export function serveOptions(cmd: Command, env: Readonly<Record<string, string |
   if (v.httpTlsCa.value && !hcert) throw usage(v.httpTlsCa.from, 'a client CA for the HTTP listener needs its certificate and key (--http-tls-cert and --http-tls-key)');
   const engine = v.engine;
   if (!ENGINE_CHOICES.includes(engine.value as EngineChoice)) throw usage(engine.from, `expected one of ${ENGINE_CHOICES.join(', ')}`);
-  const verification = verificationOptions(v, env);
+  const verification = verificationOptions(v, env, SIGNING_ALGORITHMS);
   let bundleToken: string | undefined;
   if (v.bundleToken.value !== undefined) {
     const t = resolveSecret(v.bundleToken.value, { baseDir: '.', env });
@@ -162,6 +164,7 @@ export function serveOptions(cmd: Command, env: Readonly<Record<string, string |
     policyDir: v.policy.value,
     engine: engine.value as EngineChoice,
     verification,
+    shadowPolicy: v.shadowPolicy.value,
     bundleToken,
     dataFile: v.data.value,
     decisionPath: decision.value,
@@ -177,7 +180,11 @@ export function serveOptions(cmd: Command, env: Readonly<Record<string, string |
     auditLog: v.auditLog.value ?? null,
   };
   if (v.v0Compatible.value === 'true') opts.v0Compatible = true;
-  if (v.opaConfig.value !== undefined) applyOpaConfig(opts, v, env);
+  if (v.opaConfig.value !== undefined) {
+    const { readOpaConfigFile } = await import('../config/opa-config');
+    const { verificationForBundle } = await import('../policy/bundle/bundle-config');
+    applyOpaConfig(opts, v, env, readOpaConfigFile, verificationForBundle);
+  }
   if (mode === 'opa-envoy' && v.policy.from === 'default' && opts.configuredBundle === undefined) {
     throw usage('--policy', `required with --mode opa-envoy: your OPA-Envoy policy (a directory, a bundle or a bundle URL); ${v.opaConfig.from} names no bundle`);
   }
@@ -194,7 +201,13 @@ const OPA_DEFAULT_DECISION = '/system/main';
  * explicitly win over the file; a policy named both ways, or verification flags beside a configured
  * bundle, is an error. Keys the file has that we do not act on become warnings naming the key path.
  */
-function applyOpaConfig(opts: AppOptions, v: Record<string, Resolved>, env: Readonly<Record<string, string | undefined>>): void {
+function applyOpaConfig(
+  opts: AppOptions,
+  v: Record<string, Resolved>,
+  env: Readonly<Record<string, string | undefined>>,
+  readOpaConfigFile: typeof import('../config/opa-config').readOpaConfigFile,
+  verificationForBundle: typeof import('../policy/bundle/bundle-config').verificationForBundle,
+): void {
   const from = v.opaConfig;
   const file = from.value!;
   let cfg: OpaConfig;
@@ -250,7 +263,7 @@ function applyOpaConfig(opts: AppOptions, v: Record<string, Resolved>, env: Read
  * PEM file (RSA/ECDSA public key or certificate) or, for HS*, the secret itself. Checked now, so a bad
  * key stops start-up naming the flag rather than refusing every bundle later.
  */
-function verificationOptions(v: Record<string, Resolved>, env: Readonly<Record<string, string | undefined>>): VerificationConfig | undefined {
+function verificationOptions(v: Record<string, Resolved>, env: Readonly<Record<string, string | undefined>>, SIGNING_ALGORITHMS: readonly string[]): VerificationConfig | undefined {
   const alg = v.signingAlg;
   if (!SIGNING_ALGORITHMS.includes(alg.value ?? '')) throw usage(alg.from, `unsupported signing algorithm ${JSON.stringify(alg.value)}; expected one of ${SIGNING_ALGORITHMS.join(', ')}`);
   const k = v.verificationKey;
@@ -375,6 +388,6 @@ export function registerServeCommand(program: Command, run: (opts: AppOptions) =
       const env = process.env;
       const unknown = unknownVariables(env);
       if (unknown.length > 0) process.stderr.write(`callback-proxy: warning: ignoring unknown variable(s) ${unknown.join(', ')}\n`);
-      await run(serveOptions(cmd, env));
+      await run(await serveOptions(cmd, env));
     });
 }

@@ -1,5 +1,6 @@
-// Policy phase (DESIGN §5): the one interface every policy engine sits behind. Evaluation never
-// throws — a failure is a coded result the pipeline turns into a deny (DESIGN §4 "Fail closed").
+// Policy phase (docs/architecture.md, "Layers"): the one interface every policy engine sits behind.
+// Evaluation never throws — a failure is a coded result the pipeline turns into a deny
+// (docs/architecture.md, "Fail closed").
 import { CodedError } from '../model/errors';
 
 /**

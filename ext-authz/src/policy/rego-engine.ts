@@ -1,4 +1,4 @@
-// Policy phase (DESIGN §5): the TypeScript Rego engine behind the PolicyEngine interface. Compiles a
+// Policy phase (docs/architecture.md, step 6): the TypeScript Rego engine behind the PolicyEngine interface. Compiles a
 // policy directory once, prepares the decision query once, swaps both as one reference on reload
 // (a bad reload keeps the last good), and bounds every evaluation by a deadline and a step budget.
 import { compilePolicy, DEFAULT_MAX_STEPS, RegoError } from '../rego/engine';
@@ -110,7 +110,7 @@ export class RegoPolicyEngine implements PolicyEngine {
   private readonly deadlineMs: number;
   private readonly maxSteps: number;
 
-  /** Loads and compiles now; throws PolicyLoadError (start-up fails loudly, DESIGN §4). */
+  /** Loads and compiles now; throws PolicyLoadError (start-up fails loudly, docs/architecture.md "Fail closed"). */
   constructor(private readonly opts: RegoEngineOptions) {
     this.decisionPath = decisionRef(opts.decision ?? DEFAULT_DECISION);
     this.deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;

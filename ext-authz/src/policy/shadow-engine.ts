@@ -1,14 +1,23 @@
-// Policy phase (DESIGN §5): two engines side by side — one enforcing, one shadow. The shadow runs after
-// the enforcing result is returned (off the request's critical path) and only feeds a mismatch count,
-// so a new engine or policy revision can be compared on live traffic before it is switched on.
-import type { EngineResult, EvalOptions, PolicyEngine } from './engine';
+// Policy phase: two engines side by side — one enforcing, one shadow (a candidate policy or engine;
+// docs/operations.md, "Shadow policy"). The enforcing answer is returned as it is, without waiting for
+// anything; the shadow runs afterwards (setImmediate, off the request's critical path) on the same input,
+// and only feeds a comparison: its result, its errors and its exceptions never reach the request.
+import type { BundleRevisions, EngineResult, EvalOptions, PolicyEngine } from './engine';
 
-export interface ShadowMismatch {
+export interface ShadowComparison {
+  /** The enforcing decision's id (EvalOptions.decisionId), when the pipeline gave one. */
+  decisionId: string | undefined;
+  match: boolean;
+  /** The input both engines saw (mask before logging: it is the policy input). */
+  input: unknown;
   enforcing: EngineResult;
   shadow: EngineResult;
   enforcingRevision: string;
   shadowRevision: string;
 }
+
+/** Kept for callers of the first version: a mismatch is a comparison with `match: false`. */
+export type ShadowMismatch = ShadowComparison;
 
 export interface ShadowStats {
   compared: number;
@@ -23,26 +32,31 @@ function canonical(x: unknown): string {
   return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
 }
 
-function sameResult(a: EngineResult, b: EngineResult): boolean {
+export function sameResult(a: EngineResult, b: EngineResult): boolean {
   if (a.ok !== b.ok) return false;
   if (a.ok && b.ok) return canonical(a.value) === canonical(b.value);
   return !a.ok && !b.ok && a.code === b.code;
 }
 
+export interface ShadowOptions {
+  /** Every comparison (metrics); must not throw (it is caught and dropped if it does). */
+  onCompare?: (c: ShadowComparison) => void;
+  /** Only the mismatches (the first version's callback). */
+  onMismatch?: (m: ShadowComparison) => void;
+}
+
 export class ShadowEngine implements PolicyEngine {
   readonly kind: string;
   readonly stats: ShadowStats = { compared: 0, mismatches: 0 };
+  private readonly o: ShadowOptions;
 
   constructor(
     private readonly enforcing: PolicyEngine,
     private readonly shadow: PolicyEngine,
-    /**
-     * Called per mismatch (wire to a metric/log; it receives engine values, so mask before logging).
-     * Like all telemetry it must not throw.
-     */
-    private readonly onMismatch?: (m: ShadowMismatch) => void,
+    opts?: ShadowOptions | ((m: ShadowComparison) => void),
   ) {
     this.kind = `shadow(${enforcing.kind},${shadow.kind})`;
+    this.o = typeof opts === 'function' ? { onMismatch: opts } : (opts ?? {});
   }
 
   get decisionPath(): string {
@@ -53,17 +67,36 @@ export class ShadowEngine implements PolicyEngine {
     return this.enforcing.revision;
   }
 
-  async evaluate(input: unknown, opts?: EvalOptions): Promise<EngineResult> {
+  get bundles(): BundleRevisions | undefined {
+    return this.enforcing.bundles;
+  }
+
+  /** The enforcing engine's answer, unchanged and not delayed (synchronous when it is). */
+  evaluate(input: unknown, opts?: EvalOptions): EngineResult | Promise<EngineResult> {
     const r = this.enforcing.evaluate(input, opts);
-    const result = r instanceof Promise ? await r : r;
+    if (r instanceof Promise) {
+      return r.then((v) => {
+        this.later(v, input, opts);
+        return v;
+      });
+    }
+    this.later(r, input, opts);
+    return r;
+  }
+
+  evaluatePath(path: string, input: unknown): EngineResult {
+    return this.enforcing.evaluatePath ? this.enforcing.evaluatePath(path, input) : { ok: false, code: 'policy_undefined', detail: 'not supported' };
+  }
+
+  private later(enforced: EngineResult, input: unknown, opts?: EvalOptions): void {
     setImmediate(() => {
-      void this.compare(result, input, opts);
+      void this.compare(enforced, input, opts).catch(() => undefined);
     });
-    return result;
   }
 
   private async compare(enforced: EngineResult, input: unknown, opts?: EvalOptions): Promise<void> {
     let shadow: EngineResult;
+    const enforcingRevision = this.enforcing.revision;
     try {
       const s = this.shadow.evaluate(input, opts);
       shadow = s instanceof Promise ? await s : s;
@@ -72,10 +105,16 @@ export class ShadowEngine implements PolicyEngine {
       // is. It still never affects the request: this runs after the enforcing result was returned.
       shadow = { ok: false, code: 'policy_error', detail: e instanceof Error ? e.name : typeof e };
     }
+    const match = sameResult(enforced, shadow);
     this.stats.compared += 1;
-    if (!sameResult(enforced, shadow)) {
-      this.stats.mismatches += 1;
-      this.onMismatch?.({ enforcing: enforced, shadow, enforcingRevision: this.enforcing.revision, shadowRevision: this.shadow.revision });
+    if (!match) this.stats.mismatches += 1;
+    const c: ShadowComparison = { decisionId: opts?.decisionId, match, input, enforcing: enforced, shadow, enforcingRevision, shadowRevision: this.shadow.revision };
+    for (const f of [this.o.onCompare, match ? undefined : this.o.onMismatch]) {
+      try {
+        f?.(c);
+      } catch {
+        // telemetry never throws into anything
+      }
     }
   }
 

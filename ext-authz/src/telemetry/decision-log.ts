@@ -180,6 +180,37 @@ export interface DecisionLogOptions {
   mask?: (event: Record<string, unknown>) => readonly MaskRule[] | null;
 }
 
+/** An engine's answer as the shadow comparison reports it (policy/engine.ts EngineResult). */
+export type ShadowSide = { ok: true; value: unknown } | { ok: false; code: string; detail: string };
+
+/** A decision the shadow policy answered differently (policy/shadow-engine.ts). */
+export interface ShadowDifference {
+  decisionId: string | undefined;
+  input: unknown;
+  enforcing: ShadowSide;
+  shadow: ShadowSide;
+  enforcingRevision: string;
+  shadowRevision: string;
+  bundles?: Readonly<Record<string, { readonly revision: string }>>;
+}
+
+/** A policy's raw answer as logged: our masking of response headers applies to it too. */
+function maskRaw(side: ShadowSide, at: string, masked: string[]): unknown {
+  if (!side.ok) return { error: side.code };
+  const v = side.value;
+  if (!isObj(v) || !isObj(v.response_headers)) return v;
+  const rh = v.response_headers;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(rh)) {
+    if (SHOWN_RESPONSE_HEADERS.has(k.toLowerCase())) out[k] = rh[k];
+    else {
+      out[k] = REDACTED;
+      masked.push(ptr([at, 'response_headers', k]));
+    }
+  }
+  return { ...v, response_headers: out };
+}
+
 export class DecisionLogger {
   constructor(private readonly opts: DecisionLogOptions) {}
 
@@ -242,6 +273,32 @@ export class DecisionLogger {
       }
       ev.erased = m.erased;
       ev.masked = [...m.masked, ...r.masked];
+      this.write(ev);
+    } catch {
+      // telemetry never throws
+    }
+  }
+
+  /**
+   * A shadow difference as an OPA-shaped event of its own: the enforcing answer as `result` and the
+   * shadow's beside it, both revisions, the input masked like every event's. Never throws.
+   */
+  logShadow(d: ShadowDifference): void {
+    try {
+      const m = maskInput(d.input);
+      const masked = [...m.masked];
+      const ev: Record<string, unknown> = {
+        decision_id: d.decisionId ?? '',
+        labels: this.opts.labels,
+        path: this.opts.path,
+        input: m.input,
+        result: maskRaw(d.enforcing, 'result', masked),
+        shadow: { result: maskRaw(d.shadow, 'shadow', masked), revision: d.shadowRevision, enforcing_revision: d.enforcingRevision },
+        timestamp: rfc3339Nanos(BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n)),
+        erased: m.erased,
+        masked,
+      };
+      if (d.bundles) ev.bundles = d.bundles;
       this.write(ev);
     } catch {
       // telemetry never throws
