@@ -90,6 +90,10 @@ describe('--mode opa-envoy: the plugin\'s decision contract', () => {
     apps.dry = await start({ decisionPath: 'envoy/authz/result', opaEnvoy: { dryRun: true } });
     apps.dryBool = await start({ opaEnvoy: { dryRun: true } });
     apps.skip = await start({ decisionPath: 'envoy/authz/result', opaEnvoy: { skipRequestBodyParse: true } });
+    const candidate = path.join(tmp, 'candidate');
+    fs.mkdirSync(candidate);
+    fs.writeFileSync(path.join(candidate, 'authz.rego'), 'package envoy.authz\n\ndefault allow := true\n');
+    apps.shadow = await start({ policyDir: path.join(tmp, 'authz.rego'), shadowPolicy: candidate });
   }, 60_000);
   afterAll(async () => {
     for (const h of Object.values(apps)) await h.close();
@@ -221,6 +225,20 @@ describe('--mode opa-envoy: the plugin\'s decision contract', () => {
     // No Pin API in this mode.
     const pin = await httpRequest(h.httpPort, 'POST', '/v1/pins:mint', { 'content-type': 'application/json' }, '{}');
     expect(pin.status).toBe(404);
+  });
+
+  test('--shadow-policy: the candidate runs beside the enforcing policy; a difference is logged, the answer is the enforcing one', async () => {
+    const h = apps.shadow;
+    const before = h.decisionLines.length;
+    const r = await check('shadow', { path: '/other' });
+    expect(r.status.code).toBe(7);
+    const deadline = Date.now() + 5000;
+    while (!h.decisionLines.slice(before).some((l) => l.includes('"shadow"')) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    const events = h.decisionLines.slice(before).map((l) => JSON.parse(l));
+    expect(events.find((e) => e.shadow === undefined)).toMatchObject({ decision_id: md(r).decision_id, result: false });
+    expect(events.find((e) => e.shadow !== undefined)).toMatchObject({ decision_id: md(r).decision_id, result: false, shadow: { result: true } });
+    const same = await check('shadow', { path: '/ok' });
+    expect(same.status.code).toBe(0);
   });
 
   test('readiness and metrics work without a registry', async () => {

@@ -94,7 +94,7 @@ export class OpaEnvoyCore {
         } else {
           input = built.input;
           const e0 = process.hrtime.bigint();
-          const r = await engine.evaluate(input, { nowNs: nowNs() });
+          const r = await engine.evaluate(input, { nowNs: nowNs(), decisionId });
           evalNs = Number(process.hrtime.bigint() - e0);
           if (!r.ok) {
             check = { decisionId, ok: false, reason: r.code };
