@@ -74,7 +74,11 @@ maybe('Redis faults', () => {
     rig.restart = async () => {
       rig.redis = await rig.redis.restart();
     };
-    rig.h = await startHarness({ demo, redisUrl: rig.redis.url });
+    // These tests are about the store path: with the default 1.5 s staleness, a slow run (a loaded CI
+    // machine) crossed into the stage gate's own fail-closed answer, `stage_unknown`, half-way through a
+    // loop that expects `store_unavailable` — both denies, but not the one under test. The stage gate's
+    // behaviour on unreadable overrides is tested in test/lifecycle/redis-replicas.test.ts.
+    rig.h = await startHarness({ demo, redisUrl: rig.redis.url, lifecycle: { staleAfterMs: 120_000 } });
     cleanup.push(() => rig.h.close());
     await isReady(rig.h);
     return rig;
