@@ -2,9 +2,17 @@
 // on a typical input (captured from the real pipeline on the embedded default), the same for both
 // engines on the callback policy OPA compiled to wasm (shared/opa-wasm beside the repository, when
 // present: the Rego engine on that snapshot's sources, the wasm engine on its policy.wasm), and a few
-// gateway policies from the conformance corpus. A benchmark, not a test: it prints figures, writes JSON.
+// gateway policies from the conformance corpus. Then one decision per call through the PolicyEngine
+// interface (what a check pays: evaluation and the result's conversion to JSON), on both engines as
+// `serve --policy … --engine rego|wasm` builds them: the callback policy (the shipped directory, the
+// snapshot's sources, OPA's bundle.tar.gz) and the OPA-Envoy example (`--mode opa-envoy`). A benchmark,
+// not a test: it prints its command, parameters and the machine's load (a shared machine is noisy), the
+// figures, and writes JSON.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import type { PolicyEngine } from '../ext-authz/src/policy/engine';
+import { createPolicyEngine } from '../ext-authz/src/policy/engine-factory';
 import { compilePolicy, type PolicyModule } from '../ext-authz/src/rego/engine';
 import { WasmPolicyEngine } from '../ext-authz/src/policy/wasm/wasm-engine';
 import { loadPolicyDir } from '../ext-authz/src/policy/load-dir';
@@ -96,11 +104,44 @@ async function benchWasm(name: string, wasm: Uint8Array, input: unknown): Promis
   return { name, compile_ms: round(loadMs), median_us: round(t.median), p99_us: round(t.p99), mean_us: round(t.mean), iterations: ITER };
 }
 
+/** One engine behind the PolicyEngine interface: "compile" is loading it; each timed call is one decision. */
+async function benchEngine(name: string, load: () => Promise<PolicyEngine> | PolicyEngine, input: unknown): Promise<Row> {
+  const t0 = process.hrtime.bigint();
+  const engine = await load();
+  const loadMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const opts = { nowNs: '1700000000000000000' };
+  const first = await engine.evaluate(input, opts);
+  if (!first.ok) throw new Error(`${name}: ${first.code} (${first.detail}) on the bench input`);
+  const t = timeEval(() => void engine.evaluate(input, opts));
+  await engine.close();
+  return { name, compile_ms: round(loadMs), median_us: round(t.median), p99_us: round(t.p99), mean_us: round(t.mean), iterations: ITER };
+}
+
+/** The engine `serve --policy <policy> --engine <engine> --decision <decision>` runs. */
+function served(policy: string, engine: 'rego' | 'wasm', decision: string, dataFile?: string): Promise<PolicyEngine> {
+  return createPolicyEngine({ policyDir: policy, engine, decisionPath: decision, dataFile, watch: false, logger: silentLogger() });
+}
+
 function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
+function header(): void {
+  const cpus = os.cpus();
+  const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  process.stdout.write(
+    [
+      'command:    npm run bench:rego   (node -r ./scripts/ts-register.cjs bench/rego.ts)',
+      `parameters: BENCH_ITER=${ITER} BENCH_WARMUP=${WARMUP} (timed evaluations / warm-up per row; one at a time, one thread)`,
+      `machine:    ${cpus.length} × ${cpus[0]?.model ?? 'unknown cpu'}, node ${process.version}, load average ${load}`,
+      '            (a shared machine: other work running at the same time moves these figures)',
+      '',
+    ].join('\n'),
+  );
+}
+
 async function main(): Promise<void> {
+  header();
   const rows: Row[] = [];
   const src = loadPolicyDir(path.join(ROOT, 'policies', 'callback'));
   const input = await typicalInput();
@@ -112,6 +153,19 @@ async function main(): Promise<void> {
     const modules = fs.readdirSync(srcDir).filter((f) => f.endsWith('.rego')).map((f) => ({ file: f, text: fs.readFileSync(path.join(srcDir, f), 'utf8') }));
     rows.push(benchPolicy('snapshot callback policy, Rego engine', modules, {}, 'data.callback.decision', input));
     rows.push(await benchWasm('snapshot callback policy.wasm, wasm engine', fs.readFileSync(path.join(snapshot, 'policy.wasm')), input));
+    // Per decision as a check pays it, through the PolicyEngine interface.
+    // What `serve --policy … --engine …` runs, one decision per call.
+    rows.push(await benchEngine('serve: --engine rego, policies/callback (shipped)', () => served(path.join(ROOT, 'policies', 'callback'), 'rego', 'callback/decision'), input));
+    rows.push(await benchEngine('serve: --engine rego, snapshot src/', () => served(srcDir, 'rego', 'callback/decision'), input));
+    rows.push(await benchEngine('serve: --engine wasm, OPA\'s bundle.tar.gz', () => served(path.join(snapshot, 'bundle.tar.gz'), 'wasm', 'callback/decision'), input));
+    const envoyDir = path.join(ROOT, '..', 'shared', 'opa-wasm', 'opa-envoy');
+    if (fs.existsSync(path.join(envoyDir, 'bundle.tar.gz'))) {
+      const samples = JSON.parse(fs.readFileSync(path.join(envoyDir, 'samples.json'), 'utf8')) as { samples: { name: string; input: unknown }[] };
+      const envoyInput = samples.samples.find((s) => s.name === 'callback-ok')!.input;
+      const routes = path.join(envoyDir, 'src', 'routes.json');
+      rows.push(await benchEngine('serve: --engine rego, opa-envoy example (result)', () => served(path.join(envoyDir, 'src'), 'rego', 'envoy/authz/result', routes), envoyInput));
+      rows.push(await benchEngine('serve: --engine wasm, opa-envoy bundle (result)', () => served(path.join(envoyDir, 'bundle.tar.gz'), 'wasm', 'envoy/authz/result'), envoyInput));
+    }
   } else {
     process.stdout.write(`(no wasm rows: ${path.relative(ROOT, snapshot)} not found)\n`);
   }
@@ -130,7 +184,10 @@ async function main(): Promise<void> {
   }
   const out = path.join(ROOT, '.tmp', 'bench-rego.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ node: process.version, iterations: ITER, rows }, null, 2));
+  fs.writeFileSync(
+    out,
+    JSON.stringify({ command: 'npm run bench:rego', node: process.version, iterations: ITER, warmup: WARMUP, cpus: os.cpus().length, loadavg_at_end: os.loadavg(), rows }, null, 2),
+  );
   process.stdout.write(`\n${ITER} timed evaluations each after ${WARMUP} warm-up; JSON in .tmp/bench-rego.json\n`);
 }
 

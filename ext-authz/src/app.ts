@@ -54,6 +54,8 @@ import { instrumentEngine, instrumentJwksFetch, instrumentPinStore, instrumentRe
 import { createAdminServer } from './server/admin-server';
 import type { AdminRoutes } from './server/admin-routes';
 import type { Decider } from './check/check-core';
+import { OpaEnvoyCore } from './check/opa-envoy/core';
+import type { OpaEnvoySettings } from './check/opa-envoy/core';
 import { Lifecycle } from './lifecycle/lifecycle';
 import type { LifecycleOptions } from './lifecycle/lifecycle';
 import { MemoryLifecycleStore } from './lifecycle/lifecycle-store';
@@ -72,8 +74,29 @@ export { VERSION } from './model/version';
 export { registryDigest } from './config/registry-digest';
 export const DEFAULT_POLICY_DIR = 'policies/callback';
 export const DEFAULT_DECISION_PATH = 'callback/decision';
+/** opa-envoy-plugin's default `path`. */
+export const DEFAULT_OPA_ENVOY_DECISION_PATH = 'envoy/authz/allow';
+
+/**
+ * `callback` (default): the callback facts, registry, pins and stages before the policy. `opa-envoy`: a
+ * drop-in for opa-envoy-plugin, the plugin's input and decision rules and nothing else
+ * (docs/architecture.md, "OPA-Envoy mode").
+ */
+export type ServiceMode = 'callback' | 'opa-envoy';
+export const SERVICE_MODES: readonly ServiceMode[] = ['callback', 'opa-envoy'];
+
+/** The decision path a mode uses when none is given. */
+export function defaultDecisionPath(mode: ServiceMode | undefined): string {
+  return mode === 'opa-envoy' ? DEFAULT_OPA_ENVOY_DECISION_PATH : DEFAULT_DECISION_PATH;
+}
 
 export interface AppOptions {
+  /** What a check does (default `callback`); `opa-envoy` ignores the registry and every callback option. */
+  mode?: ServiceMode;
+  /** `--mode opa-envoy`: the plugin's `dry-run` and `skip-request-body-parse` (plugins.envoy_ext_authz_grpc). */
+  opaEnvoy?: OpaEnvoySettings;
+  /** Accept Rego v0 policy modules (`--v0-compatible`, as OPA 1.x); default: v1 syntax only. */
+  v0Compatible?: boolean;
   /** Registry YAML; absent → the embedded demo setup (keys generated now). */
   configFile?: string;
   /** A Rego directory, an OPA bundle directory or `.tar.gz`, or an http(s) bundle URL (docs/operations.md, "Bundles"). */
@@ -135,11 +158,6 @@ export interface AppOptions {
     resource: string;
     reporting: OpaDecisionLogsConfig['reporting'];
   };
-  /**
-   * `plugins.envoy_ext_authz_grpc` options for the opa-envoy mode: `dry-run` (answer allow, log the real
-   * decision) and `skip-request-body-parse` (no `parsed_body`). Carried here for that mode.
-   */
-  opaEnvoy?: { dryRun: boolean; skipRequestBodyParse: boolean };
   /** Configuration problems that did not stop start-up (unknown or unsupported keys): logged as warnings at load. */
   configWarnings?: readonly { path: string; message: string }[];
   /** Use this demo setup instead of generating one (tests mint tokens with its keys). */
@@ -302,56 +320,15 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
   }
   const unknownStates = new UnknownStateLimiter(hooks.onLimited ?? null);
   let deps = createFactsDeps(current, { pinStore, replayStore, unknownStates, fetchJwks });
-  let raw: PolicyEngine;
+  let loaded: LoadedEngine;
   try {
-    raw = await createPolicyEngine({
-      policyDir: opts.policyDir ?? DEFAULT_POLICY_DIR,
-      dataFile: opts.dataFile,
-      decisionPath: opts.decisionPath ?? DEFAULT_DECISION_PATH,
-      watch: opts.watch === true,
-      logger,
-      engine: opts.engine,
-      verification: opts.verification,
-      bundleToken: opts.bundleToken,
-      polling: opts.bundlePolling,
-      configured: opts.configuredBundle,
-      watchPollMs: opts.policyWatchPollMs,
-      onReload: (ev) => metrics?.reload('policy', ev.ok, Date.now()),
-    });
+    loaded = await loadEngine(opts, logger, metrics, { onBundleStatus: hooks.onBundleStatus, onShadow: hooks.onShadow });
   } catch (e) {
     watcher?.close();
     await closeStores();
     throw e;
   }
-  const enforcingEngine = raw;
-  if (opts.shadowPolicy !== undefined) {
-    let shadow: PolicyEngine;
-    try {
-      shadow = await createPolicyEngine({
-        policyDir: opts.shadowPolicy,
-        dataFile: opts.dataFile,
-        decisionPath: opts.decisionPath ?? DEFAULT_DECISION_PATH,
-        watch: opts.watch === true,
-        logger: logger.child({ policy: 'shadow' }),
-        verification: opts.verification,
-        polling: opts.bundlePolling,
-        watchPollMs: opts.policyWatchPollMs,
-      });
-    } catch (e) {
-      await raw.close().catch(closeFailed(logger, 'policy_engine'));
-      watcher?.close();
-      await closeStores();
-      if (e instanceof PolicyLoadError) throw new PolicyLoadError(e.code, `--shadow-policy ${opts.shadowPolicy}: ${e.message}`);
-      throw e;
-    }
-    raw = new ShadowEngine(enforcingEngine, shadow, { onCompare: hooks.onShadow });
-  }
-  const bundleEngine = enforcingEngine instanceof BundlePolicyEngine ? enforcingEngine : null;
-  if (bundleEngine && hooks.onBundleStatus) {
-    bundleEngine.onStatus(hooks.onBundleStatus);
-    hooks.onBundleStatus(bundleEngine.statuses());
-  }
-  const engine = metrics ? instrumentEngine(raw, metrics) : raw;
+  const engine = loaded.engine;
   // Stage overrides, audit, SLO guard and traffic counting (docs/stages.md): the pipeline reads the
   // lifecycle's facts deps (the file's with the overrides applied) and runs behind its stage gate.
   const lifecycle = new Lifecycle({
@@ -381,8 +358,8 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
     decider: lifecycle.gate(pipeline),
     lifecycle,
     engine,
-    bundles: () => bundleEngine?.statuses() ?? [],
-    waitBundles: (ms) => (bundleEngine ? bundleEngine.waitActivated(ms) : Promise.resolve(true)),
+    bundles: loaded.bundles,
+    waitBundles: loaded.waitBundles,
     demo,
     store,
     stores,
@@ -393,6 +370,75 @@ export async function loadRuntime(opts: AppOptions, logger: Logger, hooks: Runti
       await engine.close().catch(closeFailed(logger, 'policy_engine'));
       await closeStores();
     },
+  };
+}
+
+/** A loaded policy engine (instrumented) and the status of the bundles it comes from. */
+export interface LoadedEngine {
+  engine: PolicyEngine;
+  /** The status of every bundle the policy comes from (empty for a Rego directory). */
+  bundles: () => BundleStatus[];
+  /** Resolves true once every bundle is in use (at once for a Rego directory), false after `ms`. */
+  waitBundles: (ms: number) => Promise<boolean>;
+}
+
+/**
+ * The policy engine of either mode: the one --policy (a Rego directory, an OPA bundle or a bundle URL),
+ * --engine, --data and --decision describe.
+ */
+export async function loadEngine(
+  opts: AppOptions,
+  logger: Logger,
+  metrics?: ServiceMetrics,
+  hooks: { onBundleStatus?: StatusListener; onShadow?: (c: ShadowComparison) => void } = {},
+): Promise<LoadedEngine> {
+  const decisionPath = opts.decisionPath ?? defaultDecisionPath(opts.mode);
+  let raw = await createPolicyEngine({
+    policyDir: opts.policyDir ?? DEFAULT_POLICY_DIR,
+    dataFile: opts.dataFile,
+    decisionPath,
+    watch: opts.watch === true,
+    v0Compatible: opts.v0Compatible,
+    logger,
+    engine: opts.engine,
+    verification: opts.verification,
+    bundleToken: opts.bundleToken,
+    polling: opts.bundlePolling,
+    configured: opts.configuredBundle,
+    watchPollMs: opts.policyWatchPollMs,
+    onReload: (ev) => metrics?.reload('policy', ev.ok, Date.now()),
+  });
+  const enforcingEngine = raw;
+  if (opts.shadowPolicy !== undefined) {
+    let shadow: PolicyEngine;
+    try {
+      shadow = await createPolicyEngine({
+        policyDir: opts.shadowPolicy,
+        dataFile: opts.dataFile,
+        decisionPath,
+        watch: opts.watch === true,
+        v0Compatible: opts.v0Compatible,
+        logger: logger.child({ policy: 'shadow' }),
+        verification: opts.verification,
+        polling: opts.bundlePolling,
+        watchPollMs: opts.policyWatchPollMs,
+      });
+    } catch (e) {
+      await raw.close().catch(closeFailed(logger, 'policy_engine'));
+      if (e instanceof PolicyLoadError) throw new PolicyLoadError(e.code, `--shadow-policy ${opts.shadowPolicy}: ${e.message}`);
+      throw e;
+    }
+    raw = new ShadowEngine(enforcingEngine, shadow, { onCompare: hooks.onShadow });
+  }
+  const bundleEngine = enforcingEngine instanceof BundlePolicyEngine ? enforcingEngine : null;
+  if (bundleEngine && hooks.onBundleStatus) {
+    bundleEngine.onStatus(hooks.onBundleStatus);
+    hooks.onBundleStatus(bundleEngine.statuses());
+  }
+  return {
+    engine: metrics ? instrumentEngine(raw, metrics) : raw,
+    bundles: () => bundleEngine?.statuses() ?? [],
+    waitBundles: (ms) => (bundleEngine ? bundleEngine.waitActivated(ms) : Promise.resolve(true)),
   };
 }
 
@@ -454,6 +500,17 @@ export class App {
   readonly metrics: ServiceMetrics;
   readonly readiness = new Readiness();
   private runtime: Runtime | null = null;
+  /** `--mode opa-envoy`: the only thing loaded (no registry, stores or lifecycle). */
+  private opaLoaded: LoadedEngine | null = null;
+
+  private get opaEngine(): PolicyEngine | null {
+    return this.opaLoaded?.engine ?? null;
+  }
+
+  /** The bundles of either mode's policy (empty for a Rego directory or before load). */
+  private bundleStatuses(): BundleStatus[] {
+    return this.runtime?.bundles() ?? this.opaLoaded?.bundles() ?? [];
+  }
   private grpcServer: grpc.Server | null = null;
   private httpServer: HttpListener | null = null;
   private adminServer: http.Server | null = null;
@@ -482,7 +539,10 @@ export class App {
     for (const w of this.telemetry.settings.warnings) this.logger.warn({ event: 'telemetry_setting_ignored' }, w);
     for (const w of opts.configWarnings ?? []) this.logger.warn({ event: 'opa_config_ignored', path: w.path, problem: w.message }, `OPA configuration: ${w.path}: ${w.message}`);
     this.metrics.setState({
-      policy: () => (this.runtime ? { revision: this.runtime.engine.revision, engine: this.runtime.engine.kind } : null),
+      policy: () => {
+        const engine = this.runtime?.engine ?? this.opaEngine;
+        return engine ? { revision: engine.revision, engine: engine.kind } : null;
+      },
       registry: () => (this.runtime ? { revision: this.runtime.registryRevision(), connections: this.runtime.registry().connections } : null),
       pinsOutstanding: () => {
         const n = this.runtime?.pinsOutstanding() ?? null;
@@ -490,9 +550,9 @@ export class App {
       },
       readiness: () => ({ ready: this.readiness.ready, conditions: this.readiness.snapshot() }),
       now: Date.now,
-      bundles: () => this.runtime?.bundles() ?? [],
+      bundles: () => this.bundleStatuses(),
     });
-    if (opts.redisUrl) this.readiness.set('store', false, 'redis connecting');
+    if (opts.redisUrl && opts.mode !== 'opa-envoy') this.readiness.set('store', false, 'redis connecting');
   }
 
   /**
@@ -524,10 +584,22 @@ export class App {
       this.decisionLog = new DecisionLogger({
         sink: sinks.length === 1 ? sinks[0] : { write: (l) => sinks.forEach((s) => s.write(l)), close: async () => void (await Promise.all(sinks.map((s) => s.close()))) },
         labels: { app: 'callback-proxy', version: VERSION, ...this.opts.decisionLogLabels },
-        path: this.opts.decisionPath ?? DEFAULT_DECISION_PATH,
+        path: this.decisionPath,
         mask: maskPath ? (ev) => this.maskRules(maskPath, ev) : undefined,
       });
     }
+    const opaEnvoy =
+      this.mode === 'opa-envoy'
+        ? new OpaEnvoyCore({
+            engine: () => this.opaEngine,
+            settings: this.opts.opaEnvoy ?? {},
+            logger: this.logger,
+            metrics: this.metrics,
+            decisionLog: this.decisionLog,
+            decisionPath: this.decisionPath,
+            tracing: this.telemetry.tracing,
+          })
+        : null;
     const core = new CheckCore({
       decider: () => this.runtime?.decider ?? null,
       logger: this.logger,
@@ -540,13 +612,14 @@ export class App {
     const routingHeader = (): string => this.runtime?.registry().routing_header ?? DEFAULT_ROUTING_HEADER;
     const credentials = serverCredentials(this.opts.tls);
     const httpTls = httpsOptions(this.opts.httpTls);
-    this.grpcServer = createGrpcServer({ core, readiness: this.readiness, pinApi, metrics: this.metrics, routingHeader });
+    this.grpcServer = createGrpcServer({ core, readiness: this.readiness, pinApi, metrics: this.metrics, routingHeader, opaEnvoy });
     const grpcPort = await bindGrpc(this.grpcServer, this.opts.grpcAddr ?? '127.0.0.1:9191', credentials);
     this.httpServer = createHttpServer({
       core,
       pinApi,
       metrics: this.metrics,
       routingHeader,
+      opaEnvoy,
       maxBodyBytes: () => this.runtime?.registry().limits.max_body_bytes ?? 262_144,
       tls: httpTls,
     });
@@ -556,7 +629,7 @@ export class App {
       metricsText: () => this.telemetry.metricsText(),
       metricsContentType: PROMETHEUS_CONTENT_TYPE,
       routes: this.adminRoutes,
-      details: () => (this.runtime?.bundles() ?? []).map(bundleLine),
+      details: () => this.bundleStatuses().map(bundleLine),
       onRouteError: (name, e) => this.logger.error({ event: 'admin_route_failed', route: name, error_name: e instanceof Error ? e.name : typeof e }, 'admin route failed'),
     });
     const adminPort = await listenHttp(this.adminServer, this.opts.adminAddr ?? '127.0.0.1:0', this.opts.adminExclusive === true);
@@ -564,9 +637,53 @@ export class App {
     return this.listening;
   }
 
+  get mode(): ServiceMode {
+    return this.opts.mode ?? 'callback';
+  }
+
+  /** The decision path in use (slash form as given, or the mode's default). */
+  get decisionPath(): string {
+    return this.opts.decisionPath ?? defaultDecisionPath(this.opts.mode);
+  }
+
+  /** The policy engine checks use (either mode), once loaded. */
+  get engine(): PolicyEngine | null {
+    return this.runtime?.engine ?? this.opaEngine;
+  }
+
+  /** `--mode opa-envoy`: only the policy; no registry, stores, pins or stages. */
+  private async loadOpaEnvoy(now: number): Promise<void> {
+    const loaded = await loadEngine({ ...this.opts, watch: this.opts.watch ?? true }, this.logger, this.metrics, {
+      onBundleStatus: (statuses) => this.bundleReadiness(statuses),
+      onShadow: (c) => this.shadowCompared(c),
+    });
+    this.opaLoaded = loaded;
+    this.metrics.loaded('policy', now);
+    // A bundle server may take a moment; until its first bundle is activated the engine answers
+    // authz_unavailable and the bundle's readiness condition says why (as in the callback mode).
+    await loaded.waitBundles(this.opts.bundleWaitMs ?? 5000);
+    this.readiness.markLoaded();
+    const s = this.opts.opaEnvoy ?? {};
+    const notReady = this.readiness.reasons();
+    this.logger.info(
+      {
+        event: notReady.length === 0 ? 'ready' : 'loaded_not_ready',
+        mode: 'opa-envoy',
+        path: this.decisionPath,
+        engine: loaded.engine.kind,
+        revision: loaded.engine.revision,
+        dry_run: s.dryRun === true,
+        skip_request_body_parse: s.skipRequestBodyParse === true,
+        not_ready: notReady.length ? notReady : undefined,
+      },
+      notReady.length === 0 ? 'ready (opa-envoy mode)' : 'loaded (opa-envoy mode); not ready',
+    );
+  }
+
   /** Loads config, keys and policies; health turns SERVING only after all of it succeeded. */
   async load(): Promise<void> {
     const now = Date.now();
+    if (this.mode === 'opa-envoy') return this.loadOpaEnvoy(now);
     this.runtime = await loadRuntime({ ...this.opts, watch: this.opts.watch ?? true }, this.logger, {
       metrics: this.metrics,
       storeObserver: (kind) => watchStore({ kind, logger: this.logger, metrics: this.metrics, readiness: this.readiness }),
@@ -606,12 +723,12 @@ export class App {
       { event: 'shadow_mismatch', decision_id: c.decisionId, enforcing: side(c.enforcing), shadow: side(c.shadow), enforcing_revision: c.enforcingRevision, shadow_revision: c.shadowRevision },
       'the shadow policy decided differently',
     );
-    this.decisionLog?.logShadow({ ...c, bundles: this.runtime?.engine.bundles });
+    this.decisionLog?.logShadow({ ...c, bundles: this.engine?.bundles });
   }
 
   /** The mask decision's rules for one decision-log event (a set or array of rules), or none. */
   private maskRules(path: string, event: Record<string, unknown>): readonly MaskRule[] | null {
-    const r = this.runtime?.engine.evaluatePath?.(path, event);
+    const r = this.engine?.evaluatePath?.(path, event);
     return r && r.ok && Array.isArray(r.value) ? (r.value as MaskRule[]) : null;
   }
 
@@ -655,6 +772,7 @@ export class App {
     ]);
     await this.decisionLog?.close().catch(closeFailed(this.logger, 'decision_log'));
     await this.runtime?.close().catch(closeFailed(this.logger, 'runtime'));
+    await this.opaEngine?.close().catch(closeFailed(this.logger, 'policy_engine'));
     // The admin listener goes last: /readyz keeps saying "draining" while the others close.
     for (const r of this.adminRoutes) await r.close?.().catch(closeFailed(this.logger, `admin_routes_${r.name}`));
     if (this.adminServer) await stopHttp(this.adminServer, Math.min(deadline, 2000));

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { loadProtos } from '../../ext-authz/src/check/protos';
 import { toCheckResponse } from '../../ext-authz/src/check/check-response';
-import { encodeCheckResponse } from '../../ext-authz/src/check/check-response-encode';
+import { checkResponseSerializer, directlyEncodable, encodeCheckResponse } from '../../ext-authz/src/check/check-response-encode';
 import type { CheckResponseObject, DecodedValue, HeaderValueOption } from '../../ext-authz/src/check/check-request-types';
 import { localDeny } from '../../ext-authz/src/check/local-deny';
 import { REASONS } from '../../ext-authz/src/model/reasons';
@@ -15,7 +15,10 @@ import { result } from './fixtures';
 const check = loadProtos().authorizationService.Check;
 const opts = { routingHeader: 'x-callback-backend' };
 
+const serialize = checkResponseSerializer((r) => Buffer.from(check.responseSerialize(r)));
+
 function same(o: CheckResponseObject): void {
+  expect(directlyEncodable(o)).toBe(true);
   const ours = encodeCheckResponse(o);
   const theirs = check.responseSerialize(o);
   expect(ours.toString('hex')).toBe(Buffer.from(theirs).toString('hex'));
@@ -81,4 +84,37 @@ test('arbitrary objects of the CheckResponse shape, edge values included', () =>
 
 test('a long body needs a multi-byte length and stays exact', () => {
   same(toCheckResponse(result({ action: 'deny', backend: null, reasons: ['malformed_request'] }, { decisionId: 'x'.repeat(20_000) }), opts));
+});
+
+test('anything else goes to the proto-loader serializer: the same bytes either way, no field dropped', () => {
+  // The opa-envoy mode's allow carries query parameters and headers without an append action.
+  const opa = {
+    status: { code: 0 },
+    okResponse: { headers: [{ header: { key: 'x-a', value: 'b' } }], headersToRemove: ['x-r'], responseHeadersToAdd: [], queryParametersToSet: [{ key: 'q', value: 'v' }], queryParametersToRemove: ['z'] },
+    dynamicMetadata: { fields: { decision_id: { stringValue: 'd' } } },
+  } as unknown as CheckResponseObject;
+  expect(directlyEncodable(opa)).toBe(false);
+  expect(serialize(opa).toString('hex')).toBe(Buffer.from(check.responseSerialize(opa)).toString('hex'));
+  expect((check.responseDeserialize(serialize(opa)) as any).okResponse.queryParametersToSet).toEqual([{ key: 'q', value: 'v' }]);
+  // Mistyped or unknown values anywhere: never written by the direct writer.
+  const odd: unknown[] = [
+    { status: { code: 1.5 } },
+    { status: { code: 0 }, deniedResponse: { status: { code: 403 }, body: 42 } },
+    { status: { code: 0 }, okResponse: { headers: [{ header: { key: 'a', value: 7 }, appendAction: 'OVERWRITE_IF_EXISTS_OR_ADD' }] } },
+    { status: { code: 0 }, okResponse: { headers: [{ header: { key: 'a', value: 'b' }, appendAction: 'SOMETIMES' }] } },
+    { status: { code: 0 }, okResponse: { headers: [{ header: { key: 'a', value: 'b' }, append: { value: true } }] } },
+    { status: { code: 0 }, dynamicMetadata: { fields: { a: { stringValue: 'x', extra: 1 } } } },
+    { status: { code: 0 }, dynamicMetadata: { fields: { a: { listValue: { values: [{ numberValue: '1' }] } } } } },
+  ];
+  for (const o of odd) {
+    expect(directlyEncodable(o)).toBe(false);
+    let theirs: Buffer | null = null;
+    try {
+      theirs = Buffer.from(check.responseSerialize(o));
+    } catch {
+      expect(() => serialize(o as CheckResponseObject)).toThrow();
+      continue;
+    }
+    expect(serialize(o as CheckResponseObject).toString('hex')).toBe(theirs.toString('hex'));
+  }
 });

@@ -76,3 +76,87 @@ describe('policy test', () => {
     expect(r.stdout.trim().split('\n').pop()).toBe('1 passed, 1 failed');
   });
 });
+
+describe('rego eval --format json: opa eval --format json\'s result shape', () => {
+  const d = tmpDir({
+    // No `import rego.v1`: read as v1, as OPA 1.x does.
+    'p.rego': 'package t\n\np := [1, 2, 3]\nq contains x if some x in p\nf(x) := x * 10\n',
+    'input.json': JSON.stringify({ n: 2 }),
+  });
+  const json = (query: string, extra: string[] = []) => {
+    const r = runCli(['rego', 'eval', '--format', 'json', '-d', d, ...extra, query]);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    return JSON.parse(r.stdout);
+  };
+
+  it('one expression: its value, source text and location; no bindings key when nothing is bound', () => {
+    expect(json('data.t.p')).toEqual({ result: [{ expressions: [{ value: [1, 2, 3], text: 'data.t.p', location: { row: 1, col: 1 } }] }] });
+    expect(json('data.t.f(input.n)', ['-i', path.join(d, 'input.json')])).toEqual({ result: [{ expressions: [{ value: 20, text: 'data.t.f(input.n)', location: { row: 1, col: 1 } }] }] });
+  });
+
+  it('several expressions: assignments are true, bindings hold the variables, one row per solution', () => {
+    expect(json('x := 1; y := x + 1')).toEqual({
+      result: [{
+        expressions: [
+          { value: true, text: 'x := 1', location: { row: 1, col: 1 } },
+          { value: true, text: 'y := x + 1', location: { row: 1, col: 9 } },
+        ],
+        bindings: { x: 1, y: 2 },
+      }],
+    });
+    const rows = json('data.t.p[i] > 1\ncount(data.t.q)').result;
+    expect(rows.map((r: any) => r.bindings)).toEqual([{ i: 1 }, { i: 2 }]);
+    expect(rows[0].expressions).toEqual([
+      { value: true, text: 'data.t.p[i] > 1', location: { row: 1, col: 1 } },
+      { value: 3, text: 'count(data.t.q)', location: { row: 2, col: 1 } },
+    ]);
+  });
+
+  it('undefined (and a false expression) print {}', () => {
+    expect(json('data.t.nope')).toEqual({});
+    expect(json('data.t.p[0] == 2')).toEqual({});
+  });
+
+  it('rejects an unknown format, naming the flag', () => {
+    const r = runCli(['rego', 'eval', '--format', 'yaml', '-d', d, 'data.t.p']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--format: expected value or json');
+  });
+});
+
+describe('Rego v1 by default, --v0-compatible for v0 modules (as OPA 1.x)', () => {
+  const v0 = tmpDir({ 'v0.rego': 'package t\n\ndefault allow = false\nallow { input.ok }\nxs[x] { x := input.xs[_] }\n' });
+  const v0test = tmpDir({ 'v0_test.rego': 'package t\n\ntest_one { 1 == 1 }\n' });
+
+  it('rego eval: a v0 module is a parse error without the flag and evaluates with it', () => {
+    const plain = runCli(['rego', 'eval', '-d', v0, 'data.t.allow']);
+    expect(plain.status).toBe(1);
+    expect(JSON.parse(plain.stderr).errors[0]).toMatchObject({ code: 'rego_parse_error', message: '`if` keyword is required before rule body' });
+    const ok = runCli(['rego', 'eval', '--v0-compatible', '-d', v0, 'data.t.allow']);
+    expect([ok.status, JSON.parse(ok.stdout)]).toEqual([0, false]);
+  });
+
+  it('policy test: the same', () => {
+    expect(runCli(['policy', 'test', v0test]).status).toBe(1);
+    const ok = runCli(['policy', 'test', '--v0-compatible', v0test]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain('1 passed, 0 failed');
+  });
+
+  it('check and serve refuse a v0 policy without the flag, naming the file', () => {
+    const req = JSON.stringify({ attributes: { request: { http: { method: 'GET', path: '/', host: 'auth.example.com' } } } });
+    const r = runCli(['check', '--policy', v0, '--decision', 't/allow', '-'], req);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('v0.rego');
+    expect(r.stderr).toContain('`if` keyword is required');
+    const ok = runCli(['check', '--v0-compatible', '--policy', v0, '--decision', 't/allow', '-'], req);
+    expect(ok.status).toBe(1); // evaluated: the policy denied
+    expect(JSON.parse(ok.stdout).reasons).toEqual(['opa_envoy_denied']);
+  });
+
+  it('every shipped policy parses as v1', () => {
+    const r = runCli(['policy', 'test', path.join(ROOT, 'policies')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/\d+ passed, 0 failed/);
+  });
+});

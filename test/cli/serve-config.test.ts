@@ -64,6 +64,7 @@ fs.writeFileSync(OPA_A, 'labels:\n  file: a\n');
 fs.writeFileSync(OPA_B, 'labels:\n  file: b\n');
 
 const rows: Row[] = [
+  { flag: '--mode', env: 'CALLBACK_PROXY_MODE', read: (o) => o.mode, dflt: 'callback', a: 'callback', b: 'callback', bad: 'opa', badMessage: 'unknown mode "opa"; expected one of callback, opa-envoy' },
   { flag: '--config', env: 'CALLBACK_PROXY_CONFIG', read: (o) => o.configFile, dflt: undefined, a: 'a.yaml', b: 'b.yaml' },
   { flag: '--policy', env: 'CALLBACK_PROXY_POLICY', read: (o) => o.policyDir, dflt: 'policies/callback', a: 'p1', b: 'p2' },
   { flag: '--engine', env: 'CALLBACK_PROXY_ENGINE', read: (o) => o.engine, dflt: 'auto', a: 'wasm', b: 'rego', bad: 'opa', badMessage: 'expected one of auto, rego, wasm' },
@@ -98,8 +99,39 @@ const rows: Row[] = [
   { flag: '--grace-ms', env: 'CALLBACK_PROXY_GRACE_MS', read: (o) => o.graceMs, dflt: 2000, a: '0', b: '25000', as: Number, bad: '2s', badMessage: 'expected an integer between 0 and 25000' },
 ];
 
+describe('--mode opa-envoy', () => {
+  test('is read from the flag or CALLBACK_PROXY_MODE, and its default decision path is envoy/authz/allow', async () => {
+    const viaFlag = await parse(['--mode', 'opa-envoy', '--policy', 'p']);
+    expect([viaFlag.mode, viaFlag.decisionPath, viaFlag.policyDir]).toEqual(['opa-envoy', 'envoy/authz/allow', 'p']);
+    const viaEnv = await parse([], { CALLBACK_PROXY_MODE: 'opa-envoy', CALLBACK_PROXY_POLICY: 'p' });
+    expect([viaEnv.mode, viaEnv.decisionPath]).toEqual(['opa-envoy', 'envoy/authz/allow']);
+    expect((await parse(['--mode', 'opa-envoy', '--policy', 'p', '--decision', 'envoy/authz/result'])).decisionPath).toBe('envoy/authz/result');
+  });
+
+  test('needs --policy, and refuses the flags of the callback mode, naming them', async () => {
+    await expect(parse(['--mode', 'opa-envoy'])).rejects.toThrow('--policy: required with --mode opa-envoy');
+    await expect(parse(['--mode', 'opa-envoy', '--policy', 'p', '--config', 'r.yaml'])).rejects.toThrow('--config: not used with --mode opa-envoy');
+    await expect(parse(['--mode', 'opa-envoy', '--policy', 'p'], { CALLBACK_PROXY_REDIS: 'redis://r:6379' })).rejects.toThrow('CALLBACK_PROXY_REDIS: not used with --mode opa-envoy');
+    await expect(parse(['--mode', 'opa-envoy', '--policy', 'p', '--audit-log', 'a.jsonl'])).rejects.toThrow('--audit-log: not used with --mode opa-envoy');
+  });
+});
+
+/** Switches (no value): the flag turns them on, the variable takes true/false/1/0. */
+const switches = [{ flag: '--v0-compatible', env: 'CALLBACK_PROXY_V0_COMPATIBLE', read: (o: AppOptions) => o.v0Compatible === true }];
+
+describe.each(switches)('switch $flag / $env', (s) => {
+  test('off by default; on by the flag, or by the variable set to true or 1; false, 0 or empty leave it off', async () => {
+    expect(s.read(await parse([]))).toBe(false);
+    expect(s.read(await parse([s.flag]))).toBe(true);
+    for (const v of ['true', '1', 'TRUE']) expect(s.read(await parse([], { [s.env]: v }))).toBe(true);
+    for (const v of ['false', '0', '']) expect(s.read(await parse([], { [s.env]: v }))).toBe(false);
+    expect(s.read(await parse([s.flag], { [s.env]: 'false' }))).toBe(true);
+    await expect(parse([], { [s.env]: 'yes please' })).rejects.toThrow(`${s.env}: expected true or false`);
+  });
+});
+
 test('the table covers every serve flag', () => {
-  expect(rows.map((r) => `${r.flag} ${r.env}`).sort()).toEqual(SERVE_FLAGS.map((s) => `${s.flag} ${s.env}`).sort());
+  expect([...rows, ...switches].map((r) => `${r.flag} ${r.env}`).sort()).toEqual(SERVE_FLAGS.map((s) => `${s.flag} ${s.env}`).sort());
 });
 
 describe.each(rows)('$flag / $env', (r) => {

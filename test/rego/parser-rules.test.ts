@@ -143,8 +143,21 @@ describe('else chains', () => {
   });
 });
 
-describe('v0 files (no rego.v1 import)', () => {
-  const v0 = (s: string): Rule[] => mod(`package t\nimport future.keywords.in\n${s}`).rules;
+describe('v0 files (no rego.v1 import) with v0Compatible (OPA 1.x --v0-compatible)', () => {
+  const v0 = (s: string): Rule[] => parseModule(`package t\nimport future.keywords.in\n${s}`, 'm.rego', { v0Compatible: true }).rules;
+
+  it('are v1 by default, as in OPA 1.x: the same texts are parse errors without the option', () => {
+    const plain = (s: string): Module => mod(`package t\n${s}`);
+    expect(() => plain('p = x {\n  x := 1\n}')).toThrow('`if` keyword is required before rule body');
+    expect(() => plain('p[x] { x := 1 }')).toThrow('`contains` keyword is required for partial set rules');
+    expect(() => plain('p = 1 if { false } else = 2 { true }')).toThrow('`if` keyword is required before rule body');
+    expect(plain('p := 1 if { true }').v1).toBe(true);
+    // Read with the option, a module is v0 until it imports rego.v1.
+    expect(parseModule('package t\np { true }', 'm.rego', { v0Compatible: true }).v1).toBe(false);
+    expect(() => parseModule('package t\nimport rego.v1\np { true }', 'm.rego', { v0Compatible: true })).toThrow('`if` keyword is required');
+    // import future.keywords stays accepted (and means nothing more) in v1.
+    expect(mod('package t\nimport future.keywords\nimport future.keywords.in\np if 1 in [1]').rules).toHaveLength(1);
+  });
 
   it('accepts bodies without `if`, with = heads', () => {
     const [p, f] = v0('p = x {\n  x := 1\n}\nf(x) = y { y := x }');

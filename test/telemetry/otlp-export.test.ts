@@ -220,3 +220,29 @@ test('a bad OTEL_* setting fails start-up with exit 2, naming the variable and n
   expect(failed).toMatch(/exited 2 before it was ready:[\s\S]*OTEL_EXPORTER_OTLP_HEADERS: expected comma-separated key=value pairs/);
   expect(failed).not.toContain(CANARY);
 });
+
+test('--mode opa-envoy: a check with a traceparent is one SERVER span in that trace, with the decision and the decision-log event carrying its ids', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbp-otlp-envoy-'));
+  const example = path.join(__dirname, '..', '..', 'policies', 'examples', 'opa-envoy');
+  const rx = await new OtlpReceiver().start();
+  const svc = await startServe(['--mode', 'opa-envoy', '--policy', example, '--data', path.join(example, 'routes.json'), '--decision-log', path.join(dir, 'd.jsonl')], {
+    OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, OTEL_BSP_SCHEDULE_DELAY: '50', OTEL_METRICS_EXPORTER: 'none',
+  });
+  try {
+    const tp = traceparent();
+    const client = new (loadProtos().AuthorizationClient)(`127.0.0.1:${svc.grpcPort}`, grpc.credentials.createInsecure()) as any;
+    const r = await grpcCheck(client, checkRequestFor({ path: '/admin', headers: { traceparent: tp.header } }));
+    client.close();
+    expect(r.status.code).toBe(7);
+    await rx.waitFor(() => rx.spans.some((s) => s.traceId === tp.traceId && s.kind === SERVER));
+    const span = rx.spans.find((s) => s.traceId === tp.traceId && s.kind === SERVER)!;
+    expect(span).toMatchObject({ parentSpanId: tp.parentId, attributes: expect.objectContaining({ 'callback.decision': 'deny', 'callback.reasons': ['opa_envoy_denied'], 'callback.policy.engine': 'rego' }) });
+    expect(await svc.stop()).toBe(0);
+    const ev = JSON.parse(fs.readFileSync(path.join(dir, 'd.jsonl'), 'utf8').trim().split('\n')[0]);
+    expect(ev).toMatchObject({ path: 'envoy/authz/allow', result: false, trace_id: tp.traceId, span_id: span.spanId });
+  } finally {
+    await svc.stop();
+    await rx.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -261,3 +261,80 @@ export function encodeCheckResponse(r: CheckResponseObject): Buffer {
   if (o.pos !== total) throw new Error(`CheckResponse encoding wrote ${o.pos} of ${total} bytes`);
   return o.buf;
 }
+
+// ---- which objects the direct writer takes ---------------------------------------------------------
+
+const set = (...k: string[]): ReadonlySet<string> => new Set(k);
+const RESPONSE_KEYS = set('status', 'okResponse', 'deniedResponse', 'dynamicMetadata');
+const STATUS_KEYS = set('code', 'message');
+const OK_KEYS = set('headers', 'headersToRemove', 'responseHeadersToAdd');
+const DENIED_KEYS = set('status', 'headers', 'body');
+const HTTP_STATUS_KEYS = set('code');
+const OPTION_KEYS = set('header', 'appendAction');
+const HEADER_KEYS = set('key', 'value');
+const STRUCT_KEYS = set('fields');
+const VALUE_KEYS = set('nullValue', 'numberValue', 'stringValue', 'boolValue', 'structValue', 'listValue');
+const LIST_KEYS = set('values');
+
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x) && !Buffer.isBuffer(x);
+function onlyKeys(o: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {
+  for (const k in o) if (!allowed.has(k)) return false;
+  return true;
+}
+const absent = (x: unknown): boolean => x === undefined || x === null;
+const optString = (x: unknown): boolean => absent(x) || typeof x === 'string';
+const optInt32 = (x: unknown): boolean => absent(x) || (Number.isInteger(x) && (x as number) >= -2147483648 && (x as number) <= 2147483647);
+const optArray = (x: unknown, item: (v: unknown) => boolean): boolean => absent(x) || (Array.isArray(x) && x.every(item));
+
+function isOption(h: unknown): boolean {
+  if (!isObj(h) || !onlyKeys(h, OPTION_KEYS)) return false;
+  if (!absent(h.header) && !(isObj(h.header) && onlyKeys(h.header, HEADER_KEYS) && optString(h.header.key) && optString(h.header.value))) return false;
+  return absent(h.appendAction) || (typeof h.appendAction === 'string' && APPEND_ACTIONS[h.appendAction] !== undefined);
+}
+
+function isStruct(s: unknown, depth: number): boolean {
+  if (depth > 64 || !isObj(s) || !onlyKeys(s, STRUCT_KEYS)) return false;
+  if (absent(s.fields)) return true;
+  if (!isObj(s.fields)) return false;
+  for (const k in s.fields) if (!isValue(s.fields[k], depth + 1)) return false;
+  return true;
+}
+
+function isValue(v: unknown, depth: number): boolean {
+  if (depth > 64 || !isObj(v) || !onlyKeys(v, VALUE_KEYS)) return false;
+  if (!absent(v.nullValue) && v.nullValue !== 'NULL_VALUE' && v.nullValue !== 0) return false;
+  if (!absent(v.numberValue) && typeof v.numberValue !== 'number') return false;
+  if (!optString(v.stringValue)) return false;
+  if (!absent(v.boolValue) && typeof v.boolValue !== 'boolean') return false;
+  if (!absent(v.structValue) && !isStruct(v.structValue, depth + 1)) return false;
+  if (!absent(v.listValue)) {
+    const l = v.listValue;
+    if (!isObj(l) || !onlyKeys(l, LIST_KEYS) || !optArray(l.values, (x) => isValue(x, depth + 1))) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether the direct writer takes this object: only the fields, types and enum names toCheckResponse
+ * uses. Anything else (another field such as query parameters, a number where a string goes, an
+ * unknown enum name) is for the proto-loader serializer, which knows the whole message.
+ */
+export function directlyEncodable(r: unknown): r is CheckResponseObject {
+  if (!isObj(r) || !onlyKeys(r, RESPONSE_KEYS)) return false;
+  if (!absent(r.status) && !(isObj(r.status) && onlyKeys(r.status, STATUS_KEYS) && optInt32(r.status.code) && optString(r.status.message))) return false;
+  if (!absent(r.okResponse)) {
+    const ok = r.okResponse;
+    if (!isObj(ok) || !onlyKeys(ok, OK_KEYS) || !optArray(ok.headers, isOption) || !optArray(ok.responseHeadersToAdd, isOption) || !optArray(ok.headersToRemove, (x) => typeof x === 'string')) return false;
+  }
+  if (!absent(r.deniedResponse)) {
+    const d = r.deniedResponse;
+    if (!isObj(d) || !onlyKeys(d, DENIED_KEYS) || !optArray(d.headers, isOption) || !optString(d.body)) return false;
+    if (!absent(d.status) && !(isObj(d.status) && onlyKeys(d.status, HTTP_STATUS_KEYS) && optInt32(d.status.code))) return false;
+  }
+  return absent(r.dynamicMetadata) || isStruct(r.dynamicMetadata, 0);
+}
+
+/** The Check response serializer: the direct writer where it applies, `fallback` (proto-loader's) elsewhere. */
+export function checkResponseSerializer(fallback: (r: CheckResponseObject) => Buffer): (r: CheckResponseObject) => Buffer {
+  return (r) => (directlyEncodable(r) ? encodeCheckResponse(r) : fallback(r));
+}

@@ -1,6 +1,6 @@
-// Adapter phase 3 (gRPC): PipelineResult → envoy.service.auth.v3.CheckResponse (DESIGN §4 "Decision").
+// Adapter phase 3 (gRPC): PipelineResult → envoy.service.auth.v3.CheckResponse (docs/architecture.md, "The decision").
 // Allow/rewrite: OK + the routing header with OVERWRITE_IF_EXISTS_OR_ADD; deny: DeniedHttpResponse with
-// a generic JSON body that carries only the reason code and decision id (THREATS T-L4: no reflection).
+// a generic JSON body that carries only the reason code and decision id (threat model T-L4: no reflection).
 import type { PipelineResult } from '../model/decision';
 import { denyStatus, isReasonCode } from '../model/reasons';
 import type { ReasonCode } from '../model/reasons';
@@ -46,7 +46,7 @@ const HINT_VALUE = /^[a-z][a-z0-9-]{0,63}$/;
 /**
  * Headers a deny may carry besides ours: only the policy's `x-callback-hint` (e.g. `restart-login`
  * after a drained or expired flow), and only as a short lower-case token, so no request value can be
- * reflected through it (THREATS T-L4).
+ * reflected through it (threat model T-L4).
  */
 export function denyHintHeaders(result: PipelineResult): Record<string, string> {
   const rh = result.decision.response_headers;

@@ -26,14 +26,25 @@ export function registerRegoCommands(program: Command): void {
     .option('--strict', 'builtin errors are errors (OPA --strict-builtin-errors)')
     .option('--all', 'print every solution\'s bindings (like opa eval result rows)')
     .option('--max-steps <n>', "evaluation step budget (default: the engine's)")
+    .option('-f, --format <format>', 'value (the value alone, or with --all the bindings) or json (opa eval --format json\'s {"result": [{"expressions", "bindings"}]})', 'value')
+    .option('--v0-compatible', 'accept Rego v0 modules (as OPA 1.x --v0-compatible); default: Rego v1, as in OPA 1.x')
     .addHelpText('after', exitCodesHelp({ ok: 'the value was printed (undefined prints {})', failed: 'the query raised errors (parse, compile or evaluation; printed as JSON on stderr)' }))
-    .action(async (query: string, opts: { data: string[]; input?: string; strict?: boolean; all?: boolean; maxSteps?: string }) => {
-      const { compilePolicy, fromJSON, toJSON, RegoError, RegoErrors, DEFAULT_MAX_STEPS } = await loadRego();
+    .action(async (query: string, opts: { data: string[]; input?: string; strict?: boolean; all?: boolean; maxSteps?: string; format: string; v0Compatible?: boolean }) => {
+      if (opts.format !== 'value' && opts.format !== 'json') throw new CliError('cli_usage', `--format: expected value or json, got ${JSON.stringify(opts.format)}`);
+      if (opts.maxSteps !== undefined && !/^\d+$/.test(opts.maxSteps)) throw new CliError('cli_usage', '--max-steps: expected a whole number');
+      const { compilePolicy, fromJSON, toJSON, parseQuery, RegoError, RegoErrors, DEFAULT_MAX_STEPS } = await loadRego();
       const { modules, data } = await loadSources(opts.data);
       const input = opts.input === undefined ? undefined : await readDoc(opts.input);
       try {
-        const q = compilePolicy(modules, { data }).prepare(query);
+        const policy = compilePolicy(modules, { data, v0Compatible: opts.v0Compatible === true });
         const evalOpts = { strict: opts.strict === true, maxSteps: opts.maxSteps === undefined ? DEFAULT_MAX_STEPS : Number(opts.maxSteps) };
+        if (opts.format === 'json') {
+          const { opaEvalJson } = await import('./opa-eval-format');
+          const out = opaEvalJson(policy, query, input === undefined ? undefined : fromJSON(input), evalOpts, { parseQuery, toJSON });
+          process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+          return;
+        }
+        const q = policy.prepare(query);
         if (opts.all) {
           const rows = q.evaluateAll(input === undefined ? undefined : fromJSON(input), evalOpts);
           process.stdout.write(JSON.stringify(rows.map((r) => mapValues(r, toJSON)), null, 2) + '\n');
@@ -92,13 +103,14 @@ export function registerRegoCommands(program: Command): void {
     .argument('<dir...>', 'policy directories (data.json/data.yaml files are loaded as in a bundle)')
     .option('-r, --run <regex>', 'only tests whose package.name matches')
     .option('-v, --verbose', 'print PASS lines too')
+    .option('--v0-compatible', 'accept Rego v0 modules (as OPA 1.x --v0-compatible); default: Rego v1, as in OPA 1.x')
     .addHelpText('after', exitCodesHelp({ ok: 'every test passed', failed: 'a test failed or errored, or the policy does not compile', usage: 'bad usage, an unreadable path, or no test_ rules found' }))
-    .action(async (dirs: string[], opts: { run?: string; verbose?: boolean }) => {
+    .action(async (dirs: string[], opts: { run?: string; verbose?: boolean; v0Compatible?: boolean }) => {
       const { compilePolicy, RegoError } = await loadRego();
       const { modules, data } = await loadSources(dirs, true);
       let policy;
       try {
-        policy = compilePolicy(modules, { data });
+        policy = compilePolicy(modules, { data, v0Compatible: opts.v0Compatible === true });
       } catch (e) {
         if (e instanceof RegoError) throw new CliError('cli_input', e.toString(), EXIT_DENY_OR_INVALID);
         throw e;

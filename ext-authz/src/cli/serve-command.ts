@@ -3,7 +3,7 @@
 // as unset), and the OTEL_* variables configure telemetry (docs/operations.md, "Configuration").
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import type { AppOptions } from '../app';
+import type { AppOptions, ServiceMode } from '../app';
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolveSecret } from '../config/secret-refs';
@@ -27,6 +27,8 @@ interface FlagSpec {
   env: string;
   help: string;
   dflt?: string;
+  /** A switch without a value; its variable takes true/false (or 1/0). */
+  bool?: boolean;
 }
 
 const f = (flag: string, arg: string, help: string, dflt?: string): FlagSpec => {
@@ -35,6 +37,7 @@ const f = (flag: string, arg: string, help: string, dflt?: string): FlagSpec => 
 };
 
 export const SERVE_FLAGS: readonly FlagSpec[] = [
+  f('--mode', '<mode>', 'callback (the callback facts, registry, pins and stages before the policy) or opa-envoy (a drop-in for opa-envoy-plugin: its input and decision rules only)', 'callback'),
   f('--config', '<file>', 'migration registry YAML (default: the embedded demo setup)'),
   f('--policy', '<dir|bundle|url>', 'policy: a Rego directory, an OPA bundle (.tar.gz or directory) or an http(s) bundle URL', 'policies/callback'),
   f('--engine', '<auto|rego|wasm>', 'engine for a bundle: auto = wasm when it has policy.wasm, else rego', 'auto'),
@@ -47,7 +50,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   f('--shadow-policy', '<dir|bundle|url>', 'a candidate policy run beside --policy off the critical path: differences are counted and logged, never enforced'),
   f('--opa-config', '<file>', "OPA's configuration file: services, bundles, keys, decision_logs, labels, default_decision, plugins.envoy_ext_authz_grpc (flags win)"),
   f('--data', '<file>', 'extra data document (JSON/YAML) merged at the root of data'),
-  f('--decision', '<path>', 'decision path, e.g. callback/decision or envoy/authz/allow', 'callback/decision'),
+  f('--decision', '<path>', 'decision path, e.g. callback/decision or envoy/authz/allow (default: callback/decision; envoy/authz/allow with --mode opa-envoy)'),
   f('--grpc-addr', '<host:port>', 'gRPC listen address (Envoy ext_authz, Pin API, grpc.health.v1)', '127.0.0.1:9191'),
   f('--http-addr', '<host:port>', 'HTTP listen address (forward-auth, Pin API): reachable from the proxy only', '127.0.0.1:9192'),
   f('--admin-addr', '<host:port>', 'admin listen address (/metrics, /healthz, /readyz, admin routes)', '127.0.0.1:9193'),
@@ -63,6 +66,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   f('--grace-ms', '<ms>', 'after SIGTERM keep serving this long with health NOT_SERVING (0..25000)', '2000'),
   f('--audit-log', '<file>', 'append the stage audit chain to this JSON-lines file (callback-proxy audit verify)'),
   f('--workers', '<n|auto>', 'processes sharing the listeners (node:cluster); auto = the cores available; more than 1 needs --redis and --config', '1'),
+  { ...f('--v0-compatible', '', 'accept Rego v0 policy modules (as OPA 1.x --v0-compatible); default: Rego v1, as in OPA 1.x'), bool: true },
 ];
 
 /** `--engine` values (policy/engine.ts ENGINE_CHOICES; not imported: `--help` loads no policy code). */
@@ -81,9 +85,18 @@ interface Resolved {
   from: string;
 }
 
-function resolve(cmd: Command, spec: FlagSpec): Resolved {
-  const raw = cmd.getOptionValue(spec.key) as string | undefined;
+function resolve(cmd: Command, spec: FlagSpec, env: Readonly<Record<string, string | undefined>>): Resolved {
   const source = cmd.getOptionValueSource(spec.key);
+  if (spec.bool) {
+    if (source === 'cli') return { value: 'true', from: spec.flag };
+    // commander sets a switch on for any value of its variable; read the value itself.
+    const e = (env[spec.env] ?? '').trim().toLowerCase();
+    if (e === '') return { value: undefined, from: 'default' };
+    if (e === 'true' || e === '1') return { value: 'true', from: spec.env };
+    if (e === 'false' || e === '0') return { value: undefined, from: spec.env };
+    throw usage(spec.env, 'expected true or false');
+  }
+  const raw = cmd.getOptionValue(spec.key) as string | undefined;
   if (source === 'env') {
     // An empty variable is unset (templated manifests often render empty strings).
     if (raw === undefined || raw.trim() === '') return { value: spec.dflt, from: 'default' };
@@ -96,6 +109,9 @@ function usage(from: string, why: string): CliError {
   return new CliError('cli_usage', `${from}: ${why}`);
 }
 
+/** The modes (app.ts SERVICE_MODES; repeated here so `--help` does not load the app). */
+const MODES: readonly ServiceMode[] = ['callback', 'opa-envoy'];
+
 const ADDR = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 /** Turns the parsed flags (and the variables behind them) into App options; throws naming the bad one. */
@@ -103,7 +119,7 @@ export async function serveOptions(cmd: Command, env: Readonly<Record<string, st
   // Loaded here, not at the top: `--help` and the other commands do not pay for YAML, zod or policy code.
   const { SIGNING_ALGORITHMS } = await import('../config/opa-config-schema');
   const v: Record<string, Resolved> = {};
-  for (const s of SERVE_FLAGS) v[s.key] = resolve(cmd, s);
+  for (const s of SERVE_FLAGS) v[s.key] = resolve(cmd, s, env);
   for (const key of ['grpcAddr', 'httpAddr', 'adminAddr']) {
     const r = v[key];
     const m = ADDR.exec(r.value ?? '');
@@ -117,7 +133,18 @@ export async function serveOptions(cmd: Command, env: Readonly<Record<string, st
   if (!/^\d+$/.test(graceR.value ?? '') || grace > 25_000) throw usage(graceR.from, 'expected an integer between 0 and 25000');
   const redis = v.redis;
   if (redis.value !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redis.value)) throw usage(redis.from, 'expected a redis:// or rediss:// URL');
-  const decision = v.decision;
+  const modeR = v.mode;
+  if (!MODES.includes(modeR.value as ServiceMode)) throw usage(modeR.from, `unknown mode ${JSON.stringify(modeR.value)}; expected one of ${MODES.join(', ')}`);
+  const mode = modeR.value as ServiceMode;
+  if (mode === 'opa-envoy') {
+    // No registry, stores or stages in this mode: a flag for them is a mistake, not something to ignore.
+    for (const key of ['config', 'redis', 'auditLog']) {
+      if (v[key].value !== undefined) throw usage(v[key].from, 'not used with --mode opa-envoy (it has no registry, pins or stages)');
+    }
+    // Or a bundle from --opa-config (checked below, once the file is read).
+    if (v.policy.from === 'default' && v.opaConfig.value === undefined) throw usage('--policy', 'required with --mode opa-envoy: your OPA-Envoy policy (a directory, a bundle or a bundle URL)');
+  }
+  const decision = v.decision.value === undefined ? { value: mode === 'opa-envoy' ? 'envoy/authz/allow' : 'callback/decision', from: 'default' } : v.decision;
   if (!/^(data[./])?[A-Za-z_][A-Za-z0-9_]*([./][A-Za-z_][A-Za-z0-9_]*)*\/?$/.test((decision.value ?? '').replace(/^\/+/, ''))) {
     throw usage(decision.from, 'expected a decision path like callback/decision or data.envoy.authz.allow');
   }
@@ -144,6 +171,7 @@ export async function serveOptions(cmd: Command, env: Readonly<Record<string, st
   }
   const opts: ServeOptions = {
     workers,
+    mode,
     configFile: v.config.value,
     policyDir: v.policy.value,
     engine: engine.value as EngineChoice,
@@ -163,10 +191,14 @@ export async function serveOptions(cmd: Command, env: Readonly<Record<string, st
     env: { ...env },
     auditLog: v.auditLog.value ?? null,
   };
+  if (v.v0Compatible.value === 'true') opts.v0Compatible = true;
   if (v.opaConfig.value !== undefined) {
     const { readOpaConfigFile } = await import('../config/opa-config');
     const { verificationForBundle } = await import('../policy/bundle/bundle-config');
     applyOpaConfig(opts, v, env, readOpaConfigFile, verificationForBundle);
+  }
+  if (mode === 'opa-envoy' && v.policy.from === 'default' && opts.configuredBundle === undefined) {
+    throw usage('--policy', `required with --mode opa-envoy: your OPA-Envoy policy (a directory, a bundle or a bundle URL); ${v.opaConfig.from} names no bundle`);
   }
   if (cert && key) opts.tls = { cert, key, ca: v.tlsCa.value };
   if (hcert && hkey) opts.httpTls = { cert: hcert, key: hkey, ca: v.httpTlsCa.value };
@@ -331,6 +363,10 @@ export async function runServe(serve: ServeOptions): Promise<void> {
     throw new CliError('cli_usage', describeError(e)); // a bad OTEL_* setting, named
   }
   installShutdown(app, { drainOn: k !== null ? cluster.onPrimaryShutdown : undefined });
+  if (opts.mode !== 'opa-envoy' && /^\/*(data[./])?envoy[./]/.test(opts.decisionPath ?? '')) {
+    // The callback facts (registry hosts, pins, replays) still run first in the callback mode.
+    process.stderr.write('callback-proxy: note: an OPA-Envoy decision path in the callback mode; for opa-envoy-plugin\'s behaviour use --mode opa-envoy\n');
+  }
   let listening;
   try {
     listening = await app.listen();
@@ -345,7 +381,7 @@ export async function runServe(serve: ServeOptions): Promise<void> {
     cluster.reportReady(listening);
     await new Promise<never>(() => undefined);
   }
-  if (!opts.configFile) process.stderr.write(`${demoWarning(listening, DEMO_HOST, DEMO_PIN_API_TOKEN, DEMO_ADMIN_TOKEN)}\n`);
+  if (!opts.configFile && opts.mode !== 'opa-envoy') process.stderr.write(`${demoWarning(listening, DEMO_HOST, DEMO_PIN_API_TOKEN, DEMO_ADMIN_TOKEN)}\n`);
   process.stderr.write(
     `callback-proxy ready: grpc=${withPort(opts.grpcAddr, listening.grpcPort)} http=${withPort(opts.httpAddr, listening.httpPort)}${opts.httpTls ? ' (https)' : ''} admin=${withPort(opts.adminAddr, listening.adminPort)}\n`,
   );
@@ -358,7 +394,7 @@ export function registerServeCommand(program: Command, run: (opts: ServeOptions)
     .command('serve')
     .description('run the ext-authz service (gRPC ext_authz + HTTP forward-auth + Pin API + admin listener); no flags = embedded demo');
   for (const s of SERVE_FLAGS) {
-    const o = new Option(`${s.flag} ${s.arg}`, s.help).env(s.env);
+    const o = new Option(s.bool ? s.flag : `${s.flag} ${s.arg}`, s.help).env(s.env);
     if (s.dflt !== undefined) o.default(s.dflt);
     cmd.addOption(o);
   }

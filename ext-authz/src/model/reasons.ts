@@ -421,7 +421,7 @@ export const REASONS = {
   ],
   malformed_request: [
     400, 'the check request could not be read',
-    { by: 'service', fix: 'ext-authz could not read the request (no HTTP attributes from Envoy; no X-Original-* or X-Forwarded-* headers from the proxy). Check the forwarding layer\'s ext_authz or forward-auth settings (docs/http-forward-auth.md).' },
+    { by: 'service', fix: 'ext-authz could not read the request (no HTTP attributes from Envoy; no X-Original-* or X-Forwarded-* headers from the proxy). Check the forwarding layer\'s ext_authz or forward-auth settings (docs/http-forward-auth.md). With `--mode opa-envoy` it is also what opa-envoy-plugin refuses with 400: a malformed `%` escape or a `;` in the query, or a JSON, form or multipart body that does not parse.' },
   ],
   internal_error: [
     403, 'unexpected failure on the request path',

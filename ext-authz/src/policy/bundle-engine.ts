@@ -33,6 +33,8 @@ export interface BundleEngineChoice {
   /** Extra data documents (`--data`) merged at the root after the bundle's. */
   extraData?: Record<string, unknown>[];
   deadlineMs?: number;
+  /** Accept Rego v0 modules in the bundle (`--v0-compatible`); default v1, as in OPA 1.x. */
+  v0Compatible?: boolean;
   /** Where wasm host builtins come from (tests; default the shared builtin library). */
   registry?: BuiltinRegistry;
 }
@@ -95,6 +97,7 @@ export async function engineForBundle(b: LoadedBundle, opts: BundleEngineChoice)
       source: { modules: b.modules.map((m) => ({ file: m.path, text: m.text })), data: dataFor(b, opts.extraData), revision },
       decision: opts.decision,
       deadlineMs: opts.deadlineMs,
+      v0Compatible: opts.v0Compatible,
     });
   } catch (e) {
     if (e instanceof PolicyLoadError && e.code === 'decision_path_undefined' && hasWasm) {

@@ -33,6 +33,8 @@ export interface EngineFactoryOptions {
   watch: boolean;
   logger: Logger;
   deadlineMs?: number;
+  /** Accept Rego v0 modules (OPA 1.x's --v0-compatible); default v1. */
+  v0Compatible?: boolean;
   /** `--engine` (default auto). */
   engine?: EngineChoice;
   /** Signature verification (`--verification-key` …); a bundle must then be signed and verify. */
@@ -62,7 +64,7 @@ export async function createPolicyEngine(opts: EngineFactoryOptions): Promise<Po
     opts.onReload?.(ev);
   };
   const engine = opts.engine ?? 'auto';
-  const common = { decision: opts.decisionPath, engine, extraData: extra, deadlineMs: opts.deadlineMs, onReload };
+  const common = { decision: opts.decisionPath, engine, extraData: extra, deadlineMs: opts.deadlineMs, v0Compatible: opts.v0Compatible, onReload };
   const read = (verification: VerificationConfig | undefined, sizeLimit?: number) => ({
     verification,
     skipTestModules: true,
@@ -117,6 +119,7 @@ export async function createPolicyEngine(opts: EngineFactoryOptions): Promise<Po
         decision: opts.decisionPath,
         extraData: extra,
         deadlineMs: opts.deadlineMs,
+        v0Compatible: opts.v0Compatible,
         watch: opts.watch,
         onReload,
       });

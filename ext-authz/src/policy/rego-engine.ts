@@ -20,6 +20,8 @@ export interface RegoEngineOptions {
   source?: PolicySource;
   /** Decision path: `callback/decision` (default), `envoy/authz/allow`, `data.x.y`. */
   decision?: string;
+  /** Accept Rego v0 modules (`--v0-compatible`); default: every module is v1, as in OPA 1.x. */
+  v0Compatible?: boolean;
   /** Extra data documents merged at the root (`serve --data`). */
   extraData?: Record<string, unknown>[];
   /** Default evaluation deadline (ms). */
@@ -52,7 +54,7 @@ function compileDir(opts: RegoEngineOptions, ref: string): Loaded {
   let policy: CompiledPolicy;
   let query: PreparedQuery;
   try {
-    policy = compilePolicy(src.modules, { data: src.data });
+    policy = compilePolicy(src.modules, { data: src.data, v0Compatible: opts.v0Compatible === true });
     query = policy.prepare(ref);
   } catch (e) {
     if (e instanceof RegoError) {

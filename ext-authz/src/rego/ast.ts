@@ -134,4 +134,9 @@ export interface Module {
   pkgLoc: Loc;
   imports: Import[];
   rules: Rule[];
+  /**
+   * Parsed as Rego v1 (OPA 1.x's default; also any module that imports rego.v1). False only for a
+   * module read with `v0Compatible` that does not import rego.v1.
+   */
+  v1: boolean;
 }

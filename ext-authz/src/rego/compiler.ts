@@ -57,7 +57,7 @@ function splitHead(rule: Rule): { prefix: string[]; rest: Term[] } {
 function moduleEnv(m: Module, tree: TreeNode, opts: CompileOptions, errors: RegoError[]): ModuleEnv {
   const imports = new Map<string, ImportTarget>();
   const importText = new Map<string, string>();
-  let v1 = false;
+  let v1 = m.v1;
   for (const imp of m.imports) {
     const p = imp.path;
     const head = p.type === 'var' ? p.name : (p.head as VarTerm).name;

@@ -18,7 +18,8 @@ export type { RegoErrorCode } from './errors';
 export { toJSON, fromJSON, compare, equals, RegoSet, RegoObject, typeName } from './value';
 export type { Value } from './value';
 export { parseModule, parseQuery } from './parser';
-export type { Module, Loc } from './ast';
+export type { ParseOptions } from './parser';
+export type { Module, Loc, Body, Expr } from './ast';
 export { defaultRegistry, BuiltinRegistry } from './builtins/index';
 export type { BuiltinSpec, BuiltinContext } from './builtins/index';
 
@@ -33,6 +34,8 @@ export interface CompilePolicyOptions {
   registry?: BuiltinRegistry;
   /** Default for EvaluateOptions.strict (OPA's --strict-builtin-errors). */
   strictBuiltinErrors?: boolean;
+  /** Accept Rego v0 modules (OPA 1.x's --v0-compatible); default: every module is parsed as v1. */
+  v0Compatible?: boolean;
 }
 
 export interface EvaluateOptions {
@@ -111,7 +114,7 @@ export function compilePolicy(modules: PolicyModule[], opts: CompilePolicyOption
   const errors: RegoError[] = [];
   for (const m of modules) {
     try {
-      parsed.push(parseModule(m.text, m.file));
+      parsed.push(parseModule(m.text, m.file, { v0Compatible: opts.v0Compatible === true }));
     } catch (e) {
       if (e instanceof RegoErrors) errors.push(...e.errors);
       else if (e instanceof RegoError) errors.push(e);

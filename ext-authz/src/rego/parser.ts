@@ -29,9 +29,24 @@ import { BodyParser } from './parser-body';
 const IMPORT_ROOTS = ['data', 'future', 'input', 'rego'];
 const FUTURE_KEYWORDS = new Set(['in', 'if', 'contains', 'every']);
 
+/** How a module is read. */
+export interface ParseOptions {
+  /**
+   * Accept Rego v0 (OPA 0.x) syntax, as OPA 1.x's `--v0-compatible`: `if` and `contains` are optional
+   * unless the module imports rego.v1. Default false: every module is v1, as in OPA 1.x.
+   */
+  v0Compatible?: boolean;
+}
+
 class ModuleParser extends BodyParser {
-  /** `import rego.v1` seen: `if` and `contains` become mandatory, as in OPA. */
-  private v1 = false;
+  /** Rego v1 rules apply (the default, or `import rego.v1`): `if` and `contains` are mandatory, as in OPA. */
+  private v1 = true;
+
+  /** Reads v0 syntax until the module imports rego.v1. */
+  allowV0(): this {
+    this.v1 = false;
+    return this;
+  }
 
   parseModule(): Module {
     if (!this.is('package')) this.fail('expected "package" declaration');
@@ -50,6 +65,7 @@ class ModuleParser extends BodyParser {
       pkgLoc,
       imports,
       rules,
+      v1: this.v1,
     };
   }
 
@@ -304,8 +320,11 @@ function guarded<T>(file: string, run: () => T): T {
 }
 
 /** Parses one Rego module. Throws RegoError('rego_parse_error') with a location on bad input. */
-export function parseModule(text: string, file: string): Module {
-  return guarded(file, () => new ModuleParser(tokenize(text, file), file).parseModule());
+export function parseModule(text: string, file: string, opts: ParseOptions = {}): Module {
+  return guarded(file, () => {
+    const p = new ModuleParser(tokenize(text, file), file);
+    return (opts.v0Compatible ? p.allowV0() : p).parseModule();
+  });
 }
 
 /** Parses a query such as `data.t.p` or `x := 1; y = x + 1` (literals split by `;` or newlines). */

@@ -1,14 +1,17 @@
 // gRPC listener: envoy.service.auth.v3.Authorization/Check, callbackproxy.v1.Pins and grpc.health.v1 on
 // one grpc-js Server. Check never fails the RPC: every failure is a deny CheckResponse (fail closed).
+import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../check/protos';
 import { adaptCheckRequest } from '../check/adapter';
 import { localDeny } from '../check/local-deny';
 import { toCheckResponse } from '../check/check-response';
-import { encodeCheckResponse } from '../check/check-response-encode';
+import { checkResponseSerializer } from '../check/check-response-encode';
 import { checkRequestDecoder } from '../check/check-request-decode';
 import type { CheckResponseObject, DecodedCheckRequest } from '../check/check-request-types';
 import type { CheckCore } from '../check/check-core';
+import type { OpaEnvoyCore } from '../check/opa-envoy/core';
+import { toOpaEnvoyCheckResponse } from '../check/opa-envoy/response';
 import type { Readiness } from './health';
 import { PIN_API_STATUS, PinApiError, readPinInput } from './pin-api';
 import type { PinApi } from './pin-api';
@@ -23,6 +26,8 @@ export interface ListenerOptions {
   metrics: ServiceMetrics;
   /** The routing header of the current registry. */
   routingHeader: () => string;
+  /** `--mode opa-envoy`: checks go to this core instead (no facts, the plugin's input and answers). */
+  opaEnvoy?: OpaEnvoyCore | null;
 }
 
 export type GrpcServerOptions = ListenerOptions;
@@ -81,16 +86,42 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
     'grpc.enable_channelz': 0,
   });
 
+  /** `--mode opa-envoy`: the plugin's contract end to end; never fails the RPC either. */
+  const opaCheck = (core: OpaEnvoyCore, call: grpc.ServerUnaryCall<DecodedCheckRequest, CheckResponseObject>, callback: grpc.sendUnaryData<CheckResponseObject>): void => {
+    const t0 = process.hrtime.bigint();
+    let answered = false;
+    const answer = (response: unknown): void => {
+      if (answered) return;
+      answered = true;
+      inFlight.delete(cut);
+      callback(null, response as CheckResponseObject);
+    };
+    const cut = (): void => answer(toOpaEnvoyCheckResponse({ decisionId: randomUUID(), ok: false, reason: 'authz_unavailable' }));
+    inFlight.add(cut);
+    void core.run(() => call.request ?? null, 'grpc', t0, core.traced ? traceInput(call) : undefined).then((check) => {
+      let response: unknown;
+      try {
+        response = toOpaEnvoyCheckResponse(check);
+      } catch (e) {
+        core.reportFailure(e, check.decisionId, 'grpc');
+        response = toOpaEnvoyCheckResponse({ decisionId: check.decisionId, ok: false, reason: 'internal_error' });
+      }
+      answer(response);
+    });
+  };
+
   // The Check method with our direct reader and writer (check/check-request-decode.ts,
   // check/check-response-encode.ts): the same objects and bytes as the proto-loader (de)serializer,
-  // which stays the reader for anything unusual, without protobufjs messages on every check.
+  // which stays the reader and writer for anything unusual (the opa-envoy mode's query parameters, for
+  // one), without protobufjs messages on every check.
   const checkDef = protos.authorizationService.Check as grpc.MethodDefinition<DecodedCheckRequest, CheckResponseObject>;
   const authorization: grpc.ServiceDefinition = {
     ...protos.authorizationService,
-    Check: { ...checkDef, requestDeserialize: checkRequestDecoder(checkDef.requestDeserialize), responseSerialize: encodeCheckResponse },
+    Check: { ...checkDef, requestDeserialize: checkRequestDecoder(checkDef.requestDeserialize), responseSerialize: checkResponseSerializer(checkDef.responseSerialize) },
   };
   server.addService(authorization, {
     Check: (call: grpc.ServerUnaryCall<DecodedCheckRequest, CheckResponseObject>, callback: grpc.sendUnaryData<CheckResponseObject>) => {
+      if (opts.opaEnvoy) return opaCheck(opts.opaEnvoy, call, callback);
       const t0 = process.hrtime.bigint();
       const routing = opts.routingHeader();
       let answered = false;

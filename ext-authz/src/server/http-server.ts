@@ -9,6 +9,10 @@ import { toHttpReply } from '../check/forward-auth';
 import type { ForwardAuthMode, HttpReply, RawHttpRequest } from '../check/forward-auth';
 import { adaptHttpRequest } from '../check/adapter';
 import { localDeny } from '../check/local-deny';
+import { fromProtojson } from '../check/protojson-request';
+import type { OpaEnvoyCore } from '../check/opa-envoy/core';
+import { toOpaEnvoyHttpReply } from '../check/opa-envoy/response';
+import type { OpaEnvoyHttpReply } from '../check/opa-envoy/response';
 import { PIN_API_STATUS, PinApiError, readPinInput } from './pin-api';
 import { splitAddr } from './grpc-server';
 import type { ListenerOptions } from './grpc-server';
@@ -75,11 +79,42 @@ function json(res: http.ServerResponse, status: number, obj: unknown): void {
 export function createHttpServer(opts: HttpServerOptions): HttpListener {
   const prefix = opts.envoyPrefix ?? ENVOY_PREFIX;
 
+  /**
+   * `--mode opa-envoy` over HTTP: the same adapters build the request in a CheckRequest's shape, the
+   * plugin's input and answers follow (check/opa-envoy/response.ts toOpaEnvoyHttpReply).
+   */
+  async function opaEnvoyAuth(core: OpaEnvoyCore, req: http.IncomingMessage, raw: RawHttpRequest, tooLarge: boolean, envoy: boolean, route: string, t0: bigint, res: http.ServerResponse): Promise<void> {
+    const check = await core.run(
+      () => {
+        if (tooLarge) return null;
+        const adapted = adaptHttpRequest(raw, envoy ? prefix : null);
+        return adapted.ok ? fromProtojson({ attributes: adapted.attributes }).decoded : null;
+      },
+      'http',
+      t0,
+      core.traced ? { headers: req.headers, httpMethod: req.method, httpRoute: route } : undefined,
+    );
+    let reply: OpaEnvoyHttpReply;
+    try {
+      reply = toOpaEnvoyHttpReply(check);
+    } catch (e) {
+      core.reportFailure(e, check.decisionId, 'http');
+      reply = toOpaEnvoyHttpReply({ decisionId: check.decisionId, ok: false, reason: 'internal_error' });
+    }
+    if (res.headersSent) return;
+    const flat: string[] = [];
+    for (const [k, v] of reply.headers) flat.push(k, v);
+    flat.push('content-length', String(Buffer.byteLength(reply.body)));
+    res.writeHead(reply.status, flat);
+    res.end(reply.body);
+  }
+
   async function forwardAuth(req: http.IncomingMessage, res: http.ServerResponse, envoy: boolean, route: string): Promise<void> {
     const t0 = process.hrtime.bigint();
     const { body, tooLarge } = await readBody(req, opts.maxBodyBytes());
     const raw: RawHttpRequest = { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, body };
     if (req.socket.remoteAddress) raw.remoteAddress = req.socket.remoteAddress;
+    if (opts.opaEnvoy) return opaEnvoyAuth(opts.opaEnvoy, req, raw, tooLarge, envoy, route, t0, res);
     const routing = opts.routingHeader();
     let mode: ForwardAuthMode = envoy ? 'envoy' : 'nginx';
     const result = await opts.core.run(
@@ -133,8 +168,9 @@ export function createHttpServer(opts: HttpServerOptions): HttpListener {
     let work: Promise<void> | null = null;
     if (pathOnly.startsWith(`${prefix}/`)) work = forwardAuth(req, res, true, `${prefix}/*`);
     else if (PROXY_ROUTES.includes(pathOnly)) work = forwardAuth(req, res, false, pathOnly);
-    else if (pathOnly === '/v1/pins' && req.method === 'POST') work = pinRoute(req, res, 'CreatePin');
-    else if (pathOnly === '/v1/pins:mint' && req.method === 'POST') work = pinRoute(req, res, 'MintState');
+    // No Pin API in opa-envoy mode: there are no pins (404 below).
+    else if (pathOnly === '/v1/pins' && req.method === 'POST' && !opts.opaEnvoy) work = pinRoute(req, res, 'CreatePin');
+    else if (pathOnly === '/v1/pins:mint' && req.method === 'POST' && !opts.opaEnvoy) work = pinRoute(req, res, 'MintState');
     else {
       req.resume();
       return json(res, 404, { error: 'not_found' });

@@ -128,6 +128,47 @@ export function rfc3339Nanos(epochNs: bigint): string {
   return `${new Date(ms).toISOString().slice(0, 19)}.${ns}Z`;
 }
 
+/** What `--mode opa-envoy` logs for one check (check/opa-envoy/core.ts). */
+export interface OpaEnvoyLogEntry {
+  decisionId: string;
+  path: string;
+  /** The plugin's input document; absent when the request could not be read. */
+  input?: Record<string, unknown>;
+  /** The policy's own answer (boolean or object); absent on a failure. */
+  result?: unknown;
+  /** The failure's reason code, on a failure. */
+  error?: string;
+  /** Engine text for operators on a policy failure (never request text). */
+  problem?: string;
+  dryRun: boolean;
+  evalNs: number;
+  handlerNs: number;
+  /** The engine's kind and revision, and the bundles it runs (`{name: {revision}}`) when from bundles. */
+  engine: { kind: string; revision: string; bundles?: Readonly<Record<string, { readonly revision: string }>> } | null;
+}
+
+/** Result fields of an OPA-Envoy decision whose header values are masked (they may carry credentials). */
+const OPA_ENVOY_HEADER_FIELDS = ['headers', 'response_headers_to_add'];
+
+/** Masks the header values of an OPA-Envoy object decision (object or array-of-objects form). */
+export function maskOpaEnvoyResult(result: unknown): { result: unknown; masked: string[] } {
+  const masked: string[] = [];
+  if (!isObj(result)) return { result, masked };
+  const copy = JSON.parse(JSON.stringify(result)) as Record<string, unknown>;
+  for (const field of OPA_ENVOY_HEADER_FIELDS) {
+    const v = copy[field];
+    const maps = Array.isArray(v) ? v.map((m, i) => [m, [field, String(i)]] as const) : [[v, [field]] as const];
+    for (const [m, at] of maps) {
+      if (!isObj(m)) continue;
+      for (const k of Object.keys(m)) {
+        m[k] = Array.isArray(m[k]) ? (m[k] as unknown[]).map(() => REDACTED) : REDACTED;
+        masked.push(ptr(['result', ...at, k]));
+      }
+    }
+  }
+  return { result: copy, masked };
+}
+
 export interface DecisionLogOptions {
   sink: DecisionLogSink;
   labels: Record<string, string>;
@@ -198,6 +239,40 @@ export class DecisionLogger {
         ev.trace_id = ids.trace_id;
         ev.span_id = ids.span_id;
       }
+      this.write(ev);
+    } catch {
+      // telemetry never throws
+    }
+  }
+
+  /**
+   * One `--mode opa-envoy` event, as OPA's decision logger writes it for the plugin: decision_id, path,
+   * input (masked like the callback mode's), the policy's result (header values masked), an `error` on a
+   * failure, bundles and timers. Never throws.
+   */
+  logOpaEnvoy(e: OpaEnvoyLogEntry): void {
+    try {
+      const m = e.input !== undefined ? maskInput(e.input) : { input: undefined, erased: [], masked: [] };
+      const r = e.result !== undefined ? maskOpaEnvoyResult(e.result) : { result: undefined, masked: [] };
+      const ev: Record<string, unknown> = {
+        decision_id: e.decisionId,
+        labels: this.opts.labels,
+        path: e.path,
+      };
+      if (m.input !== undefined) ev.input = m.input;
+      if (r.result !== undefined) ev.result = r.result;
+      if (e.error !== undefined) ev.error = { code: e.error, message: e.problem ?? e.error };
+      if (e.engine) ev.bundles = e.engine.bundles ?? { [e.engine.kind]: { revision: e.engine.revision } };
+      ev.timestamp = rfc3339Nanos(BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n));
+      ev.metrics = { timer_rego_query_eval_ns: Math.round(e.evalNs), timer_server_handler_ns: Math.round(e.handlerNs) };
+      if (e.dryRun) ev.dry_run = true;
+      const ids = activeTraceIds();
+      if (ids.trace_id !== undefined) {
+        ev.trace_id = ids.trace_id;
+        ev.span_id = ids.span_id;
+      }
+      ev.erased = m.erased;
+      ev.masked = [...m.masked, ...r.masked];
       this.write(ev);
     } catch {
       // telemetry never throws

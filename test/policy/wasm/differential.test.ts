@@ -48,6 +48,18 @@ describeWithFixtures('differential: our engine against OPA\'s compiled wasm', ()
     );
   });
 
+  test('the shipped policy as it is today (policies/callback) and OPA\'s wasm build of its snapshot decide every real pipeline input alike', () => {
+    // The snapshot predates later hardening of the shipped policy (next test), so mutated inputs can
+    // tell them apart; the pipeline's own inputs must not.
+    const { fx, seeds } = fixtures.get('callback')!;
+    const live = loadPolicyDir(`${REPO_ROOT}/policies/callback`);
+    const shipped: Fixture = { ...fx, ours: [compilePolicy(live.modules, { data: live.data }).prepare('data.callback.decision')] };
+    const real = seeds.filter((s) => !excluded(s));
+    expect(real.length).toBeGreaterThan(100);
+    const bad = real.map((s, i) => [i, compare(shipped, s)] as const).filter(([, d]) => d !== null);
+    expect(bad).toEqual([]);
+  });
+
   test('the comparison finds a real difference: the live policy has moved on from the snapshot', () => {
     const { fx, seeds } = fixtures.get('callback')!;
     const live = loadPolicyDir(`${REPO_ROOT}/policies/callback`);
