@@ -142,3 +142,26 @@ maybe('serve --workers 2 with Redis', () => {
     expect(s.stderr()).toContain('SIGTERM: draining 2 worker(s)');
   });
 });
+
+// The opa-envoy mode keeps nothing between checks, so it runs workers without Redis or a registry (and
+// refuses both flags): every worker gives the plugin's answer on its own.
+test('--mode opa-envoy runs 2 workers with no store or registry, each answering as the plugin does', async () => {
+  const s = await startServe(['--mode', 'opa-envoy', '--workers', '2', '--policy', 'policies/examples/opa-envoy', '--data', 'policies/examples/opa-envoy/routes.json', '--log-level', 'warn']);
+  try {
+    expect(childrenOf(s.pid)).toHaveLength(2);
+    const m = /workers=2 admin_ports=(\d+),(\d+)/.exec(s.stderr());
+    expect(m).not.toBeNull();
+    const admins = [Number(m![1]), Number(m![2])];
+    const good = checkRequestFor({ path: '/oauth2/callback?code=c1&state=s1' });
+    const bad = checkRequestFor({ path: '/oauth2/callback?code=c1&code=c2&state=s1' });
+    // New connections go round robin, so 6 of them reach both workers; all answer alike.
+    for (let i = 0; i < 6; i++) {
+      expect(await checkOnNewConnection(s.grpcPort, good)).toMatchObject({ allowed: true });
+      expect(await checkOnNewConnection(s.grpcPort, bad)).toMatchObject({ allowed: false });
+    }
+    const served = await Promise.all(admins.map(async (p) => decisions(await metricsOf(p))));
+    expect(served.every((n) => n > 0)).toBe(true);
+  } finally {
+    expect(await s.stop()).toBe(0);
+  }
+});

@@ -65,7 +65,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   f('--log-level', '<level>', 'log level: fatal, error, warn, info, debug, trace or silent (also $LOG_LEVEL)', 'info'),
   f('--grace-ms', '<ms>', 'after SIGTERM keep serving this long with health NOT_SERVING (0..25000)', '2000'),
   f('--audit-log', '<file>', 'append the stage audit chain to this JSON-lines file (callback-proxy audit verify)'),
-  f('--workers', '<n|auto>', 'processes sharing the listeners (node:cluster); auto = the cores available; more than 1 needs --redis and --config', '1'),
+  f('--workers', '<n|auto>', 'processes sharing the listeners (node:cluster); auto = the cores available; more than 1 needs --redis and --config (not in --mode opa-envoy)', '1'),
   { ...f('--v0-compatible', '', 'accept Rego v0 policy modules (as OPA 1.x --v0-compatible); default: Rego v1, as in OPA 1.x'), bool: true },
 ];
 
@@ -157,7 +157,7 @@ export async function serveOptions(cmd: Command, env: Readonly<Record<string, st
   if ((hcert && !hkey) || (!hcert && hkey)) throw usage(hcert ? v.httpTlsCert.from : v.httpTlsKey.from, 'the HTTP listener\'s certificate and key must be given together (--http-tls-cert and --http-tls-key)');
   if (v.httpTlsCa.value && !hcert) throw usage(v.httpTlsCa.from, 'a client CA for the HTTP listener needs its certificate and key (--http-tls-cert and --http-tls-key)');
   const workers = parseWorkers(v.workers.value, v.workers.from);
-  const refusal = workersRefusal(workers, { redisUrl: redis.value, configFile: v.config.value }, v.workers.from);
+  const refusal = workersRefusal(workers, { redisUrl: redis.value, configFile: v.config.value, mode }, v.workers.from);
   if (refusal) throw refusal;
   const engine = v.engine;
   if (!ENGINE_CHOICES.includes(engine.value as EngineChoice)) throw usage(engine.from, `expected one of ${ENGINE_CHOICES.join(', ')}`);

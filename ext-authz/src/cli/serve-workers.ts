@@ -34,8 +34,12 @@ export function parseWorkers(value: string | undefined, from: string, cores: () 
 }
 
 /** Why these options cannot run N > 1 workers, or null when they can. */
-export function workersRefusal(workers: number, opts: { redisUrl?: string; configFile?: string }, from: string): CliError | null {
+export function workersRefusal(workers: number, opts: { redisUrl?: string; configFile?: string; mode?: string }, from: string): CliError | null {
   if (workers <= 1) return null;
+  // The opa-envoy mode keeps nothing between checks (no pins, one-time markers, stages or keys): every
+  // worker answers a request alone, exactly as one process would, so it needs neither a shared store nor
+  // a key file (and refuses both flags anyway).
+  if (opts.mode === 'opa-envoy') return null;
   if (!opts.redisUrl) {
     return new CliError(
       'cli_usage',
