@@ -54,6 +54,8 @@ export interface StackOptions extends StageOptions {
   auditLog?: string;
   /** The removal report's legacy-quiet period (registry lifecycle.removal.quiet_s; default a week). */
   removalQuietS?: number;
+  /** Registry `limits` to set (the rest keep their defaults). */
+  limits?: Record<string, number>;
 }
 
 export interface Stack {
@@ -153,6 +155,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const issuer = (b: RunningBackend, id: string) => ({ issuer: b.as.issuer, backend: id, jwks: b.as.jwks(), algs: ['RS256'], audiences: ['demo-client'], clock_skew_s: 60 });
     const doc: Record<string, unknown> = { version: 1, connections: [conn], issuers: [issuer(legacy, 'legacy'), issuer(neu, 'new')], keys };
     if (opts.removalQuietS !== undefined) doc.lifecycle = { removal: { quiet_s: opts.removalQuietS } };
+    if (opts.limits !== undefined) doc.limits = opts.limits;
     return stringify(doc);
   };
   fs.writeFileSync(registryFile, registryText());
