@@ -8,6 +8,7 @@ import type { Harness } from '../support/app-harness';
 import { startBundleServer } from '../policy/bundle/bundle-server';
 import type { TestBundleServer } from '../policy/bundle/bundle-server';
 import { signedBundle } from '../policy/bundle/signed-bundle';
+import { waitFor as waitUntil } from '../support/wait';
 
 const SECRET = 'bundle-signing-secret-for-this-test-only';
 const WRONG = 'some-other-secret-entirely-wrong-value';
@@ -21,13 +22,7 @@ function bundle(revision: string, reason: string, key = SECRET): Promise<Buffer>
   );
 }
 
-async function waitFor(what: string, pred: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await pred()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`not reached: ${what}`);
-}
+const waitFor = (what: string, pred: () => boolean | Promise<boolean>): Promise<void> => waitUntil(pred, 10_000, what, 25);
 
 const reasonOf = async (h: Harness): Promise<string | null> => (await h.ask('grpc', { path: '/login' })).reason;
 const admin = (h: Harness, p: string) => httpRequest(h.adminPort, 'GET', p, {});

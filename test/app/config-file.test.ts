@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { createDemoRegistry } from '../../ext-authz/src/config/default';
 import { startHarness, cb, httpRequest, ISS_LEGACY } from '../support/app-harness';
 import type { Harness } from '../support/app-harness';
+import { waitFor as waitUntil } from '../support/wait';
 
 jest.setTimeout(60_000);
 
@@ -28,13 +29,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function waitFor(pred: () => boolean, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = (pred: () => boolean, ms = 8000): Promise<void> => waitUntil(pred, ms);
 
 /** One sample's value from the admin listener's Prometheus text, or undefined. */
 async function sample(series: string): Promise<number | undefined> {

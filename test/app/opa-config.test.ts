@@ -10,31 +10,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { Command } from 'commander';
-import type { AppOptions } from '../../ext-authz/src/app';
-import { registerServeCommand } from '../../ext-authz/src/cli/serve-command';
 import { startHarness, cb, ISS_NEW } from '../support/app-harness';
 import { startBundleServer } from '../policy/bundle/bundle-server';
 import type { TestBundleServer } from '../policy/bundle/bundle-server';
 import { signedBundle } from '../policy/bundle/signed-bundle';
 import { runCliAsync } from '../cli/run-cli';
+import { parseServe } from '../support/serve-options';
 
-async function serveOptionsFor(args: string[], env: Record<string, string>): Promise<AppOptions> {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
-    let got: AppOptions | null = null;
-    const program = new Command().exitOverride();
-    registerServeCommand(program, async (o) => {
-      got = o;
-    });
-    program.commands[0].exitOverride();
-    await program.parseAsync(['serve', ...args], { from: 'user' });
-    return got!;
-  } finally {
-    for (const k of Object.keys(env)) if (!(k in saved)) delete process.env[k];
-  }
-}
+const serveOptionsFor = parseServe;
 
 const POLICY = `package callback
 

@@ -10,32 +10,9 @@ import { Command } from 'commander';
 import { registerServeCommand, SERVE_FLAGS, unknownVariables } from '../../ext-authz/src/cli/serve-command';
 import type { ServeOptions as AppOptions } from '../../ext-authz/src/cli/serve-command';
 import { CliError } from '../../ext-authz/src/cli/cli-errors';
+import { parseServe } from '../support/serve-options';
 
-/** Parses `serve` with these args under these variables; returns the App options or the error. */
-async function parse(args: string[], env: Record<string, string> = {}): Promise<AppOptions> {
-  const saved: Record<string, string | undefined> = {};
-  for (const s of SERVE_FLAGS) {
-    saved[s.env] = process.env[s.env];
-    delete process.env[s.env];
-  }
-  Object.assign(process.env, env);
-  try {
-    let got: AppOptions | null = null;
-    const program = new Command().exitOverride();
-    registerServeCommand(program, async (o) => {
-      got = o;
-    });
-    program.commands[0].exitOverride();
-    await program.parseAsync(['serve', ...args], { from: 'user' });
-    return got!;
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    for (const k of Object.keys(env)) if (!(k in saved)) delete process.env[k];
-  }
-}
+const parse = parseServe;
 
 interface Row {
   flag: string;

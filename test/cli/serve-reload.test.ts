@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { createDemoRegistry } from '../../ext-authz/src/config/default';
 import { startServe } from '../support/serve-child';
 import type { ServeChild } from '../support/serve-child';
+import { waitFor as waitUntil } from '../support/wait';
 
 function lines(s: ServeChild): Record<string, unknown>[] {
   return s
@@ -18,13 +19,7 @@ function lines(s: ServeChild): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-async function waitFor(pred: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const waitFor = (pred: () => boolean, ms = 20_000): Promise<void> => waitUntil(pred, ms);
 
 test('an edited registry is loaded off the event loop and installed; a broken one is refused by field', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbp-serve-reload-'));

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FileWatcher } from '../../ext-authz/src/config/file-watcher';
+import { waitFor as waitUntil } from '../support/wait';
 
 let dir: string;
 beforeEach(() => {
@@ -12,13 +13,7 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = (pred: () => boolean, ms = 5000): Promise<void> => waitUntil(pred, ms);
 
 test('a file: new bytes are a change, the same bytes are not, a vanished and restored file is two', () => {
   const f = path.join(dir, 'registry.yaml');

@@ -13,26 +13,14 @@ import type { ConfigError } from '../../ext-authz/src/config/registry';
 import { RegistryWatcher } from '../../ext-authz/src/config/registry-watcher';
 import { registryDigest } from '../../ext-authz/src/config/registry-digest';
 import type { RegistryConfig } from '../../ext-authz/src/model/registry';
+import { waitFor as waitUntil } from '../support/wait';
 
 const DIST = path.join(__dirname, '..', '..', 'dist', 'src', 'config');
 // The compiled module: from the sources there is no worker file (offThreadRegistryLoader says null).
 const compiled = require(path.join(DIST, 'registry-off-thread.js')) as typeof import('../../ext-authz/src/config/registry-off-thread');
 const compiledDigest = require(path.join(DIST, 'registry-digest.js')) as typeof import('../../ext-authz/src/config/registry-digest');
 
-function waitFor(pred: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const t = setInterval(() => {
-      if (pred()) {
-        clearInterval(t);
-        resolve();
-      } else if (Date.now() > end) {
-        clearInterval(t);
-        reject(new Error('timed out'));
-      }
-    }, 10);
-  });
-}
+const waitFor = (pred: () => boolean, ms = 10_000): Promise<void> => waitUntil(pred, ms);
 
 describe('off-thread registry load', () => {
   let dir: string;

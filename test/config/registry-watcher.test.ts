@@ -7,21 +7,9 @@ import { RegistryWatcher } from '../../ext-authz/src/config/registry-watcher';
 import type { ConfigError } from '../../ext-authz/src/config/registry';
 import type { RegistryConfig } from '../../ext-authz/src/model/registry';
 import { createDemoRegistry } from '../../ext-authz/src/config/default';
+import { waitFor as waitUntil } from '../support/wait';
 
-function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const t = setInterval(() => {
-      if (pred()) {
-        clearInterval(t);
-        resolve();
-      } else if (Date.now() > end) {
-        clearInterval(t);
-        reject(new Error('timed out'));
-      }
-    }, 20);
-  });
-}
+const waitFor = (pred: () => boolean, ms = 5000): Promise<void> => waitUntil(pred, ms);
 
 describe('RegistryWatcher', () => {
   let dir: string;

@@ -7,14 +7,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createPolicyEngine } from '../../ext-authz/src/policy/engine-factory';
 import { createLogger } from '../../ext-authz/src/telemetry/logger';
+import { waitFor as waitUntil } from '../support/wait';
 
-async function waitFor(pred: () => boolean, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const waitFor = (pred: () => boolean, ms = 8000): Promise<void> => waitUntil(pred, ms);
 
 test('reloads are logged with their outcome; a broken edit keeps the last good policy', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbp-ef-'));
