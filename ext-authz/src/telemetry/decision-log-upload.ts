@@ -225,7 +225,8 @@ export class DecisionLogUploader {
       try {
         this.opts.onEvent?.({ kind: 'upload_failed', status });
       } catch {
-        // ignore
+        // A failing observer (a log line, a metric) must not stop the upload loop; the failure itself
+        // is already counted in failedUploads.
       }
       const maxAttempts = this.opts.maxAttempts ?? Number.POSITIVE_INFINITY;
       const keep = batch.entries.filter((e) => ++e.attempts < maxAttempts);
