@@ -41,6 +41,17 @@ test('the service decisions: allow, rewrite, denies with every reason, hints and
   same(toCheckResponse({ ...result(), connection: null }, opts));
 });
 
+test('a metadata key named __proto__ stays a field at any depth (it once replaced the object\'s prototype)', () => {
+  const meta = JSON.parse('{"__proto__": {"__proto__": null, "a": 1}, "b": {"__proto__": "x"}}') as Record<string, unknown>;
+  const o = toCheckResponse(result({ dynamic_metadata: meta }), opts);
+  same(o);
+  const fields = check.responseDeserialize(encodeCheckResponse(o)).dynamicMetadata.fields;
+  expect(Object.prototype.hasOwnProperty.call(fields, '__proto__')).toBe(true);
+  expect(Object.keys(fields.b.structValue.fields)).toEqual(['__proto__']);
+  // The shape fast-check found: {"": {"": {"__proto__": null}}}.
+  same(toCheckResponse(result({ dynamic_metadata: JSON.parse('{"": {"": {"__proto__": null}}}') as Record<string, unknown> }), opts));
+});
+
 test('policy metadata of any JSON shape, any header text', () => {
   fc.assert(
     fc.property(fc.dictionary(text, json, { maxKeys: 5 }), fc.dictionary(text, text, { maxKeys: 3 }), fc.array(text, { maxLength: 3 }), fc.constantFrom('allow', 'rewrite', 'deny'), (meta, headers, remove, action) => {

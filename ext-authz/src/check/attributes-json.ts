@@ -33,17 +33,27 @@ export function valueToJson(v: DecodedValue): unknown {
   return null;
 }
 
+/**
+ * Sets `obj[key] = value` as an own property. A plain assignment with the key `__proto__` would replace
+ * the object's prototype instead: the key would vanish and the value's properties would appear as
+ * inherited ones. Struct keys come from Envoy metadata and from policy results, so any string is possible.
+ */
+export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
 export function structToJson(s: DecodedStruct): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const fields = s.fields ?? {};
-  for (const k of Object.keys(fields)) out[k] = valueToJson(fields[k]);
+  for (const k of Object.keys(fields)) setOwn(out, k, valueToJson(fields[k]));
   return out;
 }
 
 /** Plain JSON → google.protobuf.Struct (for dynamic_metadata). Non-JSON values become null. */
 export function jsonToStruct(obj: Record<string, unknown>): DecodedStruct {
   const fields: Record<string, DecodedValue> = {};
-  for (const k of Object.keys(obj)) if (obj[k] !== undefined) fields[k] = jsonToValue(obj[k]);
+  for (const k of Object.keys(obj)) if (obj[k] !== undefined) setOwn(fields, k, jsonToValue(obj[k]));
   return { fields };
 }
 

@@ -4,7 +4,7 @@
 import type { PipelineResult } from '../model/decision';
 import { denyStatus, isReasonCode } from '../model/reasons';
 import type { ReasonCode } from '../model/reasons';
-import { jsonToValue } from './attributes-json';
+import { jsonToValue, setOwn } from './attributes-json';
 import type { CheckResponseObject, DecodedStruct, DecodedValue, HeaderValueOption } from './check-request-types';
 import type { DynamicMetadataKey } from '../model/dynamic-metadata';
 
@@ -95,7 +95,7 @@ export function dynamicMetadataStruct(result: PipelineResult): DecodedStruct {
   const d = result.decision;
   const fields: Record<string, DecodedValue> = {};
   const extra = d.dynamic_metadata;
-  for (const k in extra) if (Object.prototype.hasOwnProperty.call(extra, k) && extra[k] !== undefined) fields[k] = jsonToValue(extra[k]);
+  for (const k in extra) if (Object.prototype.hasOwnProperty.call(extra, k) && extra[k] !== undefined) setOwn(fields, k, jsonToValue(extra[k]));
   const forward = isForwardable(result);
   const reasons: DecodedValue[] = [];
   for (const c of d.reasons) if (isReasonCode(c)) reasons.push({ stringValue: c });
