@@ -7,8 +7,8 @@
 //   down_ms  how long Redis stays dead before the restart (default 0; the client's reconnect delay
 //            grows with the outage, up to 2 s)
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { freePort } from '../demo/ports';
+import { pong } from '../test/support/redis-server';
 import { createRedisStores } from '../ext-authz/src/store/redis-store';
 import type { EpochEvent, StoreState } from '../ext-authz/src/store/observer';
 
@@ -17,18 +17,6 @@ const DOWN_MS = Number(process.argv[3] ?? 0);
 
 function start(port: number): ChildProcess {
   return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-}
-
-function pong(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = net.connect(port, '127.0.0.1');
-    c.once('connect', () => c.write('PING\r\n'));
-    c.once('data', (d) => {
-      c.destroy();
-      resolve(d.toString().startsWith('+PONG'));
-    });
-    c.once('error', () => resolve(false));
-  });
 }
 
 async function answering(port: number): Promise<number> {

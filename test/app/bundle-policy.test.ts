@@ -16,20 +16,13 @@ import { loadBundleArchive } from '../../ext-authz/src/policy/bundle';
 import { BuiltinRegistry, defaultRegistry } from '../../ext-authz/src/rego/engine';
 import { createLogger } from '../../ext-authz/src/telemetry/logger';
 import { PolicyLoadError } from '../../ext-authz/src/policy/engine';
+import { rejection } from '../support/errors';
 
 const CALLBACK_BUNDLE = path.join(OPA_WASM_DIR, 'callback', 'bundle.tar.gz');
 const ENVOY_BUNDLE = path.join(OPA_WASM_DIR, 'opa-envoy', 'bundle.tar.gz');
 const silent = createLogger({ level: 'silent' });
 
-async function loadError(p: Promise<unknown>): Promise<PolicyLoadError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof PolicyLoadError) return e;
-    throw e;
-  }
-  throw new Error('expected a PolicyLoadError');
-}
+const loadError = (p: Promise<unknown>): Promise<PolicyLoadError> => rejection(p, PolicyLoadError);
 
 function tmp(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'cbp-bundle-app-'));

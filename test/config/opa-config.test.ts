@@ -6,18 +6,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseOpaConfig, readOpaConfigFile, substituteEnv } from '../../ext-authz/src/config/opa-config';
 import { ConfigError } from '../../ext-authz/src/config/registry-errors';
+import { thrown } from '../support/errors';
 
 const parse = (text: string, env: Record<string, string> = {}) => parseOpaConfig(text, { file: 'opa.yaml', env });
 
-function issuesOf(text: string, env: Record<string, string> = {}): { path: string; message: string }[] {
-  try {
-    parse(text, env);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).issues;
-  }
-  throw new Error('expected a ConfigError');
-}
+const issuesOf = (text: string, env: Record<string, string> = {}): { path: string; message: string }[] => thrown(() => parse(text, env), ConfigError).issues;
 
 const FULL = `
 services:

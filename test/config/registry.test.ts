@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { ConfigError, loadRegistryFile, parseRegistry } from '../../ext-authz/src/config/registry';
 import { credentialOwners, generateKeyFile, renderKeyFile } from '../../ext-authz/src/config/key-file';
 import { DEFAULT_STRIP_HEADERS } from '../../ext-authz/src/config/registry-schema';
+import { thrown } from '../support/errors';
 
 const KEY = 'c2VjcmV0LWtleS1ieXRlcy0wMTIzNDU2Nzg5YWJjZGVm'; // base64url, 32 bytes
 
@@ -30,15 +31,7 @@ function minimal(): Record<string, any> {
   };
 }
 
-function errorOf(doc: unknown, env: NodeJS.ProcessEnv = {}): ConfigError {
-  try {
-    parseRegistry(stringify(doc), 'registry.yaml', { env });
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return e as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
+const errorOf = (doc: unknown, env: NodeJS.ProcessEnv = {}): ConfigError => thrown(() => parseRegistry(stringify(doc), 'registry.yaml', { env }), ConfigError);
 
 describe('parseRegistry', () => {
   it('applies defaults', () => {

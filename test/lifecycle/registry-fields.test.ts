@@ -4,6 +4,7 @@
 import { stringify } from 'yaml';
 import { ConfigError, parseRegistry } from '../../ext-authz/src/config/registry';
 import { DEFAULT_REMOVAL } from '../../ext-authz/src/config/registry-schema';
+import { thrown } from '../support/errors';
 
 const KEY = 'c2VjcmV0LWtleS1ieXRlcy0wMTIzNDU2Nzg5YWJjZGVm';
 const TOKEN = 'admin-token-value-0123456789';
@@ -29,15 +30,7 @@ function doc(): Record<string, any> {
 
 const parse = (d: unknown, env: Record<string, string> = {}) => parseRegistry(stringify(d), 'registry.yaml', { env });
 
-function problems(d: unknown): string {
-  try {
-    parse(d);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = (d: unknown): string => thrown(() => parse(d), ConfigError).message;
 
 test('defaults: no admin tokens, no approval, no guard, no freeze windows, the default removal thresholds', () => {
   const r = parse(doc());

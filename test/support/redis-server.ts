@@ -77,7 +77,8 @@ export async function startRedis(timeoutMs = 5000, o: RedisStartOptions = {}): P
   throw new Error(`redis-server did not answer PING on port ${port} within ${timeoutMs} ms`);
 }
 
-function pong(port: number): Promise<boolean> {
+/** Whether a redis-server answers PING on this loopback port (a raw RESP exchange, no client library). */
+export function pong(port: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     const c = net.connect(port, '127.0.0.1');
     c.once('connect', () => c.write('PING\r\n'));

@@ -4,6 +4,7 @@ import { BuiltinError, BuiltinRegistry, defaultRegistry, type BuiltinSpec } from
 import { WasmPolicyEngine } from '../../../ext-authz/src/policy/wasm/wasm-engine';
 import { PolicyLoadError } from '../../../ext-authz/src/policy/engine';
 import { describeWithFixtures, readJson, readWasm, samples } from './fixtures';
+import { rejection } from '../../support/errors';
 
 /** A registry with the default library's builtins, one of them replaced (or dropped when `fn` is null). */
 function registryWith(name: string, fn: BuiltinSpec['fn'] | null): BuiltinRegistry {
@@ -14,15 +15,7 @@ function registryWith(name: string, fn: BuiltinSpec['fn'] | null): BuiltinRegist
   return r;
 }
 
-async function loadError(p: Promise<unknown>): Promise<PolicyLoadError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof PolicyLoadError) return e;
-    throw e;
-  }
-  throw new Error('expected a PolicyLoadError');
-}
+const loadError = (p: Promise<unknown>): Promise<PolicyLoadError> => rejection(p, PolicyLoadError);
 
 describeWithFixtures('wasm engine: the callback policy as OPA built it', () => {
   let engine: WasmPolicyEngine;
