@@ -5,6 +5,8 @@
 // with exponential backoff and jitter; a batch that fails max_attempts times is dropped and counted.
 // Nothing here throws into the caller: log() is fire-and-forget and flush() resolves with a summary.
 import { gzipSync } from 'node:zlib';
+import { backoffDelayMs, unrefTimers } from '../model/backoff';
+import type { Timers } from '../model/backoff';
 import { applyMaskRules } from './decision-log-mask';
 import type { MaskRule } from './decision-log-mask';
 
@@ -13,10 +15,8 @@ export interface DecisionLogTransport {
   request(req: { method: 'POST'; path: string; headers: Record<string, string>; body: Buffer }): Promise<{ status: number }>;
 }
 
-export interface UploadTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+/** The timers the upload loop runs on (injectable for tests). */
+export type UploadTimers = Timers;
 
 export type DropReason = 'buffer_full' | 'upload_failed' | 'too_large' | 'mask_error' | 'encode_error';
 
@@ -57,16 +57,7 @@ interface Entry {
   attempts: number;
 }
 
-const BACKOFF_BASE_MS = 100;
 
-const realTimers: UploadTimers = {
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 export class DecisionLogUploader {
   private buffer: Entry[] = [];
@@ -90,7 +81,7 @@ export class DecisionLogUploader {
 
   constructor(private readonly opts: DecisionLogUploaderOptions) {
     this.limit = opts.uploadSizeLimitBytes ?? 32_768;
-    this.timers = opts.timers ?? realTimers;
+    this.timers = opts.timers ?? unrefTimers;
     this.random = opts.random ?? Math.random;
   }
 
@@ -243,9 +234,7 @@ export class DecisionLogUploader {
   nextDelayMs(): number {
     const maxMs = (this.opts.maxDelaySeconds ?? 600) * 1000;
     if (this.retry > 0) {
-      let d = BACKOFF_BASE_MS;
-      for (let r = this.retry; d < maxMs && r > 0; r--) d *= 1.6;
-      return Math.max(0, Math.min(d, maxMs) * (1 + 0.2 * (this.random() * 2 - 1)));
+      return backoffDelayMs(this.retry, maxMs, this.random);
     }
     const minMs = (this.opts.minDelaySeconds ?? 300) * 1000;
     return minMs + (maxMs - minMs) * this.random();

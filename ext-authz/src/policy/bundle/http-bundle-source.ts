@@ -4,6 +4,8 @@
 // min_delay_seconds and max_delay_seconds after a success, and exponential backoff with jitter after
 // an error. A download that is corrupt, too large, unverifiable or fails activation keeps the last
 // good bundle in place; the error is recorded in the status. Timers, clock and randomness are injected.
+import { backoffDelayMs, unrefTimers } from '../../model/backoff';
+import type { Timers } from '../../model/backoff';
 import { BundleError } from './bundle-errors';
 import { asBundleError } from './bundle-errors';
 import { BundleStatusTracker } from './bundle-status';
@@ -14,9 +16,6 @@ import type { BundleReadOptions, LoadedBundle } from './load-bundle';
 
 export const LONG_POLL_CONTENT_TYPE = 'application/vnd.openpolicyagent.bundles';
 /** OPA's backoff: base 100 ms, factor 1.6, jitter ±20 %, capped at max_delay_seconds. */
-const BACKOFF_BASE_MS = 100;
-const BACKOFF_FACTOR = 1.6;
-const BACKOFF_JITTER = 0.2;
 
 /** What the source needs from a service client (OpaServiceClient fits). */
 export interface BundleHttpClient {
@@ -31,10 +30,6 @@ export interface BundleHttpClient {
   }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>;
 }
 
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 export interface PollingOptions {
   minDelaySeconds: number;
@@ -64,23 +59,7 @@ export type PollOutcome =
   | { kind: 'empty' }
   | { kind: 'error'; error: BundleError };
 
-const realTimers: Timers = {
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
-/** The delay before retry number `retry` (0 for the first retry, as in OPA), in ms. */
-export function backoffDelayMs(retry: number, maxDelayMs: number, random: () => number): number {
-  if (retry <= 0) return 0;
-  let d = BACKOFF_BASE_MS;
-  for (let r = retry; d < maxDelayMs && r > 0; r--) d *= BACKOFF_FACTOR;
-  d = Math.min(d, maxDelayMs);
-  return Math.max(0, d * (1 + BACKOFF_JITTER * (random() * 2 - 1)));
-}
 
 function header(h: Record<string, string | string[] | undefined>, name: string): string {
   const v = h[name];
@@ -104,7 +83,7 @@ export class HttpBundleSource implements BundleSource {
   constructor(private readonly opts: HttpBundleSourceOptions) {
     this.name = opts.name;
     this.tracker = new BundleStatusTracker(opts.name, opts.now);
-    this.timers = opts.timers ?? realTimers;
+    this.timers = opts.timers ?? unrefTimers;
     this.random = opts.random ?? Math.random;
     this.longPoll = opts.polling.longPollingTimeoutSeconds !== undefined;
   }

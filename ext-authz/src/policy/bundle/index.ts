@@ -13,7 +13,9 @@ export { BundleStatusTracker, decisionLogBundles, bundlesReady } from './bundle-
 export type { BundleStatus } from './bundle-status';
 export { LocalBundleSource } from './bundle-source';
 export type { BundleSource, LocalBundleSourceOptions } from './bundle-source';
-export { HttpBundleSource, backoffDelayMs, LONG_POLL_CONTENT_TYPE } from './http-bundle-source';
-export type { HttpBundleSourceOptions, BundleHttpClient, PollOutcome, Timers, PollingOptions } from './http-bundle-source';
+export { HttpBundleSource, LONG_POLL_CONTENT_TYPE } from './http-bundle-source';
+export type { HttpBundleSourceOptions, BundleHttpClient, PollOutcome, PollingOptions } from './http-bundle-source';
+export { backoffDelayMs } from '../../model/backoff';
+export type { Timers } from '../../model/backoff';
 export { verificationForBundle, bundleSourcesFromConfig } from './bundle-config';
 export type { ConfiguredBundleSource, BundleSourcesDeps } from './bundle-config';
