@@ -3,6 +3,7 @@
 // proto-loader already yields the names and int64 strings; only well-known types need rewriting, so this
 // copies just the few objects on those paths and shares everything else with the decoded message.
 import type { DecodedAttributeContext, DecodedMetadata, DecodedStruct, DecodedTimestamp, DecodedValue } from './check-request-types';
+import { setOwn } from '../model/own-property';
 
 let lastSecond: { seconds: number; base: string } = { seconds: Number.NaN, base: '' };
 
@@ -33,16 +34,6 @@ export function valueToJson(v: DecodedValue): unknown {
   return null;
 }
 
-/**
- * Sets `obj[key] = value` as an own property. A plain assignment with the key `__proto__` would replace
- * the object's prototype instead: the key would vanish and the value's properties would appear as
- * inherited ones. Struct keys come from Envoy metadata and from policy results, so any string is possible.
- */
-export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  else obj[key] = value;
-}
-
 export function structToJson(s: DecodedStruct): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const fields = s.fields ?? {};
@@ -71,13 +62,13 @@ function metadataToJson(m: DecodedMetadata): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (m.filterMetadata) {
     const fm: Record<string, unknown> = {};
-    for (const k of Object.keys(m.filterMetadata)) fm[k] = structToJson(m.filterMetadata[k]);
+    for (const k of Object.keys(m.filterMetadata)) setOwn(fm, k, structToJson(m.filterMetadata[k]));
     out.filterMetadata = fm;
   }
   if (m.typedFilterMetadata) {
     // Any payloads would need their type resolved; the policy gets the type URL only.
     const tm: Record<string, unknown> = {};
-    for (const k of Object.keys(m.typedFilterMetadata)) tm[k] = { '@type': m.typedFilterMetadata[k].typeUrl ?? '' };
+    for (const k of Object.keys(m.typedFilterMetadata)) setOwn(tm, k, { '@type': m.typedFilterMetadata[k].typeUrl ?? '' });
     out.typedFilterMetadata = tm;
   }
   return out;

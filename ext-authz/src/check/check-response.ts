@@ -4,7 +4,8 @@
 import type { PipelineResult } from '../model/decision';
 import { denyStatus, isReasonCode } from '../model/reasons';
 import type { ReasonCode } from '../model/reasons';
-import { jsonToValue, setOwn } from './attributes-json';
+import { jsonToValue } from './attributes-json';
+import { setOwn } from '../model/own-property';
 import type { CheckResponseObject, DecodedStruct, DecodedValue, HeaderValueOption } from './check-request-types';
 import type { DynamicMetadataKey } from '../model/dynamic-metadata';
 

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { PolicyLoadError } from './engine';
+import { setOwn } from '../model/own-property';
 
 export interface PolicySource {
   /** Rego modules, `file` relative to the policy directory with `/` separators. */
@@ -35,7 +36,7 @@ export function mergeData(dst: Record<string, unknown>, src: Record<string, unkn
   for (const k of Object.keys(src)) {
     const cur = Object.prototype.hasOwnProperty.call(dst, k) ? dst[k] : undefined;
     const next = src[k];
-    if (cur === undefined) dst[k] = next;
+    if (cur === undefined) setOwn(dst, k, next);
     else if (isPlainObject(cur) && isPlainObject(next)) mergeData(cur, next, `${where}.${k}`);
     else throw new PolicyLoadError('policy_data_error', `data conflict at ${where}.${k}`);
   }

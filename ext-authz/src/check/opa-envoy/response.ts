@@ -7,8 +7,8 @@
 // with only the reason code and decision id), never the plugin's gRPC error: Envoy would deny that too,
 // and the code says why (docs/reason-codes.md).
 import { denyStatus } from '../../model/reasons';
-import { jsonToValue } from '../attributes-json';
-import type { DecodedStruct, DecodedValue } from '../check-request-types';
+import { jsonToStruct } from '../attributes-json';
+import type { DecodedStruct } from '../check-request-types';
 import { DECISION_ID_HEADER, GRPC_OK, GRPC_PERMISSION_DENIED, REASON_HEADER } from '../check-response';
 import type { OpaEnvoyCheck } from './core';
 import type { HeaderPair } from './decision';
@@ -38,11 +38,6 @@ export interface OpaEnvoyCheckResponse {
 
 const plain = (hs: HeaderPair[]): PlainHeaderOption[] => hs.map((h) => ({ header: { key: h.key, value: h.value } }));
 
-function metadata(fields: Record<string, unknown>): DecodedStruct {
-  const out: Record<string, DecodedValue> = {};
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = jsonToValue(v);
-  return { fields: out };
-}
 
 /** The generic deny body of a failure: only values we generated (T-L4). */
 export function failureBody(reason: string, decisionId: string): string {
@@ -62,11 +57,11 @@ export function toOpaEnvoyCheckResponse(check: OpaEnvoyCheck): OpaEnvoyCheckResp
         ],
         body: failureBody(check.reason, check.decisionId),
       },
-      dynamicMetadata: metadata({ decision_id: check.decisionId }),
+      dynamicMetadata: jsonToStruct({ decision_id: check.decisionId }),
     };
   }
   const r = check.result;
-  const resp: OpaEnvoyCheckResponse = { status: { code: r.allowed ? GRPC_OK : GRPC_PERMISSION_DENIED }, dynamicMetadata: metadata(r.dynamicMetadata) };
+  const resp: OpaEnvoyCheckResponse = { status: { code: r.allowed ? GRPC_OK : GRPC_PERMISSION_DENIED }, dynamicMetadata: jsonToStruct(r.dynamicMetadata) };
   if (r.ok) {
     resp.okResponse = {
       headers: plain(r.ok.headers),

@@ -14,6 +14,7 @@ import { EMPTY_MANIFEST, parseManifest, rootsContain } from './manifest';
 import type { BundleManifest } from './manifest';
 import { SIGNATURES_FILE, verifyBundle } from './signature';
 import type { VerificationConfig } from './signature';
+import { setOwn } from '../../model/own-property';
 
 export interface BundleModule {
   /** Bundle-relative path, e.g. `src/decision.rego`. */
@@ -98,7 +99,7 @@ function parseDataFile(f: BundleFile): unknown {
 function merge(dst: Record<string, unknown>, src: Record<string, unknown>, at: string[], file: string, earlier: (at: string[]) => string): void {
   for (const k of Object.keys(src)) {
     const cur = Object.prototype.hasOwnProperty.call(dst, k) ? dst[k] : undefined;
-    if (cur === undefined) dst[k] = src[k];
+    if (cur === undefined) setOwn(dst, k, src[k]);
     else if (isPlainObject(cur) && isPlainObject(src[k])) merge(cur, src[k] as Record<string, unknown>, [...at, k], file, earlier);
     else {
       const where = [...at, k];
